@@ -1,0 +1,5 @@
+"""The local stack: a MariaDB source and a Vitess v24 cluster on 127.0.0.1, run by pocflow itself."""
+
+from pocflow.stack.stack import ComponentStatus, Stack
+
+__all__ = ["ComponentStatus", "Stack"]

@@ -1,0 +1,301 @@
+"""The Vitess target cluster, in the order upstream's examples/local brings one up.
+
+etcd -> vtctld -> cell -> keyspaces -> target tablet (mysqlctl-managed MariaDB + vttablet,
+PlannedReparentShard) -> source tablet (unmanaged vttablet in front of the source MariaDB,
+TabletExternallyReparented) -> vtgate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pocflow.stack.config import (CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec)
+from pocflow.stack.credentials import IMPORT_USER, Credentials
+from pocflow.stack.install import which
+from pocflow.stack.process import (StackError, owned_pid, port_open, spawn, stop_pid, wait_until)
+from pocflow.stack.progress import say, step
+from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+
+MARIADB_TABLET_CNF = """[mysqld]
+# Semi-sync is built into MariaDB 10.3+; the .so files Vitess's mariadb10.cnf loads do not exist.
+plugin-load =
+character_set_server = utf8mb4
+collation_server = utf8mb4_general_ci
+default_time_zone = '+00:00'
+innodb_buffer_pool_size = 256M
+innodb_flush_log_at_trx_commit = 2
+sync_binlog = 0
+"""
+
+# Vitess's embedded init_db.sql sets super_read_only, which MariaDB does not have. This is the
+# same set of Vitess accounts, created with read_only instead. Local, socket-only accounts.
+MARIADB_TABLET_INIT_SQL = """
+SET GLOBAL read_only = OFF;
+SET sql_log_bin = 0;
+DELETE FROM mysql.user WHERE User = '';
+DROP DATABASE IF EXISTS test;
+CREATE USER 'vt_dba'@'localhost';
+GRANT ALL ON *.* TO 'vt_dba'@'localhost' WITH GRANT OPTION;
+CREATE USER 'vt_app'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
+  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION CLIENT,
+  CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER
+  ON *.* TO 'vt_app'@'localhost';
+CREATE USER 'vt_appdebug'@'localhost';
+GRANT SELECT, SHOW DATABASES, PROCESS ON *.* TO 'vt_appdebug'@'localhost';
+CREATE USER 'vt_allprivs'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
+  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE,
+  REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT,
+  TRIGGER ON *.* TO 'vt_allprivs'@'localhost';
+CREATE USER 'vt_repl'@'%';
+GRANT REPLICATION SLAVE ON *.* TO 'vt_repl'@'%';
+CREATE USER 'vt_filtered'@'localhost';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
+  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE,
+  REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT,
+  TRIGGER ON *.* TO 'vt_filtered'@'localhost';
+CREATE USER 'vt_monitoring'@'localhost';
+GRANT SELECT, PROCESS, SUPER, REPLICATION CLIENT, RELOAD ON *.* TO 'vt_monitoring'@'localhost';
+FLUSH PRIVILEGES;
+RESET SLAVE ALL;
+RESET MASTER;
+"""
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Daemon:
+    """One long-running process of ours with a pid file, a log file and a health check."""
+
+    name: str
+    port: int
+    argv: list[str]
+    config: StackConfig
+    health_path: str = "/debug/status"
+    extra_ports: tuple[int, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.config.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.config.log_dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        return owned_pid(self.pid_file, str(self.config.state_dir))
+
+    def healthy(self) -> bool:
+        return (self.pid() is not None and http_ok(f"http://127.0.0.1:{self.port}{self.health_path}")
+                and all(port_open(p) for p in self.extra_ports))
+
+    def up(self, timeout: float = 120) -> None:
+        if self.pid() is not None:
+            say(f"{self.name} already running (pid {self.pid()}, port {self.port})")
+        else:
+            with step(f"Starting {self.name} on 127.0.0.1:{self.port}"):
+                spawn(self.argv, pid_file=self.pid_file, log_file=self.log_file,
+                      env=self.config.daemon_env(**self.env), identity=self.config.identity())
+                wait_until(self.healthy, what=self.name, timeout=timeout, log_file=self.log_file,
+                           alive=lambda: self.pid() is not None)
+
+    def down(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            with step(f"Stopping {self.name} (pid {pid})"):
+                stop_pid(pid)
+
+
+class TargetMysqld:
+    """The MariaDB behind a managed target tablet, created and started by mysqlctl."""
+
+    def __init__(self, config: StackConfig, tablet: TabletSpec):
+        self.config = config
+        self.tablet = tablet
+        self.name = f"target-mysql-{tablet.uid}"
+        self.dir = config.vtdataroot / f"vt_{tablet.uid:010d}"
+
+    @property
+    def port(self) -> int:
+        return self.tablet.mysql_port
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "mysql.pid"
+
+    def pid(self) -> int | None:
+        return owned_pid(self.pid_file, str(self.config.vtdataroot))
+
+    def healthy(self) -> bool:
+        return self.pid() is not None and port_open(self.port)
+
+    def _mysqlctl(self, *args: str) -> None:
+        cnf = self.config.state_dir / "target-mariadb.cnf"
+        cnf.write_text(MARIADB_TABLET_CNF)
+        env = self.config.daemon_env(VTDATAROOT=str(self.config.vtdataroot), VT_MYSQL_ROOT="/usr",
+                                     EXTRA_MY_CNF=str(cnf))
+        argv = [str(self.config.vitess_bin / "mysqlctl"), "--log_dir", str(self.config.log_dir),
+                "--tablet-uid", str(self.tablet.uid), "--mysql-port", str(self.port), *args]
+        log = self.config.log_dir / f"{self.name}.mysqlctl.log"
+        with open(log, "ab") as out:
+            proc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300,
+                                  cwd="/", **self.config.identity())
+        if proc.returncode != 0:
+            from pocflow.stack.process import log_tail
+            raise StackError(f"mysqlctl {args[0]} failed for tablet {self.tablet.uid}.{log_tail(log)}")
+
+    def up(self) -> None:
+        if self.pid() is not None:
+            say(f"{self.name} already running (pid {self.pid()}, port {self.port})")
+            return
+        if not (self.dir / "data").exists():
+            init_sql = self.config.state_dir / "target-init-db.sql"
+            init_sql.write_text(MARIADB_TABLET_INIT_SQL)
+            with step(f"Initialising {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
+                self._mysqlctl("init", "--init-db-sql-file", str(init_sql))
+        else:
+            with step(f"Starting {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
+                self._mysqlctl("start")
+
+    def down(self) -> None:
+        pid = self.pid()
+        if pid is not None:
+            with step(f"Stopping {self.name} (pid {pid})"):
+                stop_pid(pid, timeout=120)
+
+
+class Cluster:
+    """The Vitess processes of the local stack and the topology steps between them."""
+
+    def __init__(self, config: StackConfig, creds: Credentials):
+        self.config = config
+        self.creds = creds
+        self.vtctld = Vtctld(config.vtctld_grpc_address, binary=str(config.vitess_bin / "vtctldclient"))
+        c, p, b = config, config.ports, config.vitess_bin
+        log = ["--log_dir", str(c.log_dir)]
+        self.etcd = Daemon(
+            "etcd", p.etcd_client, config=c, health_path="/health",
+            argv=[which("etcd") or "etcd", "--name", "pocflow", "--data-dir", str(c.etcd_dir),
+                  "--listen-client-urls", f"http://127.0.0.1:{p.etcd_client}",
+                  "--advertise-client-urls", f"http://127.0.0.1:{p.etcd_client}",
+                  "--listen-peer-urls", f"http://127.0.0.1:{p.etcd_peer}",
+                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{p.etcd_peer}",
+                  "--initial-cluster", f"pocflow=http://127.0.0.1:{p.etcd_peer}"])
+        self.vtctld_daemon = Daemon(
+            "vtctld", p.vtctld_http, config=c, extra_ports=(p.vtctld_grpc,),
+            argv=[str(b / "vtctld"), *c.topo_flags, *log, "--cell", CELL,
+                  "--service-map", "grpc-vtctl,grpc-vtctld",
+                  "--port", str(p.vtctld_http), "--grpc-port", str(p.vtctld_grpc)])
+        self.target_mysqlds = [TargetMysqld(c, t) for t in c.target_tablets]
+        self.target_tablets = [self._tablet(t, managed=True) for t in c.target_tablets]
+        self.source_tablet = self._tablet(c.source_tablet, managed=False)
+        self.vtgate = Daemon(
+            "vtgate", p.vtgate_http, config=c, health_path="/debug/health", extra_ports=(p.vtgate_mysql,),
+            argv=[str(b / "vtgate"), *c.topo_flags, *log, "--cell", CELL, "--cells-to-watch", CELL,
+                  "--tablet-types-to-wait", "PRIMARY", "--service-map", "grpc-vtgateservice",
+                  "--port", str(p.vtgate_http), "--grpc-port", str(p.vtgate_grpc),
+                  "--mysql-server-port", str(p.vtgate_mysql), "--mysql-server-bind-address", "127.0.0.1",
+                  "--mysql-auth-server-impl", "none"])
+
+    def _tablet(self, t: TabletSpec, *, managed: bool) -> Daemon:
+        c = self.config
+        argv = [str(c.vitess_bin / "vttablet"), *c.topo_flags, "--log_dir", str(c.log_dir),
+                "--tablet-path", t.alias, "--tablet-hostname", "127.0.0.1",
+                "--init-keyspace", t.keyspace, "--init-shard", t.shard, "--init-tablet-type", "replica",
+                "--port", str(t.http_port), "--grpc-port", str(t.grpc_port),
+                "--service-map", "grpc-queryservice,grpc-tabletmanager,grpc-updatestream",
+                "--health-check-interval", "2s"]
+        if not managed:
+            creds_file = c.run_dir / "source-tablet-db-credentials.json"
+            argv += ["--unmanaged", "--db-host", "127.0.0.1", "--db-port", str(t.mysql_port),
+                     "--init-db-name-override", SOURCE_DATABASE,
+                     "--db-credentials-server", "file", "--db-credentials-file", str(creds_file)]
+            for role in ("app", "dba", "filtered", "repl", "allprivs", "appdebug"):
+                argv += [f"--db-{role}-user", IMPORT_USER]
+        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,),
+                      env={"VTDATAROOT": str(c.vtdataroot)})
+
+    # --- the steps -------------------------------------------------------------------------------
+    def components(self) -> list:
+        return [self.etcd, self.vtctld_daemon, *self.target_mysqlds, *self.target_tablets,
+                self.source_tablet, self.vtgate]
+
+    def up(self) -> None:
+        self.etcd.up()
+        self.vtctld_daemon.up()
+        self._ensure_cell()
+        self._ensure_keyspace(self.config.target_tablets[0].keyspace, sidecar=SIDECAR_DATABASE)
+        self._ensure_keyspace(self.config.source_tablet.keyspace, sidecar=SIDECAR_DATABASE)
+        for mysqld, tablet in zip(self.target_mysqlds, self.target_tablets):
+            mysqld.up()
+            tablet.up()
+        for spec in self.config.target_tablets:
+            self._ensure_primary(spec)
+        self._write_source_credentials()
+        self.source_tablet.up()
+        self._ensure_external_primary(self.config.source_tablet)
+        self.vtgate.up()
+
+    def down(self) -> None:
+        for component in reversed(self.components()):
+            component.down()
+
+    def _ensure_cell(self) -> None:
+        try:
+            self.vtctld.run("GetCellInfo", CELL)
+        except VtctldError:
+            with step(f"Registering cell {CELL} in the topology"):
+                self.vtctld.run("AddCellInfo", "--root", f"/vitess/{CELL}",
+                                "--server-address", f"127.0.0.1:{self.config.ports.etcd_client}", CELL)
+
+    def _ensure_keyspace(self, keyspace: str, *, sidecar: str) -> None:
+        try:
+            self.vtctld.run("GetKeyspace", keyspace)
+        except VtctldError:
+            with step(f"Creating keyspace {keyspace}"):
+                self.vtctld.run("CreateKeyspace", "--durability-policy", "none",
+                                "--sidecar-db-name", sidecar, keyspace)
+
+    def _shard_primary(self, spec: TabletSpec) -> str | None:
+        shard = self.vtctld.run_json("GetShard", f"{spec.keyspace}/{spec.shard}")
+        alias = (shard.get("shard") or {}).get("primary_alias")
+        if not alias:
+            return None
+        return f"{alias.get('cell')}-{int(alias.get('uid', 0)):010d}"
+
+    def _ensure_primary(self, spec: TabletSpec) -> None:
+        if self._shard_primary(spec) == spec.alias:
+            return
+        with step(f"Making {spec.alias} the primary of {spec.keyspace}/{spec.shard}"):
+            self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
+                            "--new-primary", spec.alias)
+
+    def _ensure_external_primary(self, spec: TabletSpec) -> None:
+        if self._shard_primary(spec) == spec.alias:
+            return
+        with step(f"Registering the source tablet {spec.alias} as primary of {spec.keyspace}/{spec.shard}"):
+            self.vtctld.run("TabletExternallyReparented", spec.alias)
+
+    def _write_source_credentials(self) -> None:
+        path = self.config.run_dir / "source-tablet-db-credentials.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump({IMPORT_USER: [self.creds.import_password]}, f)
+        run_as = self.config.run_as()
+        if run_as is not None:
+            os.chown(path, *run_as)  # read by the source vttablet, which runs as that account

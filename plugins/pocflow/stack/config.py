@@ -1,0 +1,189 @@
+"""Where the local stack lives and which ports it uses.
+
+Every value has a default that works on a fresh machine and can be changed through the
+environment (``POCFLOW_STATE_DIR``, ``POCFLOW_CACHE_DIR``, ``POCFLOW_PORT_<NAME>``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pwd
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VITESS_VERSION = "v0.24.4"
+"""The Go module version of vitess.io/vitess whose binaries the stack runs (Vitess v24)."""
+
+VITESS_COMMANDS = ("vtctld", "vtctldclient", "vtgate", "vttablet", "mysqlctl")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+CELL = "zone1"
+SOURCE_DATABASE = "shop"
+SOURCE_KEYSPACE = "shop_source"
+TARGET_KEYSPACE = "shop"
+SIDECAR_DATABASE = "_vt"
+
+
+@dataclass(frozen=True)
+class Ports:
+    """TCP ports on 127.0.0.1. Override any of them with POCFLOW_PORT_<FIELD> (upper case)."""
+
+    source_mysql: int = 13306
+    etcd_client: int = 12379
+    etcd_peer: int = 12380
+    vtctld_http: int = 15000
+    vtctld_grpc: int = 15999
+    vtgate_http: int = 15001
+    vtgate_grpc: int = 15991
+    vtgate_mysql: int = 15306
+    target_tablet_http: int = 15100
+    target_tablet_grpc: int = 16100
+    target_tablet_mysql: int = 17100
+    source_tablet_http: int = 15200
+    source_tablet_grpc: int = 16200
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> "Ports":
+        values = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"POCFLOW_PORT_{f.name.upper()}")
+            if raw is None:
+                continue
+            try:
+                port = int(raw)
+            except ValueError:
+                raise ValueError(f"POCFLOW_PORT_{f.name.upper()}={raw!r} is not a port number") from None
+            if not 1 <= port <= 65535:
+                raise ValueError(f"POCFLOW_PORT_{f.name.upper()}={port} is outside 1-65535")
+            values[f.name] = port
+        ports = cls(**values)
+        used = [getattr(ports, f.name) for f in dataclasses.fields(cls)]
+        duplicates = sorted({p for p in used if used.count(p) > 1})
+        if duplicates:
+            raise ValueError(f"the stack's ports must differ; used more than once: {duplicates}")
+        return ports
+
+
+@dataclass(frozen=True)
+class TabletSpec:
+    """One vttablet of the stack: a managed target tablet or the unmanaged source tablet."""
+
+    uid: int
+    keyspace: str
+    shard: str
+    http_port: int
+    grpc_port: int
+    mysql_port: int
+
+    @property
+    def alias(self) -> str:
+        return f"{CELL}-{self.uid:010d}"
+
+    @property
+    def name(self) -> str:
+        return f"vttablet-{self.uid}"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    state_dir: Path
+    cache_dir: Path
+    ports: Ports = field(default_factory=Ports)
+    service_user: str | None = None
+    """Vitess refuses to run as root; when pocflow runs as root, the stack's daemons run as this user."""
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "StackConfig":
+        env = dict(os.environ if env is None else env)
+        as_root = os.geteuid() == 0
+        default_cache = Path("/var/cache/pocflow") if as_root else Path.home() / ".cache" / "pocflow"
+        state = Path(env.get("POCFLOW_STATE_DIR", PROJECT_ROOT / ".pocflow")).resolve()
+        cache = Path(env.get("POCFLOW_CACHE_DIR", default_cache)).resolve()
+        user = env.get("POCFLOW_SERVICE_USER", "pocflow") if as_root else None
+        return cls(state_dir=state, cache_dir=cache, ports=Ports.from_env(env), service_user=user)
+
+    def run_as(self) -> tuple[int, int] | None:
+        """(uid, gid) the daemons run as, or None to run them as the current user."""
+        if self.service_user is None:
+            return None
+        entry = pwd.getpwnam(self.service_user)
+        return entry.pw_uid, entry.pw_gid
+
+    def identity(self) -> dict:
+        """Keyword arguments for subprocess that run a command as the daemons' account."""
+        run_as = self.run_as()
+        return {} if run_as is None else {"user": run_as[0], "group": run_as[1], "extra_groups": []}
+
+    def folders(self) -> list[Path]:
+        """Folders the daemons write to; created before the state folder is handed to their account."""
+        return [self.state_dir, self.run_dir, self.log_dir, self.source_dir, self.source_dir / "binlog",
+                self.vtdataroot]
+
+    def daemon_env(self, **extra: str) -> dict[str, str]:
+        """The environment of a daemon we start: ours, with HOME and USER of the account it runs as."""
+        env = {**os.environ, **extra}
+        if self.service_user is not None:
+            env.update(HOME=str(self.state_dir), USER=self.service_user, LOGNAME=self.service_user)
+        return env
+
+    # --- folders -------------------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        """pid files."""
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
+    def source_dir(self) -> Path:
+        return self.state_dir / "source"
+
+    @property
+    def source_socket(self) -> Path:
+        return self.source_dir / "mysqld.sock"
+
+    @property
+    def vtdataroot(self) -> Path:
+        """VTDATAROOT for mysqlctl-managed target tablets."""
+        return self.state_dir / "vtdataroot"
+
+    @property
+    def etcd_dir(self) -> Path:
+        return self.state_dir / "etcd"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.state_dir / "credentials.json"
+
+    @property
+    def vitess_bin(self) -> Path:
+        return self.cache_dir / "vitess" / VITESS_VERSION / "bin"
+
+    # --- topology ------------------------------------------------------------------------
+    @property
+    def topo_flags(self) -> list[str]:
+        return [
+            "--topo-implementation", "etcd2",
+            "--topo-global-server-address", f"127.0.0.1:{self.ports.etcd_client}",
+            "--topo-global-root", "/vitess/global",
+        ]
+
+    @property
+    def vtctld_grpc_address(self) -> str:
+        return f"127.0.0.1:{self.ports.vtctld_grpc}"
+
+    @property
+    def target_tablets(self) -> tuple[TabletSpec, ...]:
+        p = self.ports
+        return (TabletSpec(100, TARGET_KEYSPACE, "0", p.target_tablet_http, p.target_tablet_grpc,
+                           p.target_tablet_mysql),)
+
+    @property
+    def source_tablet(self) -> TabletSpec:
+        p = self.ports
+        return TabletSpec(200, SOURCE_KEYSPACE, "0", p.source_tablet_http, p.source_tablet_grpc,
+                          p.source_mysql)

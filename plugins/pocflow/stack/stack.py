@@ -1,0 +1,99 @@
+"""``pocflow stack up | down | status | env``: the whole local stack as one object."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from dataclasses import asdict, dataclass
+
+from pocflow.stack import install
+from pocflow.stack.cluster import Cluster
+from pocflow.stack.config import (SOURCE_DATABASE, SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig)
+from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
+from pocflow.stack.process import StackError
+from pocflow.stack.progress import say
+from pocflow.stack.source import SourceMariaDB
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    port: int
+    pid: int | None
+    healthy: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Stack:
+    def __init__(self, config: StackConfig | None = None):
+        self.config = config or StackConfig.from_env()
+        self.creds = load_or_create(self.config)
+        self.source = SourceMariaDB(self.config)
+        self.cluster = Cluster(self.config, self.creds)
+
+    def components(self) -> list:
+        return [self.source, *self.cluster.components()]
+
+    def setup(self) -> None:
+        """Install what is missing: Debian packages and the Vitess binaries."""
+        install.ensure_debian_packages()
+        install.ensure_vitess(self.config)
+
+    def up(self) -> None:
+        self.setup()
+        install.ensure_service_user(self.config)
+        prepared = install.prepare_state_dir(self.config)
+        if prepared != self.config:
+            self.__init__(prepared)
+        self.source.up(self.creds)
+        self.cluster.up()
+        unhealthy = [s.name for s in self.status() if not s.healthy]
+        if unhealthy:
+            raise StackError(f"stack started but not healthy: {', '.join(unhealthy)}; "
+                             f"see the logs in {self.config.log_dir}")
+        say(f"stack is up; state, logs and pids in {self.config.state_dir}")
+
+    def down(self, *, wipe: bool = False) -> None:
+        self.cluster.down()
+        self.source.down()
+        leftover = [s.name for s in self.status() if s.pid is not None]
+        if leftover:
+            raise StackError(f"still running after stop: {', '.join(leftover)}")
+        if wipe and self.config.state_dir.exists():
+            shutil.rmtree(self.config.state_dir)
+            say(f"removed {self.config.state_dir}")
+
+    def status(self) -> list[ComponentStatus]:
+        return [ComponentStatus(c.name, c.port, c.pid(), c.healthy()) for c in self.components()]
+
+    def env(self) -> dict[str, str]:
+        """Shell variables for using the stack by hand (and for pocflow's own connections)."""
+        p, c = self.config.ports, self.creds
+        return {
+            "PATH": f"{self.config.vitess_bin}:$PATH",
+            "VTCTLD_SERVER": self.config.vtctld_grpc_address,
+            "VTGATE_MYSQL": f"127.0.0.1:{p.vtgate_mysql}",
+            "POCFLOW_SOURCE_HOST": "127.0.0.1",
+            "POCFLOW_SOURCE_PORT": str(p.source_mysql),
+            "POCFLOW_SOURCE_DATABASE": SOURCE_DATABASE,
+            "POCFLOW_SOURCE_KEYSPACE": SOURCE_KEYSPACE,
+            "POCFLOW_TARGET_KEYSPACE": TARGET_KEYSPACE,
+            "POCFLOW_SOURCE_ADMIN_DSN": f"mysql://{ADMIN_USER}:{c.admin_password}@127.0.0.1:{p.source_mysql}/{SOURCE_DATABASE}",
+            "POCFLOW_SOURCE_IMPORT_DSN": f"mysql://{IMPORT_USER}:{c.import_password}@127.0.0.1:{p.source_mysql}/{SOURCE_DATABASE}",
+            "POCFLOW_SOURCE_READONLY_DSN": f"mysql://{READONLY_USER}:{c.readonly_password}@127.0.0.1:{p.source_mysql}/{SOURCE_DATABASE}",
+            "POCFLOW_VTGATE_DSN": f"mysql://root@127.0.0.1:{p.vtgate_mysql}/{TARGET_KEYSPACE}",
+        }
+
+    def env_script(self) -> str:
+        lines = []
+        for key, value in self.env().items():
+            quoted = f'"{value}"' if key == "PATH" else shlex.quote(value)
+            lines.append(f"export {key}={quoted}")
+        p = self.config.ports
+        lines.append(f"alias vtctldclient-local='vtctldclient --server {self.config.vtctld_grpc_address}'")
+        lines.append(f"alias mariadb-source='mariadb -h 127.0.0.1 -P {p.source_mysql} -u {ADMIN_USER} "
+                     f"-p{shlex.quote(self.creds.admin_password)} {SOURCE_DATABASE}'")
+        lines.append(f"alias mariadb-vtgate='mariadb -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE}'")
+        return "\n".join(lines)

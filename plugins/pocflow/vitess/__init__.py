@@ -1,0 +1,1 @@
+"""The Vitess target: vtctldclient, workflows, VSchema."""
