@@ -7,6 +7,7 @@ import json
 import sys
 
 from pocflow.stack.process import StackError
+from pocflow.vitess.vtctldclient import VtctldError
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -34,6 +35,24 @@ def _stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(args: argparse.Namespace) -> int:
+    from pocflow.connections import Endpoint
+    from pocflow.sample.load import load
+    from pocflow.stack import Stack
+
+    stack = Stack()
+    dsn = args.dsn or stack.env()["POCFLOW_SOURCE_ADMIN_DSN"]
+    result = load(Endpoint.from_dsn(dsn), scale=args.scale, seed=args.seed,
+                  data_dir=stack.config.state_dir / "sample-data", force=args.force,
+                  progress=lambda m: print(m, file=sys.stderr))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    elif not result.skipped:
+        print(f"loaded {result.total_rows:,} rows into {result.database} in {result.load_seconds:.1f}s "
+              f"({result.rows_per_second:,.0f} rows/s; data generated in {result.generate_seconds:.1f}s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -43,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     stack.add_argument("--json", action="store_true", help="status as JSON")
     stack.add_argument("--wipe", action="store_true", help="down: also delete the state folder (all data)")
     stack.set_defaults(func=_stack)
+
+    sample = sub.add_parser("sample", help="the bundled sample shop database")
+    sample.add_argument("action", choices=["load"])
+    sample.add_argument("--scale", default="small",
+                        help="tiny, small (default), medium (~1M rows), large (~10M rows) or a number of customers")
+    sample.add_argument("--seed", type=int, default=20261128)
+    sample.add_argument("--dsn", help="mysql://user:password@host:port/db (default: the local stack's source)")
+    sample.add_argument("--force", action="store_true", help="reload even when the same data is there")
+    sample.add_argument("--json", action="store_true")
+    sample.set_defaults(func=_sample)
     return parser
 
 
@@ -50,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except StackError as e:
+    except (StackError, VtctldError) as e:
         print(f"pocflow: {e}", file=sys.stderr)
         return 2
 

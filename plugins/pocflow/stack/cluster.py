@@ -85,6 +85,8 @@ class Daemon:
     argv: list[str]
     config: StackConfig
     health_path: str = "/debug/status"
+    ready_path: str | None = None
+    """What ``up`` waits for, when serving needs more than this process (a replica needs its primary)."""
     extra_ports: tuple[int, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
 
@@ -110,8 +112,13 @@ class Daemon:
             with step(f"Starting {self.name} on 127.0.0.1:{self.port}"):
                 spawn(self.argv, pid_file=self.pid_file, log_file=self.log_file,
                       env=self.config.daemon_env(**self.env), identity=self.config.identity())
-                wait_until(self.healthy, what=self.name, timeout=timeout, log_file=self.log_file,
+                wait_until(self.ready, what=self.name, timeout=timeout, log_file=self.log_file,
                            alive=lambda: self.pid() is not None)
+
+    def ready(self) -> bool:
+        if self.ready_path is None:
+            return self.healthy()
+        return self.pid() is not None and http_ok(f"http://127.0.0.1:{self.port}{self.ready_path}")
 
     def down(self) -> None:
         pid = self.pid()
@@ -177,6 +184,28 @@ class TargetMysqld:
             with step(f"Stopping {self.name} (pid {pid})"):
                 stop_pid(pid, timeout=120)
 
+    def sql(self, statements: str, *, vertical: bool = False) -> str:
+        """Run SQL as Vitess's local dba account through this server's socket."""
+        argv = [which("mariadb") or "mariadb", "--no-defaults", "--batch", "--skip-column-names",
+                f"--socket={self.dir / 'mysql.sock'}", "--user=vt_dba", *(["--vertical"] if vertical else []),
+                "-e", statements]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            raise StackError(f"{self.name}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def replicate_from(self, primary: "TargetMysqld") -> None:
+        """Point this server's MariaDB replication at ``primary`` (GTID-based); idempotent."""
+        status = self.sql("SHOW SLAVE STATUS", vertical=True)
+        if (f"Master_Port: {primary.port}" in status and "Slave_IO_Running: Yes" in status
+                and "Slave_SQL_Running: Yes" in status):
+            return
+        with step(f"Replicating {self.name} from {primary.name}"):
+            self.sql("STOP SLAVE; "
+                     f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
+                     "MASTER_USER='vt_repl', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, "
+                     "MASTER_CONNECT_RETRY=1; START SLAVE;")
+
 
 class Cluster:
     """The Vitess processes of the local stack and the topology steps between them."""
@@ -204,7 +233,7 @@ class Cluster:
         self.target_tablets = [self._tablet(t, managed=True) for t in c.target_tablets]
         self.source_tablet = self._tablet(c.source_tablet, managed=False)
         self.vtgate = Daemon(
-            "vtgate", p.vtgate_http, config=c, health_path="/debug/health", extra_ports=(p.vtgate_mysql,),
+            "vtgate", p.vtgate_http, config=c, health_path="/debug/health", ready_path="/debug/status", extra_ports=(p.vtgate_mysql,),
             argv=[str(b / "vtgate"), *c.topo_flags, *log, "--cell", CELL, "--cells-to-watch", CELL,
                   "--tablet-types-to-wait", "PRIMARY", "--service-map", "grpc-vtgateservice",
                   "--port", str(p.vtgate_http), "--grpc-port", str(p.vtgate_grpc),
@@ -226,7 +255,7 @@ class Cluster:
                      "--db-credentials-server", "file", "--db-credentials-file", str(creds_file)]
             for role in ("app", "dba", "filtered", "repl", "allprivs", "appdebug"):
                 argv += [f"--db-{role}-user", IMPORT_USER]
-        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,),
+        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,), health_path="/debug/health", ready_path="/debug/status",
                       env={"VTDATAROOT": str(c.vtdataroot)})
 
     # --- the steps -------------------------------------------------------------------------------
@@ -240,11 +269,23 @@ class Cluster:
         self._ensure_cell()
         self._ensure_keyspace(self.config.target_tablets[0].keyspace, sidecar=SIDECAR_DATABASE)
         self._ensure_keyspace(self.config.source_tablet.keyspace, sidecar=SIDECAR_DATABASE)
-        for mysqld, tablet in zip(self.target_mysqlds, self.target_tablets):
+        targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets))
+        primaries = {(s.keyspace, s.shard): mysqld for s, mysqld, _ in targets if s.primary}
+        for spec, mysqld, _ in sorted(targets, key=lambda t: not t[0].primary):
             mysqld.up()
+            if not spec.primary:
+                mysqld.replicate_from(primaries[(spec.keyspace, spec.shard)])
+            elif self._shard_primary(spec) == spec.alias:
+                # MariaDB starts read-only (Vitess's mariadb10.cnf) and a restarted v24 primary
+                # tablet does not lift that on MariaDB; PlannedReparentShard does it the first time.
+                mysqld.sql("SET GLOBAL read_only = OFF")
+        # Replica tablets start before their primary's tablet: a v24 replica tablet that finds a
+        # running primary runs an errant-GTID check that cannot parse MariaDB positions and exits.
+        # A primary tablet that stopped cleanly has unpublished its address, so the check is skipped.
+        for spec, _, tablet in sorted(targets, key=lambda t: t[0].primary):
             tablet.up()
-        for spec in self.config.target_tablets:
-            self._ensure_primary(spec)
+            if spec.primary:
+                self._ensure_primary(spec)
         self._write_source_credentials()
         self.source_tablet.up()
         self._ensure_external_primary(self.config.source_tablet)
@@ -271,7 +312,12 @@ class Cluster:
                                 "--sidecar-db-name", sidecar, keyspace)
 
     def _shard_primary(self, spec: TabletSpec) -> str | None:
-        shard = self.vtctld.run_json("GetShard", f"{spec.keyspace}/{spec.shard}")
+        try:
+            shard = self.vtctld.run_json("GetShard", f"{spec.keyspace}/{spec.shard}")
+        except VtctldError as e:
+            if "node doesn't exist" in e.stderr:  # no tablet has registered the shard yet
+                return None
+            raise
         alias = (shard.get("shard") or {}).get("primary_alias")
         if not alias:
             return None
@@ -281,8 +327,15 @@ class Cluster:
         if self._shard_primary(spec) == spec.alias:
             return
         with step(f"Making {spec.alias} the primary of {spec.keyspace}/{spec.shard}"):
-            self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
-                            "--new-primary", spec.alias)
+            try:
+                self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
+                                "--new-primary", spec.alias)
+            except VtctldError as e:
+                # The promotion succeeds; pointing a MariaDB replica at it fails in v24 (see
+                # TargetMysqld.replicate_from), and the stack replicates those servers itself.
+                if "some replicas failed to reparent" not in e.stderr or self._shard_primary(spec) != spec.alias:
+                    raise
+                say(f"  {spec.alias} is primary; its MariaDB replicas are replicated by the stack")
 
     def _ensure_external_primary(self, spec: TabletSpec) -> None:
         if self._shard_primary(spec) == spec.alias:

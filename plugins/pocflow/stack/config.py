@@ -41,6 +41,9 @@ class Ports:
     target_tablet_http: int = 15100
     target_tablet_grpc: int = 16100
     target_tablet_mysql: int = 17100
+    target_replica_http: int = 15101
+    target_replica_grpc: int = 16101
+    target_replica_mysql: int = 17101
     source_tablet_http: int = 15200
     source_tablet_grpc: int = 16200
 
@@ -76,6 +79,8 @@ class TabletSpec:
     http_port: int
     grpc_port: int
     mysql_port: int
+    primary: bool = True
+    """A primary is made primary by PlannedReparentShard; a replica's MariaDB replicates from it."""
 
     @property
     def alias(self) -> str:
@@ -179,8 +184,12 @@ class StackConfig:
     @property
     def target_tablets(self) -> tuple[TabletSpec, ...]:
         p = self.ports
+        # The first tablet of a shard becomes its primary; the replica serves @replica reads,
+        # which is how data in the target can be read before traffic is switched.
         return (TabletSpec(100, TARGET_KEYSPACE, "0", p.target_tablet_http, p.target_tablet_grpc,
-                           p.target_tablet_mysql),)
+                           p.target_tablet_mysql),
+                TabletSpec(101, TARGET_KEYSPACE, "0", p.target_replica_http, p.target_replica_grpc,
+                           p.target_replica_mysql, primary=False))
 
     @property
     def source_tablet(self) -> TabletSpec:

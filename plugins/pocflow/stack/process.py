@@ -124,8 +124,11 @@ def wait_until(check: Callable[[], bool], *, what: str, timeout: float, log_file
     raise StackError(f"{what}: not ready after {timeout:.0f}s.{log_tail(log_file)}")
 
 
-def log_tail(log_file: Path | None, lines: int = 15) -> str:
+def log_tail(log_file: Path | None, lines: int = 6) -> str:
+    """The end of a log for an error message: its last errors if it has any, else its last lines."""
     if log_file is None or not log_file.exists():
         return ""
-    tail = log_file.read_text(errors="replace").splitlines()[-lines:]
-    return f"\nLast lines of {log_file}:\n  " + "\n  ".join(tail)
+    all_lines = log_file.read_text(errors="replace").splitlines()
+    errors = [line for line in all_lines if "ERROR" in line or "Error:" in line or "[ERROR]" in line]
+    tail = [line[:400] for line in (errors or all_lines)[-lines:]]
+    return f"\nFrom {log_file}:\n  " + "\n  ".join(tail)

@@ -10,7 +10,7 @@ from pocflow.stack import install
 from pocflow.stack.cluster import Cluster
 from pocflow.stack.config import (SOURCE_DATABASE, SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig)
 from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
-from pocflow.stack.process import StackError
+from pocflow.stack.process import StackError, wait_until
 from pocflow.stack.progress import say
 from pocflow.stack.source import SourceMariaDB
 
@@ -49,10 +49,12 @@ class Stack:
             self.__init__(prepared)
         self.source.up(self.creds)
         self.cluster.up()
-        unhealthy = [s.name for s in self.status() if not s.healthy]
-        if unhealthy:
+        try:
+            wait_until(lambda: all(s.healthy for s in self.status()), what="stack health", timeout=90)
+        except StackError:
+            unhealthy = [s.name for s in self.status() if not s.healthy]
             raise StackError(f"stack started but not healthy: {', '.join(unhealthy)}; "
-                             f"see the logs in {self.config.log_dir}")
+                             f"see the logs in {self.config.log_dir}") from None
         say(f"stack is up; state, logs and pids in {self.config.state_dir}")
 
     def down(self, *, wipe: bool = False) -> None:
@@ -92,8 +94,8 @@ class Stack:
             quoted = f'"{value}"' if key == "PATH" else shlex.quote(value)
             lines.append(f"export {key}={quoted}")
         p = self.config.ports
-        lines.append(f"alias vtctldclient-local='vtctldclient --server {self.config.vtctld_grpc_address}'")
-        lines.append(f"alias mariadb-source='mariadb -h 127.0.0.1 -P {p.source_mysql} -u {ADMIN_USER} "
-                     f"-p{shlex.quote(self.creds.admin_password)} {SOURCE_DATABASE}'")
-        lines.append(f"alias mariadb-vtgate='mariadb -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE}'")
+        lines.append(f'vtctldclient-local() {{ vtctldclient --server "$VTCTLD_SERVER" "$@"; }}')
+        lines.append(f'mariadb-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb '
+                     f'--default-character-set=utf8mb4 -h 127.0.0.1 -P {p.source_mysql} -u {ADMIN_USER} {SOURCE_DATABASE} "$@"; }}')
+        lines.append(f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}')
         return "\n".join(lines)
