@@ -53,6 +53,37 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_proof(args: argparse.Namespace) -> int:
+    from pocflow import import_proof
+    from pocflow.connections import Endpoint
+    from pocflow.stack import Stack
+    from pocflow.vitess.vtctldclient import Vtctld
+
+    stack = Stack()
+    env = stack.env()
+    result = import_proof.run(
+        vtctld=Vtctld(env["VTCTLD_SERVER"], binary=str(stack.config.vitess_bin / "vtctldclient")),
+        source_admin=Endpoint.from_dsn(env["POCFLOW_SOURCE_ADMIN_DSN"]),
+        source_readonly=Endpoint.from_dsn(env["POCFLOW_SOURCE_READONLY_DSN"]),
+        vtgate=Endpoint.from_dsn(env["POCFLOW_VTGATE_DSN"]),
+        source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"], target_keyspace=env["POCFLOW_TARGET_KEYSPACE"],
+        progress=lambda m: print(m, file=sys.stderr))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(f"\nImport proof: {'PASSED' if result.passed else 'FAILED'}")
+        print(f"{'table':<14} {'rows on target':>15} {'VDiff compared':>15} {'mismatched':>11}")
+        vdiff = {t.table: t for t in result.vdiff.tables}
+        for table in result.tables:
+            v = vdiff.get(table)
+            print(f"{table:<14} {result.rows_copied.get(table, 0):>15,} {v.rows_compared if v else 0:>15,} "
+                  f"{(v.mismatched_rows + v.extra_rows_source + v.extra_rows_target) if v else 0:>11,}")
+        for table, reason in result.excluded.items():
+            print(f"{table:<14} excluded: {reason}")
+        print(f"copy {result.copy_seconds:.1f}s; source-to-target replication {result.replication_seconds:.2f}s")
+    return 0 if result.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--force", action="store_true", help="reload even when the same data is there")
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_sample)
+
+    proof = sub.add_parser("import-proof", help="MoveTables + VDiff on the local stack, then cancel")
+    proof.add_argument("--json", action="store_true")
+    proof.set_defaults(func=_import_proof)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The customer's source MySQL: inventory and readiness rules."""

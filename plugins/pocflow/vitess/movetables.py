@@ -1,0 +1,215 @@
+"""MoveTables: the Vitess workflow that imports tables from the source keyspace into a target keyspace."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+
+
+class WorkflowError(RuntimeError):
+    """A workflow stream is in error; the message carries Vitess's own text."""
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    table: str
+    rows_copied: int
+    rows_total: int
+    rows_percentage: float
+    phase: str  # NOT_STARTED | IN_PROGRESS | COMPLETE
+
+
+@dataclass(frozen=True)
+class Stream:
+    shard: str
+    id: int
+    tablet: str
+    source_shard: str
+    status: str  # Copying | Running | Stopped | Error: ...
+    info: str
+    position: str
+
+    @property
+    def in_error(self) -> bool:
+        return self.status.lower().startswith("error")
+
+    @property
+    def lag_seconds(self) -> float | None:
+        """From ``info`` ("VStream Lag: 3s; ..."); None when Vitess does not report it."""
+        for part in self.info.split(";"):
+            part = part.strip()
+            if part.startswith("VStream Lag:"):
+                value = part.split(":", 1)[1].strip().rstrip("s")
+                try:
+                    return float(value)
+                except ValueError:
+                    return None
+        return None
+
+
+@dataclass(frozen=True)
+class WorkflowStatus:
+    workflow: str
+    target_keyspace: str
+    tables: list[TableCopy]
+    streams: list[Stream]
+    traffic_state: str
+
+    @property
+    def copy_complete(self) -> bool:
+        return all(t.phase == "COMPLETE" for t in self.tables) and bool(self.streams) and all(
+            s.status == "Running" for s in self.streams)
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{s.shard} stream {s.id}: {s.status} {s.info}".strip() for s in self.streams if s.in_error]
+
+    @property
+    def max_lag_seconds(self) -> float | None:
+        lags = [s.lag_seconds for s in self.streams if s.lag_seconds is not None]
+        return max(lags) if lags else None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowStatus:
+    """The JSON of ``MoveTables status --format json`` as a typed value."""
+    tables = [
+        TableCopy(table=name, rows_copied=int(t.get("rows_copied", 0)), rows_total=int(t.get("rows_total", 0)),
+                  rows_percentage=float(t.get("rows_percentage", 0.0)), phase=t.get("phase", "NOT_STARTED"))
+        for name, t in sorted((data.get("table_copy_state") or {}).items())
+    ]
+    streams = []
+    for shard, entry in sorted((data.get("shard_streams") or {}).items()):
+        for s in entry.get("streams") or []:
+            tablet = s.get("tablet") or {}
+            streams.append(Stream(shard=shard, id=int(s.get("id", 0)),
+                                  tablet=f"{tablet.get('cell', '')}-{int(tablet.get('uid', 0)):010d}",
+                                  source_shard=s.get("source_shard", ""), status=s.get("status", ""),
+                                  info=s.get("info", ""), position=s.get("position", "")))
+    return WorkflowStatus(workflow, target_keyspace, tables, streams, data.get("traffic_state", ""))
+
+
+@dataclass(frozen=True)
+class MoveTables:
+    vtctld: Vtctld
+    workflow: str
+    target_keyspace: str
+
+    def _args(self, *args: str) -> list[str]:
+        return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
+
+    def exists(self) -> bool:
+        data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
+        return any(w.get("name") == self.workflow for w in data.get("workflows") or [])
+
+    def create(self, *, source_keyspace: str, tables: list[str], extra: list[str] = ()) -> bool:
+        """Start the workflow; return False when it already exists (a rerun attaches to it)."""
+        if self.exists():
+            return False
+        self.vtctld.run(*self._args("create", "--source-keyspace", source_keyspace,
+                                    "--tables", ",".join(tables), *extra))
+        return True
+
+    def status(self) -> WorkflowStatus:
+        data = self.vtctld.run_json(*self._args("status", "--format", "json"))
+        return parse_status(self.workflow, self.target_keyspace, data)
+
+    def wait_for_copy(self, *, timeout: float = 1800, interval: float = 2.0,
+                      on_progress: Callable[[WorkflowStatus], None] | None = None) -> WorkflowStatus:
+        """Poll until every table is copied and every stream is replicating."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.status()
+            if on_progress:
+                on_progress(status)
+            if status.errors:
+                raise WorkflowError("; ".join(status.errors))
+            if status.copy_complete:
+                return status
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workflow {self.workflow} did not finish copying in {timeout:.0f}s")
+            time.sleep(interval)
+
+    def cancel(self, *, keep_data: bool = False) -> None:
+        args = ["cancel"] + (["--keep-data", "--keep-routing-rules"] if keep_data else [])
+        try:
+            self.vtctld.run(*self._args(*args))
+        except VtctldError as e:
+            if "not found" in e.stderr.lower() or "no streams found" in e.stderr.lower():
+                return
+            raise
+
+
+@dataclass(frozen=True)
+class VDiffTable:
+    table: str
+    rows_compared: int
+    matching_rows: int
+    mismatched_rows: int
+    extra_rows_source: int
+    extra_rows_target: int
+
+
+@dataclass(frozen=True)
+class VDiffReport:
+    uuid: str
+    state: str
+    rows_compared: int
+    has_mismatch: bool
+    tables: list[VDiffTable] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_VDIFF_COUNTS = ("RowsCompared", "MatchingRows", "MismatchedRows", "ExtraRowsSource", "ExtraRowsTarget")
+
+
+def parse_vdiff(data: dict) -> VDiffReport:
+    """The JSON of ``VDiff show <uuid> --verbose --format json`` as a typed value (tables summed over shards)."""
+    sums: dict[str, list[int]] = {}
+    per_table = [shard.get("TableStates") or {} for shard in (data.get("ShardSummaries") or {}).values()]
+    for states in per_table or [data.get("TableSummary") or {}]:
+        for name, t in states.items():
+            counts = sums.setdefault(name, [0] * len(_VDIFF_COUNTS))
+            for i, key in enumerate(_VDIFF_COUNTS):
+                counts[i] += int(t.get(key, 0))
+    return VDiffReport(uuid=data.get("UUID", ""), state=data.get("State", ""),
+                       rows_compared=int(data.get("RowsCompared", 0)), has_mismatch=bool(data.get("HasMismatch")),
+                       tables=[VDiffTable(name, *sums[name]) for name in sorted(sums)])
+
+
+@dataclass(frozen=True)
+class VDiff:
+    vtctld: Vtctld
+    workflow: str
+    target_keyspace: str
+
+    def _args(self, *args: str) -> list[str]:
+        return ["VDiff", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
+
+    def create(self) -> str:
+        return self.vtctld.run_json(*self._args("create", "--format", "json"))["UUID"]
+
+    def show(self, uuid: str) -> VDiffReport:
+        return parse_vdiff(self.vtctld.run_json(*self._args("show", uuid, "--verbose", "--format", "json")))
+
+    def wait(self, uuid: str, *, timeout: float = 1800, interval: float = 2.0) -> VDiffReport:
+        deadline = time.monotonic() + timeout
+        while True:
+            report = self.show(uuid)
+            if report.state == "completed":
+                return report
+            if report.state == "error":
+                raise WorkflowError(f"VDiff {uuid} of {self.workflow} ended in error")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"VDiff {uuid} did not complete in {timeout:.0f}s (state {report.state})")
+            time.sleep(interval)
+
+    def delete(self, uuid: str) -> None:
+        self.vtctld.run(*self._args("delete", uuid))
