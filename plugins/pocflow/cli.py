@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from pocflow.stack.process import StackError
 from pocflow.vitess.vtctldclient import VtctldError
@@ -68,19 +69,15 @@ def _import_proof(args: argparse.Namespace) -> int:
         vtgate=Endpoint.from_dsn(env["POCFLOW_VTGATE_DSN"]),
         source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"], target_keyspace=env["POCFLOW_TARGET_KEYSPACE"],
         progress=lambda m: print(m, file=sys.stderr))
+    if args.report:
+        folder = Path(args.report)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "import-proof.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+        (folder / "import-proof.md").write_text(import_proof.render_markdown(result))
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
-        print(f"\nImport proof: {'PASSED' if result.passed else 'FAILED'}")
-        print(f"{'table':<14} {'rows on target':>15} {'VDiff compared':>15} {'mismatched':>11}")
-        vdiff = {t.table: t for t in result.vdiff.tables}
-        for table in result.tables:
-            v = vdiff.get(table)
-            print(f"{table:<14} {result.rows_copied.get(table, 0):>15,} {v.rows_compared if v else 0:>15,} "
-                  f"{(v.mismatched_rows + v.extra_rows_source + v.extra_rows_target) if v else 0:>11,}")
-        for table, reason in result.excluded.items():
-            print(f"{table:<14} excluded: {reason}")
-        print(f"copy {result.copy_seconds:.1f}s; source-to-target replication {result.replication_seconds:.2f}s")
+        print("\n" + import_proof.render_markdown(result))
     return 0 if result.passed else 1
 
 
@@ -106,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     proof = sub.add_parser("import-proof", help="MoveTables + VDiff on the local stack, then cancel")
     proof.add_argument("--json", action="store_true")
+    proof.add_argument("--report", metavar="DIR", help="also write import-proof.json and import-proof.md here")
     proof.set_defaults(func=_import_proof)
     return parser
 

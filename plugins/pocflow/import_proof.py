@@ -44,6 +44,33 @@ class ImportProofResult:
         return {**asdict(self), "passed": self.passed}
 
 
+def render_markdown(result: ImportProofResult) -> str:
+    """A one-screen report: per table, rows on the target and what VDiff found."""
+    vdiff = {t.table: t for t in result.vdiff.tables}
+    lines = [
+        f"# Import proof: {'PASSED' if result.passed else 'FAILED'}",
+        "",
+        f"MoveTables `{result.workflow}`: `{result.source_keyspace}` -> `{result.target_keyspace}`; "
+        f"copy {result.copy_seconds:.1f} s; a row written on the source was served by the target "
+        f"through vtgate after {result.replication_seconds:.2f} s; VDiff `{result.vdiff.uuid}` "
+        f"{result.vdiff.state}; workflow {'cancelled' if result.cancelled else 'NOT cancelled'}.",
+        "",
+        "| table | rows on target | VDiff compared | mismatched | extra (source/target) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for table in result.tables:
+        v = vdiff.get(table)
+        if v is None:
+            lines.append(f"| {table} | {result.rows_copied.get(table, 0):,} | not compared | | |")
+        else:
+            lines.append(f"| {table} | {result.rows_copied.get(table, 0):,} | {v.rows_compared:,} | "
+                         f"{v.mismatched_rows:,} | {v.extra_rows_source:,}/{v.extra_rows_target:,} |")
+    if result.excluded:
+        lines += ["", "Not imported:", ""]
+        lines += [f"- `{table}`: {reason}" for table, reason in result.excluded.items()]
+    return "\n".join(lines) + "\n"
+
+
 def target_rows(vtgate: Endpoint, keyspace: str, shard: str, table: str) -> int:
     """Rows of ``table`` in the target shard, read through vtgate from its replica.
 

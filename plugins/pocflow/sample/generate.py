@@ -143,6 +143,8 @@ def _orders_and_children(rng: random.Random, n: Counts) -> tuple[Callable, Calla
     plan_seed = rng.random()
 
     def plan() -> Iterator[tuple]:
+        # The plan has a stream of its own: orders() and payments() draw their other fields
+        # from their own streams, so all three tables see the same lines and totals.
         prng = random.Random(plan_seed)
         for oid in range(1, n.orders + 1):
             lines = [(prng.randrange(1, n.products + 1), prng.randint(1, 4), prng.randrange(199, 9999) / 100,
@@ -150,24 +152,26 @@ def _orders_and_children(rng: random.Random, n: Counts) -> tuple[Callable, Calla
                      for _ in range(prng.choice((1, 1, 2, 2, 3, 4, 5)))]
             total = round(sum(q * p * (1 - d) for _, q, p, d in lines), 2)
             placed = EPOCH + timedelta(seconds=prng.randrange(0, 700 * 86400))
-            yield oid, prng, lines, total, placed
+            yield oid, lines, total, placed
 
     def orders() -> Iterator[list[str]]:
-        for oid, prng, _, total, placed in plan():
-            notes = NULL if prng.random() < 0.8 else _text(prng.choice(
+        orng = random.Random(f"{plan_seed}:orders")
+        for oid, _, total, placed in plan():
+            notes = NULL if orng.random() < 0.8 else _text(orng.choice(
                 ["Leave at the door 🚪", "Gift wrap, please", "Call before delivery\tafter 18:00", "Fragile!"]))
-            yield [str(oid), str(prng.randrange(1, n.customers + 1)), prng.choice(ORDER_STATUSES),
-                   prng.choice(("EUR", "EUR", "EUR", "USD", "GBP")), f"{total:.2f}", notes, _dt(placed),
-                   _dt(placed + timedelta(hours=prng.randrange(1, 400)))]
+            yield [str(oid), str(orng.randrange(1, n.customers + 1)), orng.choice(ORDER_STATUSES),
+                   orng.choice(("EUR", "EUR", "EUR", "USD", "GBP")), f"{total:.2f}", notes, _dt(placed),
+                   _dt(placed + timedelta(hours=orng.randrange(1, 400)))]
 
     def order_lines() -> Iterator[list[str]]:
-        for oid, _, lines, _, _ in plan():
+        for oid, lines, _, _ in plan():
             for line_no, (pid, qty, price, discount) in enumerate(lines, start=1):
                 yield [str(oid), str(line_no), str(pid), str(qty), f"{price:.2f}", repr(discount)]
 
     def payments() -> Iterator[list[str]]:
         pay_id = 0
-        for oid, prng, _, total, placed in plan():
+        prng = random.Random(f"{plan_seed}:payments")
+        for oid, _, total, placed in plan():
             if prng.random() < 0.1:  # unpaid orders have no payment
                 continue
             pay_id += 1

@@ -1,0 +1,70 @@
+# pocflow: `make demo` runs an engagement on the bundled sample; `make test` runs the test suite.
+# Every target installs what it needs first (idempotent; the second run is fast).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+POCFLOW := $(BIN)/pocflow
+DEMO_DIR := artifacts/demo
+PYTEST_ARGS ?=
+
+.PHONY: help setup venv stack-up stack-down stack-status demo test unit integration bench lock clean
+
+help:
+	@echo "make demo         set up everything, run the import proof on the sample shop, print the report"
+	@echo "make test         set up everything, start the local stack, run unit and integration tests"
+	@echo "make bench        benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
+	@echo "make stack-up | stack-down | stack-status    the local MariaDB + Vitess stack"
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "pocflow needs Python 3.11, found " + sys.version.split()[0]'
+	@echo "[pocflow] Python environment in $(VENV) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet -r requirements.txt
+	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "[pocflow] Python environment ready"
+
+venv: $(STAMP)
+
+setup: venv
+	@$(POCFLOW) stack setup
+
+stack-up: venv
+	@$(POCFLOW) stack up
+
+stack-down: venv
+	@$(POCFLOW) stack down
+
+stack-status: venv
+	@$(POCFLOW) stack status
+
+demo: stack-up
+	@$(POCFLOW) sample load --scale small
+	@mkdir -p $(DEMO_DIR)
+	@$(POCFLOW) import-proof --report $(DEMO_DIR)
+	@echo
+	@echo "Report: $(DEMO_DIR)/import-proof.md (and import-proof.json)"
+	@echo "The stack keeps running: 'make stack-status', 'eval \"\$$($(POCFLOW) stack env)\"', 'make stack-down'."
+
+unit: venv
+	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+integration: stack-up
+	@$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+test: stack-up
+	@$(BIN)/pytest tests $(PYTEST_ARGS)
+
+bench: stack-up
+	@$(BIN)/python -m bench.sample_load
+
+lock: venv
+	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+
+clean:
+	rm -rf $(VENV) artifacts .pytest_cache

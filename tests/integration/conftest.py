@@ -1,0 +1,53 @@
+"""Integration tests run against the real local stack (MariaDB source + Vitess cluster).
+
+The session starts the stack if it is not running (idempotent) and loads the sample shop.
+"""
+
+import pytest
+
+from pocflow.connections import Endpoint
+from pocflow.sample.load import load
+from pocflow.stack import Stack
+from pocflow.vitess.vtctldclient import Vtctld
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    s = Stack()
+    s.up()
+    return s
+
+
+@pytest.fixture(scope="session")
+def env(stack) -> dict[str, str]:
+    return stack.env()
+
+
+@pytest.fixture(scope="session")
+def source_admin(env) -> Endpoint:
+    return Endpoint.from_dsn(env["POCFLOW_SOURCE_ADMIN_DSN"])
+
+
+@pytest.fixture(scope="session")
+def source_readonly(env) -> Endpoint:
+    return Endpoint.from_dsn(env["POCFLOW_SOURCE_READONLY_DSN"])
+
+
+@pytest.fixture(scope="session")
+def source_import(env) -> Endpoint:
+    return Endpoint.from_dsn(env["POCFLOW_SOURCE_IMPORT_DSN"])
+
+
+@pytest.fixture(scope="session")
+def vtgate(env) -> Endpoint:
+    return Endpoint.from_dsn(env["POCFLOW_VTGATE_DSN"])
+
+
+@pytest.fixture(scope="session")
+def vtctld(stack, env) -> Vtctld:
+    return Vtctld(env["VTCTLD_SERVER"], binary=str(stack.config.vitess_bin / "vtctldclient"))
+
+
+@pytest.fixture(scope="session")
+def sample(stack, source_admin):
+    return load(source_admin, scale="small", data_dir=stack.config.state_dir / "sample-data")
