@@ -61,3 +61,64 @@ def connect(endpoint: Endpoint, *, dict_rows: bool = False, autocommit: bool = T
         cursorclass=pymysql.cursors.DictCursor if dict_rows else pymysql.cursors.Cursor,
         local_infile=local_infile, connect_timeout=10, read_timeout=read_timeout,
     )
+
+
+class UnknownConnection(LookupError):
+    def __init__(self, conn_id: str):
+        self.conn_id = conn_id
+        super().__init__(f"unknown connection id {conn_id!r}: create it in Airflow (Admin > Connections) "
+                         f"or set AIRFLOW_CONN_{conn_id.upper()}=mysql://user:password@host:port/db")
+
+
+# Connection ids the local stack answers for, when nothing else defines them.
+LOCAL_STACK_CONNECTIONS = {
+    "pocflow_source": "POCFLOW_SOURCE_READONLY_DSN",
+    "pocflow_source_admin": "POCFLOW_SOURCE_ADMIN_DSN",
+    "pocflow_vtgate": "POCFLOW_VTGATE_DSN",
+}
+
+
+def _from_environment(conn_id: str) -> Endpoint | None:
+    import json
+    import os
+
+    value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+    if not value:
+        return None
+    if value.lstrip().startswith("{"):
+        c = json.loads(value)
+        return Endpoint(host=c.get("host", "127.0.0.1"), port=int(c.get("port") or 3306), user=c.get("login", ""),
+                        password=c.get("password") or "", database=c.get("schema") or None)
+    return Endpoint.from_dsn(value)
+
+
+def _from_local_stack(conn_id: str) -> Endpoint | None:
+    key = LOCAL_STACK_CONNECTIONS.get(conn_id)
+    if key is None:
+        return None
+    from pocflow.stack.config import StackConfig
+
+    if not StackConfig.from_env().credentials_file.exists():
+        return None
+    from pocflow.stack import Stack
+
+    return Endpoint.from_dsn(Stack().env()[key])
+
+
+def resolve(conn_id: str, *, airflow_lookup=None) -> Endpoint:
+    """A connection id -> Endpoint: AIRFLOW_CONN_<ID>, then Airflow (inside a task), then the local stack."""
+    for lookup in (_from_environment, airflow_lookup, _from_local_stack):
+        if lookup is None:
+            continue
+        endpoint = lookup(conn_id)
+        if endpoint is not None:
+            return endpoint
+    raise UnknownConnection(conn_id)
+
+
+def exists(conn_id: str, *, airflow_lookup=None) -> bool:
+    try:
+        resolve(conn_id, airflow_lookup=airflow_lookup)
+        return True
+    except UnknownConnection:
+        return False

@@ -74,6 +74,9 @@ def bootstrap_sql(creds: Credentials) -> str:
         f"GRANT ALL PRIVILEGES ON `{SIDECAR_DATABASE}`.* TO '{IMPORT_USER}'@'{host}';",
         *account(READONLY_USER, creds.readonly_password),
         f"GRANT SELECT, SHOW VIEW, PROCESS, BINLOG MONITOR ON *.* TO '{READONLY_USER}'@'{host}';",
+        # MySQL and MariaDB list triggers and events only to holders of these privileges; the
+        # assessment needs to see them. pocflow never creates either.
+        f"GRANT TRIGGER, EVENT ON `{SOURCE_DATABASE}`.* TO '{READONLY_USER}'@'{host}';",
         f"CREATE DATABASE IF NOT EXISTS `{SOURCE_DATABASE}` DEFAULT CHARACTER SET utf8mb4;",
         "FLUSH PRIVILEGES;",
     ]) + "\n"
