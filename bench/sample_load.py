@@ -12,7 +12,7 @@ import argparse
 import time
 
 from pocflow.connections import Endpoint, connect
-from pocflow.sample.generate import COLUMNS, LOAD_ORDER, Counts, write_files
+from pocflow.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
 from pocflow.sample.load import load, schema_statements
 from pocflow.sql import quote_identifier
 from pocflow.stack import Stack
@@ -62,9 +62,11 @@ def main() -> None:
     stack = Stack()
     admin = Endpoint.from_dsn(stack.env()["POCFLOW_SOURCE_ADMIN_DSN"])
     data_dir = stack.config.state_dir / "sample-data"
-    folder = data_dir / f"shop-{args.customers}-20261128"
+    folder = data_dir / f"shop-v{FORMAT_VERSION}-{args.customers}-{DEFAULT_SEED}"
     if not (folder / "rows.txt").exists():
-        write_files(folder, Counts.for_customers(args.customers))
+        (folder / "rows.txt").parent.mkdir(parents=True, exist_ok=True)
+        rows = write_files(folder, Counts.for_customers(args.customers))
+        (folder / "rows.txt").write_text("\n".join(f"{k}={v}" for k, v in rows.items()) + "\n")
 
     scratch = reset(admin)
     baseline_rows, baseline_seconds = row_by_row(scratch, folder, "order_lines", args.baseline_rows)

@@ -49,10 +49,17 @@ def test_every_row_has_one_field_per_column():
 def test_order_totals_equal_the_sum_of_their_lines():
     rows = table_rows(Counts.for_customers(40), seed=11)
     lines = {}
-    for order_id, _, _, qty, price, discount in rows["order_lines"]():
+    for order_id, _, _, _, qty, price, discount in rows["order_lines"]():
         lines.setdefault(order_id, []).append(int(qty) * float(price) * (1 - float(discount)))
     for order in rows["orders"]():
         assert Decimal(order[4]) == Decimal(f"{round(sum(lines[order[0]]), 2):.2f}")
+
+
+def test_order_lines_and_payments_carry_their_orders_customer():
+    rows = table_rows(Counts.for_customers(40), seed=11)
+    customer_of = {o[0]: o[1] for o in rows["orders"]()}
+    assert all(customer_of[line[0]] == line[1] for line in rows["order_lines"]())
+    assert all(customer_of[p[1]] == p[2] for p in rows["payments"]())
 
 
 def test_sample_carries_what_breaks_migrations():

@@ -16,6 +16,8 @@
 --   foreign keys ................... orders -> customers, order_lines -> orders
 --   a trigger ...................... inventory_never_negative
 --   a view ......................... customer_order_totals
+--   order_lines and payments carry the customer_id of their order (denormalised, as shops that
+--   plan to shard by customer do), so a sharded plan can keep a customer's rows together.
 
 CREATE TABLE customers (
   id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
@@ -66,6 +68,7 @@ CREATE TABLE orders (
 
 CREATE TABLE order_lines (
   order_id      BIGINT UNSIGNED NOT NULL,
+  customer_id   BIGINT UNSIGNED NOT NULL,
   line_no       SMALLINT UNSIGNED NOT NULL,
   product_id    INT UNSIGNED NOT NULL,
   quantity      INT NOT NULL,
@@ -73,19 +76,22 @@ CREATE TABLE order_lines (
   discount      DOUBLE NOT NULL DEFAULT 0,
   PRIMARY KEY (order_id, line_no),
   KEY ix_order_lines_product (product_id),
+  KEY ix_order_lines_customer (customer_id),
   CONSTRAINT fk_order_lines_order FOREIGN KEY (order_id) REFERENCES orders (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE payments (
   id            BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   order_id      BIGINT UNSIGNED NOT NULL,
+  customer_id   BIGINT UNSIGNED NOT NULL,
   method        ENUM('card','paypal','bank_transfer','voucher') NOT NULL,
   amount        DECIMAL(12,2) NOT NULL,
   provider_ref  VARCHAR(64) NULL,
   raw_response  JSON NULL,
   paid_at       TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
   PRIMARY KEY (id),
-  KEY ix_payments_order (order_id)
+  KEY ix_payments_order (order_id),
+  KEY ix_payments_customer (customer_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE inventory (

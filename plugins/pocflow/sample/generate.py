@@ -22,6 +22,8 @@ SCALES = {
     "large": 610_000,     # ~10 million rows: benchmarks
 }
 DEFAULT_SEED = 20261128
+FORMAT_VERSION = 2
+"""Bumped whenever the schema or the generated rows change, so cached data files are not reused."""
 EPOCH = datetime(2023, 1, 1)
 WAREHOUSES = ("AMS1", "FRA2", "DUB1", "MAD3")
 
@@ -98,8 +100,8 @@ COLUMNS = {
     "products": ("id", "sku", "name", "description", "price", "weight_kg", "rating", "tags", "@thumbnail",
                  "attributes", "created_at"),
     "orders": ("id", "customer_id", "status", "currency", "total", "notes", "placed_at", "updated_at"),
-    "order_lines": ("order_id", "line_no", "product_id", "quantity", "unit_price", "discount"),
-    "payments": ("id", "order_id", "method", "amount", "provider_ref", "raw_response", "paid_at"),
+    "order_lines": ("order_id", "customer_id", "line_no", "product_id", "quantity", "unit_price", "discount"),
+    "payments": ("id", "order_id", "customer_id", "method", "amount", "provider_ref", "raw_response", "paid_at"),
     "inventory": ("warehouse_code", "product_id", "on_hand", "reserved", "updated_at"),
     "events": ("occurred_at", "customer_id", "kind", "payload"),
 }
@@ -152,26 +154,27 @@ def _orders_and_children(rng: random.Random, n: Counts) -> tuple[Callable, Calla
                      for _ in range(prng.choice((1, 1, 2, 2, 3, 4, 5)))]
             total = round(sum(q * p * (1 - d) for _, q, p, d in lines), 2)
             placed = EPOCH + timedelta(seconds=prng.randrange(0, 700 * 86400))
-            yield oid, lines, total, placed
+            customer = prng.randrange(1, n.customers + 1)
+            yield oid, customer, lines, total, placed
 
     def orders() -> Iterator[list[str]]:
         orng = random.Random(f"{plan_seed}:orders")
-        for oid, _, total, placed in plan():
+        for oid, customer, _, total, placed in plan():
             notes = NULL if orng.random() < 0.8 else _text(orng.choice(
                 ["Leave at the door 🚪", "Gift wrap, please", "Call before delivery\tafter 18:00", "Fragile!"]))
-            yield [str(oid), str(orng.randrange(1, n.customers + 1)), orng.choice(ORDER_STATUSES),
+            yield [str(oid), str(customer), orng.choice(ORDER_STATUSES),
                    orng.choice(("EUR", "EUR", "EUR", "USD", "GBP")), f"{total:.2f}", notes, _dt(placed),
                    _dt(placed + timedelta(hours=orng.randrange(1, 400)))]
 
     def order_lines() -> Iterator[list[str]]:
-        for oid, lines, _, _ in plan():
+        for oid, customer, lines, _, _ in plan():
             for line_no, (pid, qty, price, discount) in enumerate(lines, start=1):
-                yield [str(oid), str(line_no), str(pid), str(qty), f"{price:.2f}", repr(discount)]
+                yield [str(oid), str(customer), str(line_no), str(pid), str(qty), f"{price:.2f}", repr(discount)]
 
     def payments() -> Iterator[list[str]]:
         pay_id = 0
         prng = random.Random(f"{plan_seed}:payments")
-        for oid, _, total, placed in plan():
+        for oid, customer, _, total, placed in plan():
             if prng.random() < 0.1:  # unpaid orders have no payment
                 continue
             pay_id += 1
@@ -180,7 +183,7 @@ def _orders_and_children(rng: random.Random, n: Counts) -> tuple[Callable, Calla
             raw = NULL if prng.random() < 0.2 else _json({"status": "captured", "attempt": prng.randint(1, 3),
                                                           "risk": round(prng.random(), 4)})
             paid = placed + timedelta(seconds=prng.randrange(5, 7200), microseconds=prng.randrange(0, 10**6, 1000))
-            yield [str(pay_id), str(oid), method, f"{total:.2f}", ref, raw, _dt(paid, True)[:-3]]
+            yield [str(pay_id), str(oid), str(customer), method, f"{total:.2f}", ref, raw, _dt(paid, True)[:-3]]
 
     return orders, order_lines, payments
 

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
-from pocflow.sample.generate import (COLUMNS, DEFAULT_SEED, LOAD_ORDER, LOAD_SET, Counts, resolve_scale,
-                                     write_files)
+from pocflow.sample.generate import (COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, LOAD_SET, Counts,
+                                     resolve_scale, write_files)
 from pocflow.sql import quote_identifier
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "include" / "sample" / "shop" / "schema.sql"
@@ -71,7 +71,7 @@ def load(endpoint: Endpoint, *, scale: str | int = "small", seed: int = DEFAULT_
         raise ValueError("the sample needs a database name in the endpoint")
     customers = resolve_scale(scale)
     counts = Counts.for_customers(customers)
-    files = data_dir / f"shop-{customers}-{seed}"
+    files = data_dir / f"shop-v{FORMAT_VERSION}-{customers}-{seed}"
 
     started = time.monotonic()
     marker = files / "rows.txt"
