@@ -41,6 +41,8 @@ class EngagementError(ValueError):
 class Source:
     connection_id: str
     database: str
+    import_user: str = ""
+    """The account the import tablet uses, to have its privileges checked (optional)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ FORM_FIELDS = {
     "customer": ("customer",),
     "source_connection_id": ("source", "connection_id"),
     "source_database": ("source", "database"),
+    "source_import_user": ("source", "import_user"),
     "vtctld_address": ("target", "vtctld_address"),
     "vtgate_connection_id": ("target", "vtgate_connection_id"),
     "target_keyspace": ("target", "keyspace"),
@@ -214,6 +217,9 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     source_conn = text("source", "connection_id")
     database = text("source", "database")
     identifier(("source", "database"), database, "database name")
+    import_user = text("source", "import_user", required=False)
+    if import_user and (len(import_user) > 80 or set(import_user) & _FORBIDDEN_IN_NAMES):
+        problem(("source", "import_user"), f"{import_user!r} is not a MySQL account name")
     vtctld = text("target", "vtctld_address")
     if vtctld and not _HOST_PORT.match(vtctld):
         problem(("target", "vtctld_address"), f"{vtctld!r} must be host:port (vtctld's gRPC address)")
@@ -304,6 +310,6 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     if problems:
         raise EngagementError(problems)
     return Engagement(
-        name=name, customer=customer, source=Source(source_conn, database),
+        name=name, customer=customer, source=Source(source_conn, database, import_user),
         target=Target(vtctld, vtgate_conn, keyspace), opt_out_date=opt_out,
         sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location))

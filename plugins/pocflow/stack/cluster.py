@@ -267,7 +267,8 @@ class Cluster:
         self.etcd.up()
         self.vtctld_daemon.up()
         self._ensure_cell()
-        self._ensure_keyspace(self.config.target_tablets[0].keyspace, sidecar=SIDECAR_DATABASE)
+        for keyspace in dict.fromkeys(t.keyspace for t in self.config.target_tablets):
+            self._ensure_keyspace(keyspace, sidecar=SIDECAR_DATABASE)
         self._ensure_keyspace(self.config.source_tablet.keyspace, sidecar=SIDECAR_DATABASE)
         targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets))
         primaries = {(s.keyspace, s.shard): mysqld for s, mysqld, _ in targets if s.primary}

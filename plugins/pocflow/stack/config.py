@@ -7,6 +7,7 @@ environment (``POCFLOW_STATE_DIR``, ``POCFLOW_CACHE_DIR``, ``POCFLOW_PORT_<NAME>
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pwd
 from dataclasses import dataclass, field
@@ -182,7 +183,23 @@ class StackConfig:
         return f"127.0.0.1:{self.ports.vtctld_grpc}"
 
     @property
+    def topology_file(self) -> Path:
+        """Keyspaces provisioned after the stack's own: [{"keyspace", "shard", "uid"}, ...]."""
+        return self.state_dir / "topology.json"
+
+    def provisioned_tablets(self) -> tuple[TabletSpec, ...]:
+        """Tablets added by provisioning (one primary per shard); ports are 15000/16000/17000 + uid."""
+        if not self.topology_file.exists():
+            return ()
+        return tuple(TabletSpec(e["uid"], e["keyspace"], e["shard"], 15000 + e["uid"], 16000 + e["uid"],
+                                17000 + e["uid"]) for e in json.loads(self.topology_file.read_text()))
+
+    @property
     def target_tablets(self) -> tuple[TabletSpec, ...]:
+        return self.base_target_tablets + self.provisioned_tablets()
+
+    @property
+    def base_target_tablets(self) -> tuple[TabletSpec, ...]:
         p = self.ports
         # The first tablet of a shard becomes its primary; the replica serves @replica reads,
         # which is how data in the target can be read before traffic is switched.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 from dataclasses import asdict, dataclass
@@ -66,6 +67,30 @@ class Stack:
         if wipe and self.config.state_dir.exists():
             shutil.rmtree(self.config.state_dir)
             say(f"removed {self.config.state_dir}")
+
+    def keyspaces(self) -> dict[str, list[str]]:
+        """Target keyspaces the stack runs, with their shards."""
+        out: dict[str, list[str]] = {}
+        for t in self.config.target_tablets:
+            if t.primary and t.shard not in out.setdefault(t.keyspace, []):
+                out[t.keyspace].append(t.shard)
+        return out
+
+    def add_keyspace(self, keyspace: str, shards: list[str]) -> bool:
+        """Run ``keyspace`` with one primary tablet per shard; False when it is already there."""
+        existing = self.keyspaces()
+        if keyspace in existing:
+            if sorted(existing[keyspace]) != sorted(shards):
+                raise StackError(f"keyspace {keyspace} already runs shards {existing[keyspace]}, not {shards}; "
+                                 f"use another keyspace name or reshard")
+            return False
+        entries = json.loads(self.config.topology_file.read_text()) if self.config.topology_file.exists() else []
+        next_uid = max([300] + [e["uid"] + 1 for e in entries])
+        entries += [{"keyspace": keyspace, "shard": shard, "uid": next_uid + i} for i, shard in enumerate(shards)]
+        self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
+        self.__init__(self.config)
+        self.up()
+        return True
 
     def status(self) -> list[ComponentStatus]:
         return [ComponentStatus(c.name, c.port, c.pid(), c.healthy()) for c in self.components()]

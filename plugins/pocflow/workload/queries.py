@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import logging
+
 import sqlglot
 from sqlglot import exp
+
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+_QUERY_KINDS = ("select", "update", "delete", "insert", "replace", "with", "(")
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,8 @@ def _is_value(node: exp.Expression) -> bool:
 
 def shape(sql: str, weight: int = 1) -> QueryShape | None:
     """The tables, filtered columns and join columns of one SELECT/UPDATE/DELETE; None if unparsable."""
+    if not sql.lstrip().lower().startswith(_QUERY_KINDS) and not sql.lstrip().startswith("/*"):
+        return None
     try:
         tree = sqlglot.parse_one(sql.replace("?", "1"), read="mysql")
     except sqlglot.errors.ParseError:

@@ -1,0 +1,65 @@
+"""Where stage results go: <location>/<engagement>/<run>/<stage>.json, a local folder or S3."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pocflow.engagement import PROJECT_ROOT
+
+
+def _safe(part: str) -> str:
+    """Run ids contain ':' and '+'; keep folder names portable."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", part)
+
+
+@dataclass(frozen=True)
+class ArtifactStore:
+    location: str
+    engagement: str
+    run_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{_safe(self.engagement)}/{_safe(self.run_id)}"
+
+    def _local(self, name: str) -> Path:
+        base = Path(self.location)
+        base = base if base.is_absolute() else PROJECT_ROOT / base
+        return base / self.prefix / name
+
+    def _s3(self):
+        import boto3
+
+        bucket, _, key_prefix = self.location[len("s3://"):].partition("/")
+        return boto3.client("s3"), bucket, "/".join(p for p in (key_prefix.strip("/"), self.prefix) if p)
+
+    def put_text(self, name: str, text: str) -> str:
+        if self.location.startswith("s3://"):
+            client, bucket, prefix = self._s3()
+            client.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=text.encode())
+            return f"s3://{bucket}/{prefix}/{name}"
+        path = self._local(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return str(path)
+
+    def get_text(self, name: str) -> str | None:
+        if self.location.startswith("s3://"):
+            client, bucket, prefix = self._s3()
+            try:
+                return client.get_object(Bucket=bucket, Key=f"{prefix}/{name}")["Body"].read().decode()
+            except client.exceptions.NoSuchKey:
+                return None
+        path = self._local(name)
+        return path.read_text() if path.exists() else None
+
+    def put_json(self, stage: str, data: Any) -> str:
+        return self.put_text(f"{stage}.json", json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+    def get_json(self, stage: str) -> Any | None:
+        text = self.get_text(f"{stage}.json")
+        return json.loads(text) if text is not None else None
