@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+from pocflow.connections import UnknownConnection
+from pocflow.engagement import EngagementError
 from pocflow.stack.process import StackError
+from pocflow.stages.sharding_plan import VSchemaRejected
 from pocflow.vitess.vtctldclient import VtctldError
 
 
@@ -81,6 +85,38 @@ def _import_proof(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+STAGE_COMMANDS = ("select-database", "provision", "sharding-plan")
+
+
+def _stage(args: argparse.Namespace) -> int:
+    from pocflow.connections import exists
+    from pocflow.engagement import from_inputs
+    from pocflow.stages import StageContext, run_stage
+
+    engagement = from_inputs(file=args.engagement, connection_exists=exists)
+    run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
+    ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr))
+    result, _ = run_stage(args.command, ctx)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, default=str))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pocflow.connections import exists
+    from pocflow.engagement import from_inputs
+
+    engagement = from_inputs(file=args.engagement, connection_exists=exists)
+    print(json.dumps(engagement.to_dict(), indent=2))
+    return 0
+
+
+def _dags_test(args: argparse.Namespace) -> int:
+    from pocflow.airflow.local import dags_test
+
+    return dags_test(args.dag, json.loads(args.conf) if args.conf else None).returncode
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +137,23 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_sample)
 
+    validate = sub.add_parser("validate", help="check an engagement file and print it")
+    validate.add_argument("--engagement", required=True, metavar="FILE")
+    validate.set_defaults(func=_validate)
+
+    for name in STAGE_COMMANDS:
+        stage = sub.add_parser(name, help=f"run the {name} stage of an engagement")
+        stage.add_argument("--engagement", required=True, metavar="FILE",
+                           help="engagement YAML (a name under include/engagements/ or a path)")
+        stage.add_argument("--run-id", help="reuse earlier stages' results of this run (default: a new run)")
+        stage.add_argument("--json", action="store_true", help="print the stage's result as JSON")
+        stage.set_defaults(func=_stage)
+
+    dags = sub.add_parser("dags-test", help="airflow dags test against a local metadata DB")
+    dags.add_argument("--dag", default="poc_engagement")
+    dags.add_argument("--conf", help="JSON run conf (the trigger form's fields)")
+    dags.set_defaults(func=_dags_test)
+
     proof = sub.add_parser("import-proof", help="MoveTables + VDiff on the local stack, then cancel")
     proof.add_argument("--json", action="store_true")
     proof.add_argument("--report", metavar="DIR", help="also write import-proof.json and import-proof.md here")
@@ -112,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (StackError, VtctldError) as e:
+    except (StackError, VtctldError, EngagementError, UnknownConnection, VSchemaRejected) as e:
         print(f"pocflow: {e}", file=sys.stderr)
         return 2
 

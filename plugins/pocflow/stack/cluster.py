@@ -186,8 +186,9 @@ class TargetMysqld:
 
     def sql(self, statements: str, *, vertical: bool = False) -> str:
         """Run SQL as Vitess's local dba account through this server's socket."""
-        argv = [which("mariadb") or "mariadb", "--no-defaults", "--batch", "--skip-column-names",
-                f"--socket={self.dir / 'mysql.sock'}", "--user=vt_dba", *(["--vertical"] if vertical else []),
+        argv = [which("mariadb") or "mariadb", "--no-defaults", "--batch",
+                f"--socket={self.dir / 'mysql.sock'}", "--user=vt_dba",
+                *(["--vertical"] if vertical else ["--skip-column-names"]),
                 "-e", statements]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:

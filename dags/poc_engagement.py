@@ -1,0 +1,26 @@
+"""poc_engagement: one PoC engagement, stage by stage. Triggered by an SA from the form."""
+
+from datetime import datetime
+
+from airflow.sdk import DAG, chain
+
+from pocflow.airflow.operators import EngagementStageOperator, ValidateEngagementOperator
+from pocflow.airflow.params import engagement_params
+
+with DAG(
+    dag_id="poc_engagement",
+    description="Bring a customer's MySQL into Vitess, test it, and judge it before the opt-out date",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    is_paused_upon_creation=False,
+    params=engagement_params(),
+    tags=["pocflow", "engagement"],
+    doc_md=__doc__,
+) as dag:
+    chain(
+        ValidateEngagementOperator(task_id="validate_engagement"),
+        EngagementStageOperator(task_id="select_database", stage="select-database"),
+        EngagementStageOperator(task_id="provision", stage="provision"),
+        EngagementStageOperator(task_id="sharding_plan", stage="sharding-plan"),
+    )
