@@ -20,7 +20,7 @@ SERVER_ID = 1001
 BINLOG_RETENTION_SECONDS = 3 * 24 * 3600  # PlanetScale's import asks for at least 2 days
 
 
-def my_cnf(config: StackConfig) -> str:
+def my_cnf(config: StackConfig, overrides: dict[str, str] | None = None) -> str:
     d = config.source_dir
     lines = [
         "[mysqld]",
@@ -51,6 +51,7 @@ def my_cnf(config: StackConfig) -> str:
         "innodb_flush_log_at_trx_commit = 2",
         "sync_binlog = 0",
     ]
+    lines += [f"{k} = {v}" for k, v in (overrides or {}).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -85,8 +86,10 @@ def bootstrap_sql(creds: Credentials) -> str:
 class SourceMariaDB:
     name = "source-mysql"
 
-    def __init__(self, config: StackConfig):
+    def __init__(self, config: StackConfig, overrides: dict[str, str] | None = None):
+        """``overrides``: server settings that replace ours (a deliberately misconfigured source in tests)."""
         self.config = config
+        self.overrides = overrides or {}
         self.dir = config.source_dir
         self.cnf = self.dir / "my.cnf"
         self.pid_file = config.run_dir / "source-mysql.pid"
@@ -116,7 +119,7 @@ class SourceMariaDB:
         return proc
 
     def up(self, creds: Credentials) -> None:
-        self.cnf.write_text(my_cnf(self.config))
+        self.cnf.write_text(my_cnf(self.config, self.overrides))
         if self.pid() is None:
             if not (self.dir / "data" / "mysql").exists():
                 with step("Initialising the source MariaDB datadir"):

@@ -1,0 +1,31 @@
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_dags_import_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_engagement_dag_runs_the_stages_in_order(dagbag):
+    dag = dagbag.dags["poc_engagement"]
+    order = ["validate_engagement", "select_database", "provision", "sharding_plan"]
+    for upstream, downstream in zip(order, order[1:]):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
+
+
+def test_form_defaults_to_the_demo_engagement_file(dagbag):
+    params = dagbag.dags["poc_engagement"].params
+    assert params["engagement_file"] == "demo-shop.yaml"
+    assert params.get_param("opt_out_date").schema["format"] == "date"
+    assert params.get_param("sharding_mode").schema["enum"] == [None, "auto", "unsharded", "sharded"]
