@@ -10,7 +10,7 @@ POCFLOW := $(BIN)/pocflow
 DEMO_DIR := artifacts/demo
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv stack-up stack-down stack-status demo test unit integration bench lock clean
+.PHONY: help setup venv stack-up stack-down stack-status demo dags-test test unit integration bench lock clean
 
 help:
 	@echo "make demo         set up everything, run the import proof on the sample shop, print the report"
@@ -45,11 +45,20 @@ stack-status: venv
 
 demo: stack-up
 	@$(POCFLOW) sample load --scale small
+	@echo "[pocflow] running the engagement DAG (poc_engagement) on the sample: airflow dags test ..."
+	@$(POCFLOW) dags-test --conf '{"engagement_file": "demo-shop.yaml"}' > .pocflow/logs/demo-dags-test.log 2>&1 \
+		|| (tail -40 .pocflow/logs/demo-dags-test.log; exit 1)
+	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.*(select-database|provision|sharding-plan) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/'
 	@mkdir -p $(DEMO_DIR)
 	@$(POCFLOW) import-proof --report $(DEMO_DIR)
 	@echo
-	@echo "Report: $(DEMO_DIR)/import-proof.md (and import-proof.json)"
+	@echo "Reports: the engagement's stage results under artifacts/demo-shop/<run>/ (listed above);"
+	@echo "         the import proof in $(DEMO_DIR)/import-proof.md (and import-proof.json)."
+	@echo "Task logs: .pocflow/logs/demo-dags-test.log"
 	@echo "The stack keeps running: 'make stack-status', 'eval \"\$$($(POCFLOW) stack env)\"', 'make stack-down'."
+
+dags-test: stack-up
+	@$(POCFLOW) dags-test --conf '$(or $(CONF),{})'
 
 unit: venv
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
