@@ -43,6 +43,8 @@ class Source:
     database: str
     import_user: str = ""
     """The account the import tablet uses, to have its privileges checked (optional)."""
+    keyspace: str = ""
+    """The Vitess keyspace whose unmanaged tablet fronts the source: where MoveTables reads from."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,14 @@ class Sharding:
     mode: str = "auto"
     shards: int | None = None
     shard_size_target_gb: float = 250.0
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    max_mismatched_rows: int | None = None
+    """Stop the engagement run when validation finds more differing rows than this (None: never stop)."""
+    float_decimals: int = 6
+    chunk_rows: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class Engagement:
     sharding: Sharding = field(default_factory=Sharding)
     workloads: tuple[str, ...] = ()
     artifacts: Artifacts = field(default_factory=Artifacts)
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -92,7 +103,8 @@ class Engagement:
         return cls(name=data["name"], customer=data["customer"], source=Source(**data["source"]),
                    target=Target(**data["target"]), opt_out_date=dt.date.fromisoformat(data["opt_out_date"]),
                    sharding=Sharding(**data["sharding"]), workloads=tuple(data.get("workloads") or ()),
-                   artifacts=Artifacts(**data["artifacts"]))
+                   artifacts=Artifacts(**data["artifacts"]),
+                   validation=ValidationSettings(**data.get("validation", {})))
 
     def days_left(self, today: dt.date | None = None) -> int:
         return (self.opt_out_date - (today or dt.date.today())).days
@@ -107,6 +119,7 @@ FORM_FIELDS = {
     "source_connection_id": ("source", "connection_id"),
     "source_database": ("source", "database"),
     "source_import_user": ("source", "import_user"),
+    "source_keyspace": ("source", "keyspace"),
     "vtctld_address": ("target", "vtctld_address"),
     "vtgate_connection_id": ("target", "vtgate_connection_id"),
     "target_keyspace": ("target", "keyspace"),
@@ -116,6 +129,9 @@ FORM_FIELDS = {
     "opt_out_date": ("opt_out_date",),
     "workload_files": ("workloads",),
     "artifact_location": ("artifacts", "location"),
+    "max_mismatched_rows": ("validation", "max_mismatched_rows"),
+    "float_decimals": ("validation", "float_decimals"),
+    "chunk_rows": ("validation", "chunk_rows"),
 }
 NESTED_TO_FORM = {".".join(path): flat for flat, path in FORM_FIELDS.items()}
 
@@ -217,6 +233,10 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     source_conn = text("source", "connection_id")
     database = text("source", "database")
     identifier(("source", "database"), database, "database name")
+    source_keyspace = text("source", "keyspace", required=False)
+    if source_keyspace and not _KEYSPACE.match(source_keyspace):
+        problem(("source", "keyspace"), f"{source_keyspace!r} must start with a letter and hold only letters, "
+                                        f"digits and '_'")
     import_user = text("source", "import_user", required=False)
     if import_user and (len(import_user) > 80 or set(import_user) & _FORBIDDEN_IN_NAMES):
         problem(("source", "import_user"), f"{import_user!r} is not a MySQL account name")
@@ -307,9 +327,30 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     elif "://" in location:
         problem(("artifacts", "location"), f"{location!r}: use a local folder or s3://bucket/prefix")
 
+    def whole(path: tuple[str, ...], default: int | None, low: int, high: int) -> int | None:
+        raw = get(*path)
+        if raw in (None, ""):
+            return default
+        try:
+            value = int(raw)
+            if isinstance(raw, float) and raw != value:
+                raise ValueError
+        except (TypeError, ValueError):
+            problem(path, f"{raw!r} is not a whole number")
+            return default
+        if not low <= value <= high:
+            problem(path, f"{value} is outside {low}-{high}")
+        return value
+
+    validation = ValidationSettings(
+        max_mismatched_rows=whole(("validation", "max_mismatched_rows"), None, 0, 10**12),
+        float_decimals=whole(("validation", "float_decimals"), 6, 0, 30),
+        chunk_rows=whole(("validation", "chunk_rows"), 10_000, 100, 10_000_000))
+
     if problems:
         raise EngagementError(problems)
     return Engagement(
-        name=name, customer=customer, source=Source(source_conn, database, import_user),
+        name=name, customer=customer, source=Source(source_conn, database, import_user, source_keyspace),
         target=Target(vtctld, vtgate_conn, keyspace), opt_out_date=opt_out,
-        sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location))
+        sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location),
+        validation=validation)

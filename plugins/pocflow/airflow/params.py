@@ -30,6 +30,9 @@ def engagement_params() -> dict[str, Param]:
         "source_import_user": Param(None, type=["null", "string"], title="Import account",
                                     description="The account the import tablet uses; its privileges are checked."
                                                 + _FROM_FILE, section="Source"),
+        "source_keyspace": Param(None, type=["null", "string"], title="Source keyspace",
+                                 description="The Vitess keyspace whose unmanaged tablet fronts the source; the "
+                                             "import reads from it." + _FROM_FILE, section="Source"),
         "vtctld_address": Param(None, type=["null", "string"], title="vtctld address",
                                 description="host:port of vtctld's gRPC." + _FROM_FILE, section="Target"),
         "vtgate_connection_id": Param(None, type=["null", "string"], title="vtgate connection id",

@@ -188,11 +188,12 @@ class StackConfig:
         return self.state_dir / "topology.json"
 
     def provisioned_tablets(self) -> tuple[TabletSpec, ...]:
-        """Tablets added by provisioning (one primary per shard); ports are 15000/16000/17000 + uid."""
+        """Tablets added by provisioning (a primary and a replica per shard); ports 15000/16000/17000 + uid."""
         if not self.topology_file.exists():
             return ()
         return tuple(TabletSpec(e["uid"], e["keyspace"], e["shard"], 15000 + e["uid"], 16000 + e["uid"],
-                                17000 + e["uid"]) for e in json.loads(self.topology_file.read_text()))
+                                17000 + e["uid"], primary=e.get("primary", True))
+                     for e in json.loads(self.topology_file.read_text()))
 
     @property
     def target_tablets(self) -> tuple[TabletSpec, ...]:

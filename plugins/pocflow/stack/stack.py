@@ -77,7 +77,11 @@ class Stack:
         return out
 
     def add_keyspace(self, keyspace: str, shards: list[str]) -> bool:
-        """Run ``keyspace`` with one primary tablet per shard; False when it is already there."""
+        """Run ``keyspace`` with a primary and a replica tablet per shard; False when it is already there.
+
+        The replica serves ``keyspace:shard@replica`` reads of the target's own copy while a
+        workflow still routes the keyspace's tables to the source.
+        """
         existing = self.keyspaces()
         if keyspace in existing:
             if sorted(existing[keyspace]) != sorted(shards):
@@ -86,7 +90,9 @@ class Stack:
             return False
         entries = json.loads(self.config.topology_file.read_text()) if self.config.topology_file.exists() else []
         next_uid = max([300] + [e["uid"] + 1 for e in entries])
-        entries += [{"keyspace": keyspace, "shard": shard, "uid": next_uid + i} for i, shard in enumerate(shards)]
+        for i, shard in enumerate(shards):
+            entries += [{"keyspace": keyspace, "shard": shard, "uid": next_uid + 2 * i, "primary": True},
+                        {"keyspace": keyspace, "shard": shard, "uid": next_uid + 2 * i + 1, "primary": False}]
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
         self.__init__(self.config)
         self.up()

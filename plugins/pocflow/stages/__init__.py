@@ -78,7 +78,11 @@ def register(name: str, result_type: type):
 def run_stage(stage: str, ctx: StageContext) -> tuple[Any, str]:
     """Run one stage, store its result as <stage>.json, log its summary; return (result, artifact uri)."""
     _load_stages()
-    result = STAGES[stage].run(ctx)
+    return record(stage, ctx, STAGES[stage].run(ctx))
+
+
+def record(stage: str, ctx: StageContext, result: Any) -> tuple[Any, str]:
+    """Store a stage's result in the artifact store and log its summary."""
     uri = ctx.store.put_json(stage, result.to_dict())
     ctx._earlier[stage] = result
     ctx.log(f"{stage} result: {uri}\n{result.summary()}")
@@ -86,5 +90,6 @@ def run_stage(stage: str, ctx: StageContext) -> tuple[Any, str]:
 
 
 def _load_stages() -> None:
-    from pocflow.stages import provision, select_database, sharding_plan  # noqa: F401  (registers them)
+    from pocflow.stages import (import_data, provision, select_database, sharding_plan,  # noqa: F401
+                                validation)
 

@@ -49,6 +49,9 @@ class ShardingPlan:
     rationale: dict[str, str]
     scatter_queries: list[dict[str, str]] = field(default_factory=list)
     root_table: str | None = None
+    lookup_vindexes: dict[str, dict] = field(default_factory=dict)
+    """Recommended lookup vindexes, not in the applied VSchema: their lookup tables are filled by
+    `vtctldclient LookupVindex create` once the data is imported (MoveTables does not fill them)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,16 +157,21 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column for i in t.indexes)
             if unique:
                 lookup_cols.setdefault(table, set()).add(column)
+    lookups: dict[str, dict] = {}
     for table, cols in sorted(lookup_cols.items()):
         t = inv.table(table)
         for column in sorted(cols):
             col = t.column(column)
             name = f"{table}_{col.name}_lookup"
-            vindexes[name] = {"type": "consistent_lookup_unique", "owner": table,
-                              "params": {"table": f"{global_ks}.{name}", "from": col.name, "to": "keyspace_id"}}
-            sharded_tables[table]["column_vindexes"].append({"column": col.name, "name": name})
-            global_tables[name] = {}
-            rationale[table] += f"; lookup vindex on {col.name} (queried by it)"
+            lookups[name] = {
+                "vindex": {"type": "consistent_lookup_unique", "owner": table,
+                           "params": {"table": f"{global_ks}.{name}", "from": col.name, "to": "keyspace_id"}},
+                "column": {"table": table, "column": col.name},
+                "create_after_import": (f"vtctldclient LookupVindex --name {name} --table-keyspace {global_ks} "
+                                        f"create --keyspace {keyspace} --type consistent_lookup_unique "
+                                        f"--table-owner {table} --table-owner-columns {col.name} --tablet-types PRIMARY"),
+            }
+            rationale[table] += f"; lookup vindex on {col.name} recommended (queried by it)"
 
     scatter = []
     for q in queries:
@@ -176,7 +184,7 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
         global_ks: {"sharded": False, "tables": global_tables},
     }
     return ShardingPlan(True, keyspace, shard_ranges(shard_count), global_ks, vschemas, rationale, scatter,
-                        root.name if root else None)
+                        root.name if root else None, lookups)
 
 
 def _scatter_reason(q: QueryShape, sharding_column: dict[str, str],

@@ -1,0 +1,60 @@
+"""The two sides a comparison reads: the source directly, the target through vtgate.
+
+Before traffic is switched, vtgate routes a moved table to the source; the target's own copy is
+read with shard targeting (``keyspace:shard@replica``), every shard in turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from pocflow.connections import Endpoint, connect
+from pocflow.sql import quote_identifier
+from pocflow.vitess.vtctldclient import Vtctld
+
+
+def keyspace_shards(vtctld: Vtctld, keyspace: str) -> list[str]:
+    data = vtctld.run_json("FindAllShardsInKeyspace", keyspace)
+    return sorted((data.get("shards") or {}).keys())
+
+
+class SourceSide:
+    name = "source"
+
+    def __init__(self, endpoint: Endpoint):
+        self.conn = connect(endpoint)
+        with self.conn.cursor() as cur:
+            cur.execute("SET SESSION time_zone = '+00:00'")
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        with self.conn.cursor() as cur:
+            cur.execute(sql, list(args) or None)
+            return list(cur.fetchall())
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class TargetSide:
+    name = "target"
+
+    def __init__(self, vtgate: Endpoint, keyspace: str, shards: list[str], tablet_type: str = "replica"):
+        self.keyspace, self.shards = keyspace, shards
+        self.conns = []
+        for shard in shards:
+            conn = connect(vtgate.with_database(None))
+            with conn.cursor() as cur:
+                cur.execute(f"USE {quote_identifier(f'{keyspace}:{shard}@{tablet_type}')}")
+            self.conns.append(conn)
+
+    def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+        out = []
+        for conn in self.conns:
+            with conn.cursor() as cur:
+                cur.execute(sql, list(args) or None)
+                out += list(cur.fetchall())
+        return out
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()

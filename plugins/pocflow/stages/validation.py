@@ -1,0 +1,166 @@
+"""Stage 5, validation: did the data arrive intact? VDiff, our own comparison, schema parity."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
+from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
+from pocflow.source.inventory import Table
+from pocflow.sql import quote_identifier
+from pocflow.stages import StageContext, register
+from pocflow.stages.table import render
+from pocflow.vitess.movetables import VDiff
+
+
+class ValidationThresholdExceeded(RuntimeError):
+    """More differing rows than the engagement allows; the result is stored before this is raised."""
+
+
+@dataclass
+class ValidationResult:
+    tables: list[TableDiff]
+    vdiff: dict[str, dict]
+    schema: dict[str, list[str]]
+    workflows: list[str]
+    lag_seconds: float | None = None
+    workflow_states: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def mismatched_rows(self) -> int:
+        return sum(t.differences_total for t in self.tables)
+
+    @property
+    def passed(self) -> bool:
+        vdiff_clean = all(not v.get("has_mismatch") and v.get("state") == "completed" for v in self.vdiff.values())
+        return vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
+
+    def to_dict(self) -> dict:
+        return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
+                "workflows": self.workflows, "lag_seconds": self.lag_seconds,
+                "workflow_states": self.workflow_states, "mismatched_rows": self.mismatched_rows,
+                "passed": self.passed}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ValidationResult":
+        return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
+                   d.get("lag_seconds"), d.get("workflow_states", {}))
+
+    def vdiff_table(self, table: str) -> dict | None:
+        for report in self.vdiff.values():
+            for t in report.get("tables", []):
+                if t["table"] == table:
+                    return t
+        return None
+
+    def summary(self) -> str:
+        rows = []
+        for t in self.tables:
+            v = self.vdiff_table(t.table)
+            vtext = "-" if v is None else ("match" if not (v["mismatched_rows"] or v["extra_rows_source"]
+                                                           or v["extra_rows_target"]) else
+                                           f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
+                                           f"{v['extra_rows_target']} tgt-only")
+            keys = ", ".join(f"{d.kind}:{d.key}" for d in t.differences[:3])
+            rows.append([t.table, t.status, f"{t.rows_source:,}", f"{t.rows_target:,}", t.chunks,
+                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs",
+                         t.reason or keys])
+        vdiff_states = ", ".join(f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}"
+                                 for w, v in self.vdiff.items())
+        head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
+                f"row(s) by our comparison; VDiff {vdiff_states}")
+        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings})
+        parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
+                                   "notes / example keys"], rows, max_width=70)]
+        if notes:
+            parts += ["", "handled:"] + [f"  - {n}" for n in notes]
+        for table, problems in self.schema.items():
+            parts += [f"schema {table}: {p}" for p in problems]
+        return "\n".join(parts)
+
+
+def count_target_rows(ctx: StageContext, keyspace: str, table: str) -> int | None:
+    side = TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
+    try:
+        return sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(table)}"))
+    finally:
+        side.close()
+
+
+def schema_differences(table: Table, target: TargetSide) -> list[str]:
+    """Columns (name, type, nullability) and indexes of the target against the source's."""
+    problems = []
+    cols = target.rows(f"SHOW COLUMNS FROM {quote_identifier(table.name)}")
+    by_shard = len(target.shards)
+    seen = {}
+    for field_, ctype, null, *_ in cols[: len(cols) // max(by_shard, 1)]:
+        seen[field_] = (ctype.lower() if isinstance(ctype, str) else ctype.decode().lower(), null == "YES")
+    for c in table.columns:
+        if c.name not in seen:
+            problems.append(f"column {c.name} missing on the target")
+        elif seen[c.name] != (c.column_type.lower(), c.nullable):
+            problems.append(f"column {c.name}: source {c.column_type} {'NULL' if c.nullable else 'NOT NULL'}, "
+                            f"target {seen[c.name][0]} {'NULL' if seen[c.name][1] else 'NOT NULL'}")
+    for extra in sorted(set(seen) - {c.name for c in table.columns}):
+        problems.append(f"column {extra} only on the target")
+    index_rows = target.rows(f"SHOW INDEX FROM {quote_identifier(table.name)}")
+    target_indexes: dict[str, list[str]] = {}
+    for r in index_rows[: len(index_rows) // max(by_shard, 1)]:
+        target_indexes.setdefault(r[2], []).append(r[4])
+    for idx in table.indexes:
+        if idx.name not in target_indexes:
+            problems.append(f"index {idx.name} missing on the target")
+        elif tuple(target_indexes[idx.name]) != idx.columns:
+            problems.append(f"index {idx.name}: source {idx.columns}, target {tuple(target_indexes[idx.name])}")
+    return problems
+
+
+@register("validation", ValidationResult)
+def run(ctx: StageContext) -> ValidationResult:
+    from pocflow.stages.import_data import WorkflowPlan, statuses
+
+    selected = ctx.earlier("select-database")
+    imported = ctx.earlier("import")
+    workflows, excluded = [WorkflowPlan(**w) for w in imported.workflows], imported.excluded
+    e = ctx.engagement
+    settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals)
+
+    current = statuses(ctx.vtctld, workflows)
+    vdiffs = {}
+    for w in workflows:
+        vdiff = VDiff(ctx.vtctld, w.workflow, w.target_keyspace)
+        uuid = vdiff.create()
+        ctx.log(f"validation: VDiff {uuid} of {w.workflow} started")
+        vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
+
+    tables, schema = [], {}
+    source = SourceSide(ctx.source())
+    try:
+        for w in workflows:
+            target = TargetSide(ctx.vtgate(), w.target_keyspace, keyspace_shards(ctx.vtctld, w.target_keyspace))
+            try:
+                for name in w.tables:
+                    table = selected.inventory.table(name)
+                    ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
+                    tables.append(TableComparison(table, source, target, settings).run())
+                    schema[name] = schema_differences(table, target)
+            finally:
+                target.close()
+    finally:
+        source.close()
+    tables += [TableDiff(t, "skipped", reason=f"not imported: {why}") for t, why in excluded.items()]
+    lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
+    result = ValidationResult(tables, vdiffs, schema, [w.workflow for w in workflows],
+                              max(lags) if lags else None,
+                              {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
+                                            else ", ".join(x.status for x in s.streams) or "missing")
+                               for s in current})
+    return result
+
+
+def enforce_threshold(ctx: StageContext, result: ValidationResult) -> None:
+    limit = ctx.engagement.validation.max_mismatched_rows
+    if limit is not None and result.mismatched_rows > limit:
+        raise ValidationThresholdExceeded(
+            f"validation found {result.mismatched_rows} differing rows; the engagement allows {limit} "
+            f"(max_mismatched_rows). The result is stored; fix the differences or raise the threshold.")
