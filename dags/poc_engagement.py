@@ -4,7 +4,8 @@ from datetime import datetime
 
 from airflow.sdk import DAG, chain
 
-from pocflow.airflow.operators import EngagementStageOperator, ValidateEngagementOperator
+from pocflow.airflow.operators import (EngagementStageOperator, ImportOperator, ValidateEngagementOperator,
+                                      ValidationOperator)
 from pocflow.airflow.params import engagement_params
 
 with DAG(
@@ -23,4 +24,6 @@ with DAG(
         EngagementStageOperator(task_id="select_database", stage="select-database"),
         EngagementStageOperator(task_id="provision", stage="provision"),
         EngagementStageOperator(task_id="sharding_plan", stage="sharding-plan"),
+        ImportOperator(task_id="import", poll_seconds=2, report_every=30),
+        ValidationOperator(task_id="validation"),
     )

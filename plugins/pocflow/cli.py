@@ -11,7 +11,10 @@ from pathlib import Path
 from pocflow.connections import UnknownConnection
 from pocflow.engagement import EngagementError
 from pocflow.stack.process import StackError
+from pocflow.stages.import_data import ImportError_
 from pocflow.stages.sharding_plan import VSchemaRejected
+from pocflow.stages.validation import ValidationThresholdExceeded
+from pocflow.vitess.movetables import WorkflowError
 from pocflow.vitess.vtctldclient import VtctldError
 
 
@@ -97,6 +100,10 @@ def _stage(args: argparse.Namespace) -> int:
     run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
     ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr))
     result, _ = run_stage(args.command, ctx)
+    if args.command == "validation":
+        from pocflow.stages.validation import enforce_threshold
+
+        enforce_threshold(ctx, result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
     return 0
@@ -165,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (StackError, VtctldError, EngagementError, UnknownConnection, VSchemaRejected) as e:
+    except (StackError, VtctldError, EngagementError, UnknownConnection, VSchemaRejected, WorkflowError,
+            ValidationThresholdExceeded, ImportError_) as e:
         print(f"pocflow: {e}", file=sys.stderr)
         return 2
 

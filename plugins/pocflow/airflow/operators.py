@@ -46,12 +46,72 @@ class EngagementStageOperator(BaseOperator):
         self.stage = stage
         self.engagement_task_id = engagement_task_id
 
-    def execute(self, context: Any) -> dict:
+    def stage_context(self, context: Any):
         from pocflow.engagement import Engagement
-        from pocflow.stages import StageContext, run_stage
+        from pocflow.stages import StageContext
 
         engagement = Engagement.from_dict(context["ti"].xcom_pull(task_ids=self.engagement_task_id))
-        ctx = StageContext(engagement, run_id=context["run_id"],
-                           resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=self.log.info)
-        _, uri = run_stage(self.stage, ctx)
+        return StageContext(engagement, run_id=context["run_id"],
+                            resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=self.log.info)
+
+    def execute(self, context: Any) -> dict:
+        from pocflow.stages import run_stage
+
+        _, uri = run_stage(self.stage, self.stage_context(context))
         return {"stage": self.stage, "artifact": uri}
+
+
+class ImportOperator(EngagementStageOperator):
+    """Starts (or reattaches to) the MoveTables workflows, then defers while the copy runs."""
+
+    def __init__(self, *, poll_seconds: float = 5.0, report_every: float = 60.0, **kwargs):
+        super().__init__(stage="import", **kwargs)
+        self.poll_seconds = poll_seconds
+        self.report_every = report_every
+
+    def execute(self, context: Any) -> None:
+        from datetime import timedelta
+
+        from pocflow.airflow.triggers import MoveTablesCopyTrigger
+        from pocflow.stages import import_data
+        from pocflow.vitess.vtctldclient import find_vtctldclient
+
+        ctx = self.stage_context(context)
+        started = import_data.start(ctx)
+        self.defer(
+            trigger=MoveTablesCopyTrigger(
+                vtctld_address=ctx.engagement.target.vtctld_address, vtctldclient=find_vtctldclient(),
+                workflows=[[w.workflow, w.target_keyspace] for w in started.workflows],
+                poll_seconds=self.poll_seconds, report_every=self.report_every,
+                payload={"started": started.to_dict()}),
+            method_name="execute_complete", timeout=timedelta(days=7))
+
+    def execute_complete(self, context: Any, event: dict) -> dict:
+        from pocflow.stages import import_data, record
+        from pocflow.vitess.movetables import WorkflowError
+
+        if event.get("status") != "complete":
+            raise WorkflowError(f"{event.get('message')}. Fix the cause, restart the streams with "
+                                f"`vtctldclient Workflow --keyspace <target> start --workflow <name>` and clear "
+                                f"this task: a rerun attaches to the same workflow.")
+        ctx = self.stage_context(context)
+        result = import_data.finish(ctx, import_data.ImportStart.from_dict(event["started"]))
+        _, uri = record("import", ctx, result)
+        return {"stage": "import", "artifact": uri}
+
+
+class ValidationOperator(EngagementStageOperator):
+    """Runs validation; differences are findings, unless the engagement's threshold says stop."""
+
+    def __init__(self, **kwargs):
+        super().__init__(stage="validation", **kwargs)
+
+    def execute(self, context: Any) -> dict:
+        from pocflow.stages import run_stage
+        from pocflow.stages.validation import enforce_threshold
+
+        ctx = self.stage_context(context)
+        result, uri = run_stage("validation", ctx)
+        enforce_threshold(ctx, result)
+        return {"stage": "validation", "artifact": uri, "passed": result.passed,
+                "mismatched_rows": result.mismatched_rows}

@@ -239,7 +239,9 @@ class Cluster:
                   "--tablet-types-to-wait", "PRIMARY", "--service-map", "grpc-vtgateservice",
                   "--port", str(p.vtgate_http), "--grpc-port", str(p.vtgate_grpc),
                   "--mysql-server-port", str(p.vtgate_mysql), "--mysql-server-bind-address", "127.0.0.1",
-                  "--mysql-auth-server-impl", "none"])
+                  "--mysql-auth-server-impl", "none",
+                  # Provisioning adds keyspaces while vtgate runs; notice their tablets in seconds.
+                  "--tablet-refresh-interval", "5s"])
 
     def _tablet(self, t: TabletSpec, *, managed: bool) -> Daemon:
         c = self.config
@@ -296,6 +298,23 @@ class Cluster:
     def down(self) -> None:
         for component in reversed(self.components()):
             component.down()
+
+    def wait_until_routable(self, keyspace: str, shards: list[str], timeout: float = 90) -> None:
+        """Wait until vtgate serves a PRIMARY for every shard of ``keyspace``."""
+        import pymysql
+
+        def ready() -> bool:
+            conn = pymysql.connect(host="127.0.0.1", port=self.config.ports.vtgate_mysql, user="root",
+                                   connect_timeout=2)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SHOW VITESS_TABLETS")
+                    serving = {(r[1], r[2]) for r in cur.fetchall() if r[3] == "PRIMARY" and r[4] == "SERVING"}
+            finally:
+                conn.close()
+            return all((keyspace, s) in serving for s in shards)
+
+        wait_until(ready, what=f"vtgate routing to {keyspace}", timeout=timeout, log_file=self.vtgate.log_file)
 
     def _ensure_cell(self) -> None:
         try:

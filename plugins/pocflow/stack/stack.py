@@ -96,6 +96,7 @@ class Stack:
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
         self.__init__(self.config)
         self.up()
+        self.cluster.wait_until_routable(keyspace, shards)
         return True
 
     def status(self) -> list[ComponentStatus]:

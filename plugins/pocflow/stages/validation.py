@@ -53,6 +53,11 @@ class ValidationResult:
                     return t
         return None
 
+    def vdiff_keys(self, table: str, key_columns: list[str]) -> list[tuple[str, dict]]:
+        """The keys of VDiff's example rows for ``table``, as (kind, {column: value})."""
+        v = self.vdiff_table(table) or {}
+        return [(s["kind"], {k: s["row"].get(k) for k in key_columns}) for s in v.get("samples", [])]
+
     def summary(self) -> str:
         rows = []
         for t in self.tables:

@@ -153,6 +153,8 @@ class VDiffTable:
     mismatched_rows: int
     extra_rows_source: int
     extra_rows_target: int
+    samples: list[dict] = field(default_factory=list)
+    """Rows VDiff shows as examples: {"kind": different|missing_on_target|extra_on_target, "row": {...}}."""
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,17 @@ def parse_vdiff(data: dict) -> VDiffReport:
             counts = sums.setdefault(name, [0] * len(_VDIFF_COUNTS))
             for i, key in enumerate(_VDIFF_COUNTS):
                 counts[i] += int(t.get(key, 0))
+    samples: dict[str, list[dict]] = {}
+    for name, shards in (data.get("Reports") or {}).items():
+        for report in shards.values():
+            for kind, key in (("different", "MismatchedRowsSample"), ("missing_on_target", "ExtraRowsSourceSample"),
+                              ("extra_on_target", "ExtraRowsTargetSample")):
+                for sample in report.get(key) or []:
+                    row = (sample.get("Source") or sample).get("Row") or {}
+                    samples.setdefault(name, []).append({"kind": kind, "row": row})
     return VDiffReport(uuid=data.get("UUID", ""), state=data.get("State", ""),
                        rows_compared=int(data.get("RowsCompared", 0)), has_mismatch=bool(data.get("HasMismatch")),
-                       tables=[VDiffTable(name, *sums[name]) for name in sorted(sums)])
+                       tables=[VDiffTable(name, *sums[name], samples=samples.get(name, [])) for name in sorted(sums)])
 
 
 @dataclass(frozen=True)

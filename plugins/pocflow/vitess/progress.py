@@ -57,6 +57,9 @@ class CopyProgress:
         return self.remaining_rows / rate if rate else None
 
     def lines(self) -> list[str]:
+        if not self.last:
+            return [f"copy: no table left to copy; replication lag "
+                    f"{f'{self.lag_seconds:.0f}s' if self.lag_seconds is not None else 'n/a'}"]
         rate, eta = self.rows_per_second, self.eta_seconds
         head = (f"copy: {sum(c for c, _, _ in self.last.values()):,} rows copied; "
                 f"rate {f'{rate:,.0f} rows/s' if rate else 'not measured yet'}; "

@@ -1,0 +1,78 @@
+"""Triggers: they only wait. The import's copy can last hours; this polls it without a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, AsyncIterator
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from pocflow.vitess.movetables import parse_status
+from pocflow.vitess.progress import CopyProgress
+
+
+class MoveTablesCopyTrigger(BaseTrigger):
+    """Polls ``MoveTables status --format json`` of each workflow until all have copied and replicate.
+
+    Fires {"status": "complete"} or {"status": "error", "message": ...} (Vitess's own text).
+    Logs per-table progress, lag and an ETA from the observed copy rate every ``report_every`` seconds.
+    """
+
+    def __init__(self, *, vtctld_address: str, vtctldclient: str, workflows: list[list[str]],
+                 poll_seconds: float = 5.0, report_every: float = 60.0, payload: dict | None = None):
+        super().__init__()
+        self.vtctld_address = vtctld_address
+        self.vtctldclient = vtctldclient
+        self.workflows = [list(w) for w in workflows]  # [workflow, target keyspace]
+        self.poll_seconds = poll_seconds
+        self.report_every = report_every
+        self.payload = payload or {}
+        """Echoed in every event, so the resumed task gets back what it handed over."""
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return ("pocflow.airflow.triggers.MoveTablesCopyTrigger",
+                {"vtctld_address": self.vtctld_address, "vtctldclient": self.vtctldclient,
+                 "workflows": self.workflows, "poll_seconds": self.poll_seconds, "report_every": self.report_every,
+                 "payload": self.payload})
+
+    async def _status(self, workflow: str, keyspace: str):
+        proc = await asyncio.create_subprocess_exec(
+            self.vtctldclient, "--server", self.vtctld_address, "MoveTables", "--workflow", workflow,
+            "--target-keyspace", keyspace, "status", "--format", "json",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(err.decode(errors="replace").strip())
+        return parse_status(workflow, keyspace, json.loads(out or b"{}"))
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        progress, last_report, failures = CopyProgress(), 0.0, 0
+        while True:
+            try:
+                statuses = [await self._status(w, k) for w, k in self.workflows]
+                failures = 0
+            except RuntimeError as e:
+                # vtctld restarts or a tablet is briefly away: keep polling, give up after a while.
+                failures += 1
+                self.log.warning("MoveTables status failed (%d in a row): %s", failures, e)
+                if failures >= 60:
+                    yield TriggerEvent({"status": "error", "message": f"MoveTables status keeps failing: {e}",
+                                        **self.payload})
+                    return
+                await asyncio.sleep(self.poll_seconds)
+                continue
+            progress.update(statuses, time.monotonic())
+            errors = [f"{s.workflow}: {e}" for s in statuses for e in s.errors]
+            if errors:
+                yield TriggerEvent({"status": "error", "message": "; ".join(errors), **self.payload})
+                return
+            if all(s.copy_complete for s in statuses):
+                self.log.info("\n".join(progress.lines()))
+                yield TriggerEvent({"status": "complete", **self.payload})
+                return
+            if time.monotonic() - last_report >= self.report_every:
+                last_report = time.monotonic()
+                self.log.info("\n".join(progress.lines()))
+            await asyncio.sleep(self.poll_seconds)
