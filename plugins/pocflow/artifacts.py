@@ -57,6 +57,26 @@ class ArtifactStore:
         path = self._local(name)
         return path.read_text() if path.exists() else None
 
+    def runs_with(self, name: str) -> list[str]:
+        """Run ids of this engagement holding ``name``, oldest first (by the file's time)."""
+        if self.location.startswith("s3://"):
+            client, bucket, prefix = self._s3()
+            base = prefix.rsplit("/", 1)[0]
+            found = []
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=base + "/"):
+                for obj in page.get("Contents", []):
+                    if obj["Key"].endswith("/" + name):
+                        found.append((obj["LastModified"].timestamp(), obj["Key"].split("/")[-2]))
+            return [run for _, run in sorted(found)]
+        engagement_dir = self._local(name).parent.parent
+        if not engagement_dir.exists():
+            return []
+        found = [(p.stat().st_mtime, p.parent.name) for p in engagement_dir.glob(f"*/{name}")]
+        return [run for _, run in sorted(found)]
+
+    def for_run(self, run_id: str) -> "ArtifactStore":
+        return ArtifactStore(self.location, self.engagement, run_id)
+
     def put_json(self, stage: str, data: Any) -> str:
         return self.put_text(f"{stage}.json", json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -29,6 +29,11 @@ class ValidateEngagementOperator(BaseOperator):
 
         form = {k: v for k, v in dict(context["params"]).items() if v not in (None, "", [])}
         engagement = from_inputs(form, connection_exists=lambda cid: exists(cid, airflow_lookup=airflow_connection))
+        from pocflow.artifacts import ArtifactStore
+
+        # Kept with the run, so the nightly validation finds engagements started from the form too.
+        ArtifactStore(engagement.artifacts.location, engagement.name, context["run_id"]).put_json(
+            "engagement", engagement.to_dict())
         self.log.info("engagement %s for %s: source %s/%s -> keyspace %s via %s; opt-out %s (%d days left)",
                       engagement.name, engagement.customer, engagement.source.connection_id,
                       engagement.source.database, engagement.target.keyspace, engagement.target.vtctld_address,

@@ -1,0 +1,139 @@
+"""Nightly validation of every active engagement, with history and regressions against the night before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pocflow.artifacts import ArtifactStore
+from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
+from pocflow.stages import STAGES, StageContext, _load_stages, record
+from pocflow.vitess.movetables import MoveTables
+from pocflow.vitess.vtctldclient import VtctldError
+
+HISTORY = "validation-history.json"
+LAG_GROWTH_SECONDS = 30.0
+
+
+def known_engagements(today: dt.date | None = None) -> list[Engagement]:
+    """Engagements from include/engagements/*.yaml and from runs started through the form."""
+    found: dict[str, Engagement] = {}
+    for path in sorted(ENGAGEMENTS_DIR.glob("*.yaml")):
+        try:
+            e = from_inputs(file=path, today=dt.date.min)
+        except EngagementError:
+            continue
+        found[e.name] = e
+    for path in sorted((PROJECT_ROOT / "artifacts").glob("*/*/engagement.json")):
+        try:
+            e = Engagement.from_dict(json.loads(path.read_text()))
+        except (KeyError, ValueError, TypeError):
+            continue
+        found.setdefault(e.name, e)
+    return list(found.values())
+
+
+def is_active(engagement: Engagement, today: dt.date, vtctld_exists: Callable[[Engagement], bool]) -> bool:
+    """Opt-out date not passed, and its import workflow exists."""
+    return engagement.opt_out_date >= today and vtctld_exists(engagement)
+
+
+def import_workflow_exists(engagement: Engagement) -> bool:
+    from pocflow.stages.import_data import workflow_name
+
+    try:
+        return MoveTables(StageContext(engagement, "probe").vtctld, workflow_name(engagement),
+                          engagement.target.keyspace).exists()
+    except (VtctldError, OSError):
+        return False
+
+
+def active_engagements(today: dt.date | None = None) -> list[Engagement]:
+    today = today or dt.date.today()
+    return [e for e in known_engagements() if is_active(e, today, import_workflow_exists)]
+
+
+@dataclass
+class NightlyReport:
+    engagement: str
+    run_id: str
+    passed: bool
+    mismatched_rows: int
+    regressions: list[str] = field(default_factory=list)
+    validation_artifact: str = ""
+    history_length: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def history_entry(run_id: str, validation) -> dict:
+    return {
+        "run_id": run_id,
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "passed": validation.passed,
+        "mismatched_rows": validation.mismatched_rows,
+        "tables": {t.table: {"status": t.status, "differences": t.differences_total,
+                             "keys": [d.to_dict() for d in t.differences]} for t in validation.tables},
+        "lag_seconds": validation.lag_seconds,
+        "workflow_states": validation.workflow_states,
+    }
+
+
+def regressions(previous: dict | None, current: dict) -> list[str]:
+    """What got worse since the previous night: new differing rows, growing lag, a workflow stopped."""
+    out = []
+    prev_tables = (previous or {}).get("tables", {})
+    for table, now in current["tables"].items():
+        before = prev_tables.get(table, {"differences": 0, "keys": []})
+        new_keys = [k for k in now["keys"] if k not in before.get("keys", [])]
+        if now["differences"] > before.get("differences", 0) or new_keys:
+            shown = ", ".join(f"{k['kind']} {k['key']}" for k in new_keys[:5])
+            out.append(f"{table}: {now['differences']} differing row(s), was {before.get('differences', 0)}"
+                       + (f"; new: {shown}" if shown else ""))
+    for workflow, state in current["workflow_states"].items():
+        if state != "Running":
+            out.append(f"workflow {workflow} is not running ({state})")
+    prev_lag, lag = (previous or {}).get("lag_seconds"), current.get("lag_seconds")
+    if lag is not None and prev_lag is not None and lag > prev_lag + LAG_GROWTH_SECONDS:
+        out.append(f"replication lag grew from {prev_lag:.0f}s to {lag:.0f}s")
+    return out
+
+
+def latest_results(store: ArtifactStore, stages: list[str]) -> dict:
+    """The most recent run's results of ``stages`` (the run that holds the import)."""
+    runs = store.runs_with("import.json")
+    if not runs:
+        return {}
+    _load_stages()
+    source = store.for_run(runs[-1])
+    out = {}
+    for stage in stages:
+        data = source.get_json(stage)
+        if data is not None:
+            out[stage] = STAGES[stage].result_type.from_dict(data)
+    return out
+
+
+def validate(engagement: Engagement, run_id: str, *, resolve=None, log: Callable[[str], None] = print) -> NightlyReport:
+    """Validate one engagement now, against the results of its latest full run; keep the history."""
+    kwargs = {"resolve": resolve} if resolve else {}
+    ctx = StageContext(engagement, run_id, log=log, **kwargs)
+    ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
+    _load_stages()
+    result = STAGES["validation"].run(ctx)
+    _, uri = record("validation", ctx, result)
+
+    history_store = ArtifactStore(engagement.artifacts.location, engagement.name, "history")
+    history = history_store.get_json(Path(HISTORY).stem) or []
+    entry = history_entry(run_id, result)
+    found = regressions(history[-1] if history else None, entry)
+    entry["regressions"] = found
+    history.append(entry)
+    history_store.put_json(Path(HISTORY).stem, history)
+    for line in found:
+        log(f"REGRESSION {engagement.name}: {line}")
+    return NightlyReport(engagement.name, run_id, result.passed, result.mismatched_rows, found, uri, len(history))
