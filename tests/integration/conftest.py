@@ -51,3 +51,27 @@ def vtctld(stack, env) -> Vtctld:
 @pytest.fixture(scope="session")
 def sample(stack, source_admin):
     return load(source_admin, scale="small", data_dir=stack.config.state_dir / "sample-data")
+
+
+def cancel_workflows(vtctld: Vtctld, *names_and_keyspaces: tuple[str, str]) -> None:
+    """Test cleanup: cancel import workflows (drops their copied tables on the target)."""
+    from pocflow.vitess.movetables import MoveTables
+
+    for workflow, keyspace in names_and_keyspaces:
+        MoveTables(vtctld, workflow, keyspace).cancel()
+
+
+ENGAGEMENT_WORKFLOWS = {
+    "demo-shop.yaml": [("demo_shop", "shop")],
+    "demo-shop-sharded.yaml": [("demo_shop_sharded", "shop_sharded"), ("demo_shop_sharded_global", "shop_sharded_global")],
+}
+
+
+@pytest.fixture(scope="module")
+def no_engagement_workflows(vtctld):
+    """Start and end the module without the demo engagements' import workflows."""
+    for workflows in ENGAGEMENT_WORKFLOWS.values():
+        cancel_workflows(vtctld, *workflows)
+    yield
+    for workflows in ENGAGEMENT_WORKFLOWS.values():
+        cancel_workflows(vtctld, *workflows)

@@ -11,7 +11,7 @@ import pytest
 from pocflow.airflow.local import dags_test
 from pocflow.engagement import PROJECT_ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
 POCFLOW = str(Path(sys.executable).parent / "pocflow")
 
 
@@ -20,22 +20,38 @@ def run_dir(output: str) -> Path:
     return Path(uri).parent
 
 
-def test_dags_test_with_the_form_defaults_runs_the_first_three_stages(stack, sample):
+STAGE_FILES = {"engagement.json", "select-database.json", "provision.json", "sharding-plan.json", "import.json",
+               "validation.json"}
+
+
+def test_dags_test_with_the_form_defaults_runs_the_engagement_through_validation(stack, sample):
     proc = dags_test(conf={}, capture=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    assert "state=success" in out
+    assert "DagRun Finished: dag_id=poc_engagement" in out and "state=success" in out
     folder = run_dir(out)
-    assert {p.name for p in folder.glob("*.json")} == {"select-database.json", "provision.json", "sharding-plan.json"}
+    assert {p.name for p in folder.glob("*.json")} == STAGE_FILES
     assert json.loads((folder / "provision.json").read_text())["already_provisioned"] is True
+    validation = json.loads((folder / "validation.json").read_text())
+    assert validation["passed"] and validation["mismatched_rows"] == 0
+    assert "copy: " in out  # the trigger's progress lines reach the task log
 
 
-def test_dags_test_with_a_conf_plans_two_shards(stack, sample):
+def test_dags_test_with_a_conf_imports_and_validates_two_shards(stack, sample, source_readonly):
     proc = dags_test(conf={"engagement_file": "demo-shop-sharded.yaml"}, capture=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    plan = json.loads((run_dir(out) / "sharding-plan.json").read_text())["plan"]
+    folder = run_dir(out)
+    plan = json.loads((folder / "sharding-plan.json").read_text())["plan"]
     assert plan["sharded"] and plan["shards"] == ["-80", "80-"]
+    imported = json.loads((folder / "import.json").read_text())
+    assert {w["workflow"] for w in imported["workflows"]} == {"demo_shop_sharded", "demo_shop_sharded_global"}
+    validation = json.loads((folder / "validation.json").read_text())
+    assert validation["passed"], validation
+    assert {v["state"] for v in validation["vdiff"].values()} == {"completed"}
+    by_table = {t["table"]: t for t in validation["tables"]}
+    assert by_table["orders"]["status"] == "match" and by_table["orders"]["rows_target"] == 9000
+    assert by_table["events"]["status"] == "skipped"
 
 
 def test_bad_conf_fails_the_first_task_naming_the_fields(stack):

@@ -7,7 +7,7 @@ from pocflow.connections import connect
 from pocflow.sql import quote_identifier
 from pocflow.vitess.movetables import MoveTables
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ def test_dags_import_without_errors(dagbag):
 
 def test_engagement_dag_runs_the_stages_in_order(dagbag):
     dag = dagbag.dags["poc_engagement"]
-    order = ["validate_engagement", "select_database", "provision", "sharding_plan"]
+    order = ["validate_engagement", "select_database", "provision", "sharding_plan", "import", "validation"]
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
@@ -29,3 +29,17 @@ def test_form_defaults_to_the_demo_engagement_file(dagbag):
     assert params["engagement_file"] == "demo-shop.yaml"
     assert params.get_param("opt_out_date").schema["format"] == "date"
     assert params.get_param("sharding_mode").schema["enum"] == [None, "auto", "unsharded", "sharded"]
+
+
+def test_import_waits_in_a_deferrable_trigger(dagbag):
+    from pocflow.airflow.operators import ImportOperator
+
+    task = dagbag.dags["poc_engagement"].get_task("import")
+    assert isinstance(task, ImportOperator) and hasattr(task, "execute_complete")
+
+
+def test_nightly_validation_is_scheduled_daily_and_maps_over_engagements(dagbag):
+    dag = dagbag.dags["poc_nightly_validation"]
+    assert "0 2 * * *" in str(dag.timetable.summary) or dag.timetable.summary == "0 2 * * *"
+    assert dag.get_task("validate").upstream_task_ids == {"active_engagements"}
+    assert dag.get_task("summary").upstream_task_ids == {"validate"}

@@ -1,0 +1,131 @@
+"""Validation against real drift: rows changed directly in a target tablet's database, bypassing
+replication, must be reported by key by both our comparison and VDiff; rows changing on the
+source while we compare must not be reported; the nightly DAG flags the drift as a regression."""
+
+import json
+import random
+import subprocess
+import threading
+import time
+
+import pytest
+
+from pocflow.airflow.local import dags_test
+from pocflow.connections import connect
+from pocflow.engagement import from_inputs
+from pocflow.nightly import HISTORY
+from pocflow.quality.diff import DiffSettings, TableComparison
+from pocflow.quality.sides import SourceSide, TargetSide
+from pocflow.stages import StageContext, run_stage
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
+
+DRIFT = {  # table -> (kind, key)
+    "customers": ("different", {"id": 5}),
+    "order_lines": ("missing_on_target", {"order_id": 10, "line_no": 1}),
+    "payments": ("extra_on_target", {"id": 999999}),
+}
+
+
+def target_sql(stack, sql: str) -> None:
+    """Write straight into the target primary's MariaDB (vt_shop), as a stray process would."""
+    socket = stack.config.vtdataroot / "vt_0000000100" / "mysql.sock"
+    subprocess.run(["mariadb", "--no-defaults", f"--socket={socket}", "--user=vt_dba", "vt_shop", "-e", sql],
+                   check=True, capture_output=True, text=True)
+
+
+def nightly(out_key: str, store: dict) -> None:
+    proc = dags_test("poc_nightly_validation", capture=True)
+    store[out_key] = proc.stdout + proc.stderr
+    assert proc.returncode == 0, store[out_key][-3000:]
+
+
+@pytest.fixture(scope="module")
+def drifted(stack, sample, tmp_path_factory):
+    """Import the demo engagement, take a clean nightly, inject drift, validate, take another nightly."""
+    out = {}
+    proc = dags_test(conf={"engagement_file": "demo-shop.yaml"}, capture=True)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    nightly("clean", out)
+    target_sql(stack, "UPDATE customers SET balance = balance + 1 WHERE id = 5; "
+                      "DELETE FROM order_lines WHERE order_id = 10 AND line_no = 1; "
+                      "INSERT INTO payments (id, order_id, customer_id, method, amount, paid_at) "
+                      "VALUES (999999, 1, 1, 'card', 1.00, NOW())")
+    time.sleep(1)  # the target replica applies the stray writes too
+    engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
+    from pocflow.nightly import latest_results
+    ctx = StageContext(engagement, "drift-check", log=lambda m: None)
+    ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
+    out["validation"], _ = run_stage("validation", ctx)
+    nightly("drifted", out)
+    yield out
+    target_sql(stack, "DELETE FROM payments WHERE id = 999999")
+
+
+def test_our_comparison_reports_exactly_the_drifted_keys(drifted):
+    result = drifted["validation"]
+    found = {t.table: [(d.kind, d.key) for d in t.differences] for t in result.tables if t.differences}
+    assert found == {table: [drift] for table, drift in DRIFT.items()}
+    assert result.mismatched_rows == 3 and not result.passed
+
+
+def test_vdiff_reports_the_same_keys(drifted):
+    result = drifted["validation"]
+    keys = {"customers": ["id"], "order_lines": ["order_id", "line_no"], "payments": ["id"]}
+    for table, (kind, key) in DRIFT.items():
+        reported = result.vdiff_keys(table, keys[table])
+        assert reported == [(kind, {k: str(v) for k, v in key.items()})], (table, reported)
+    clean = [t for t in result.vdiff["demo_shop"]["tables"] if t["table"] not in DRIFT]
+    assert all(t["mismatched_rows"] == t["extra_rows_source"] == t["extra_rows_target"] == 0 for t in clean)
+
+
+def test_the_nightly_dag_flags_the_drift_as_a_regression(drifted):
+    assert "REGRESSION demo-shop" not in drifted["clean"]
+    for line in ("customers: 1 differing row(s), was 0; new: different {'id': 5}",
+                 "order_lines: 1 differing row(s), was 0; new: missing_on_target",
+                 "payments: 1 differing row(s), was 0; new: extra_on_target {'id': 999999}"):
+        assert f"REGRESSION demo-shop: {line}" in drifted["drifted"]
+
+
+def test_the_nightly_history_keeps_every_night(drifted):
+    from pocflow.engagement import PROJECT_ROOT
+    history = json.loads((PROJECT_ROOT / "artifacts" / "demo-shop" / "history" / HISTORY).read_text())
+    assert len(history) >= 2
+    assert history[-2]["regressions"] == [] and len(history[-1]["regressions"]) == 3
+    assert history[-1]["workflow_states"] == {"demo_shop": "Running"}
+
+
+def test_rows_changing_on_the_source_during_the_comparison_are_not_reported(stack, drifted, source_admin,
+                                                                            source_readonly, vtgate, env):
+    """A writer keeps updating orders on the source while orders is compared in small chunks."""
+    from pocflow.source.inventory import take
+
+    with connect(source_readonly) as conn:
+        orders = take(conn, "shop").table("orders")
+    stop = threading.Event()
+    writes = [0]
+
+    def writer():
+        rng = random.Random(7)
+        with connect(source_admin) as conn, conn.cursor() as cur:
+            while not stop.is_set():
+                cur.execute("UPDATE orders SET total = total + 0.01 WHERE id = %s", (rng.randint(1, 9000),))
+                writes[0] += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        source, target = SourceSide(source_readonly), TargetSide(vtgate, "shop", ["0"])
+        try:
+            result = TableComparison(orders, source, target, DiffSettings(chunk_rows=500, narrow_rows=32,
+                                                                          recheck_wait_seconds=0.5)).run()
+        finally:
+            source.close()
+            target.close()
+    finally:
+        stop.set()
+        thread.join()
+    assert writes[0] > 100, "the writer must really have been writing during the comparison"
+    assert result.status == "match" and result.differences == [], result.to_dict()
+    assert result.chunks == 19  # 18 full chunks of 500 and the open-ended one above the last key

@@ -1,0 +1,72 @@
+from pocflow.nightly import regressions
+from pocflow.quality.diff import DiffSettings, Range, column_expression, row_hash_sql
+from pocflow.vitess.movetables import WorkflowStatus, TableCopy, Stream, parse_vdiff
+from pocflow.vitess.progress import CopyProgress
+
+from inventories import col
+
+
+def test_ranges_use_row_constructors_for_composite_keys():
+    assert Range(None, None).where(["id"]) == ("1=1", [])
+    assert Range((5,), (10,)).where(["id"]) == ("`id` > %s AND `id` <= %s", [5, 10])
+    where, args = Range(("a", 1), None).where(["wh", "pid"])
+    assert where == "(`wh`, `pid`) > (%s, %s)" and args == ["a", 1]
+
+
+def test_values_are_normalised_against_known_false_differences():
+    s = DiffSettings(float_decimals=4)
+    assert column_expression(col("f", "double"), s)[0] == "(ROUND(`f`, 4) + 0)"
+    assert column_expression(col("t", "timestamp"), s)[0] == "UNIX_TIMESTAMP(`t`)"
+    expr, note = column_expression(col("l", "varchar", charset="latin1", collation="latin1_swedish_ci"), s)
+    assert expr == "CAST(CONVERT(`l` USING utf8mb4) AS BINARY)" and "latin1" in note
+    assert column_expression(col("d", "decimal"), s) == ("`d`", None)
+
+
+def test_row_hash_tells_null_from_empty():
+    sql = row_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings())
+    assert "CONCAT(ISNULL(`a`), ISNULL(`b`))" in sql and sql.startswith("CAST(CONV(SUBSTRING(MD5(")
+
+
+def status(tables, lag="0s"):
+    return WorkflowStatus("wf", "ks", [TableCopy(t, c, n, 0, "IN_PROGRESS") for t, c, n in tables],
+                          [Stream("ks/0", 1, "z-1", "src/0", "Copying", f"VStream Lag: {lag}", "")], "")
+
+
+def test_eta_comes_from_the_observed_copy_rate():
+    p = CopyProgress()
+    p.update([status([("a", 0, 1000), ("b", 0, 3000)])], now=100.0)
+    assert p.rows_per_second is None and p.eta_seconds is None
+    p.update([status([("a", 500, 1000), ("b", 500, 3000)], lag="4s")], now=110.0)
+    assert p.rows_per_second == 100.0 and p.remaining_rows == 3000 and p.eta_seconds == 30.0
+    assert p.lag_seconds == 4.0 and "ETA 0m30s" in p.lines()[0]
+
+
+def test_tables_that_leave_the_copy_state_count_as_complete():
+    p = CopyProgress()
+    p.update([status([("a", 10, 100), ("b", 0, 50)])], now=0.0)
+    p.update([status([("b", 50, 50)])], now=5.0)
+    assert p.last["ks.a"] == (100, 100, "COMPLETE") and p.remaining_rows == 0
+
+
+def night(differences=0, keys=(), lag=1.0, state="Running"):
+    return {"tables": {"t": {"differences": differences, "keys": list(keys)}}, "lag_seconds": lag,
+            "workflow_states": {"wf": state}}
+
+
+def test_regressions_name_new_differences_lag_and_stopped_workflows():
+    key = {"key": {"id": 1}, "kind": "different"}
+    assert regressions(night(), night()) == []
+    assert regressions(night(), night(1, [key])) == ["t: 1 differing row(s), was 0; new: different {'id': 1}"]
+    assert regressions(night(1, [key]), night(1, [key])) == []
+    assert regressions(night(lag=1), night(lag=100)) == ["replication lag grew from 1s to 100s"]
+    assert regressions(None, night(state="Stopped")) == ["workflow wf is not running (Stopped)"]
+
+
+def test_vdiff_samples_are_kept_with_their_kind():
+    data = {"State": "completed", "HasMismatch": True, "ShardSummaries": {"0": {"TableStates": {
+        "t": {"RowsCompared": 2, "MismatchedRows": 1}}}}, "Reports": {"t": {"0": {
+            "MismatchedRowsSample": [{"Source": {"Row": {"id": "5", "v": "a"}}, "Target": {"Row": {"id": "5"}}}],
+            "ExtraRowsTargetSample": [{"Row": {"id": "9"}}]}}}}
+    t = parse_vdiff(data).tables[0]
+    assert t.samples == [{"kind": "different", "row": {"id": "5", "v": "a"}},
+                         {"kind": "extra_on_target", "row": {"id": "9"}}]
