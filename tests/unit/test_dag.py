@@ -40,6 +40,6 @@ def test_import_waits_in_a_deferrable_trigger(dagbag):
 
 def test_nightly_validation_is_scheduled_daily_and_maps_over_engagements(dagbag):
     dag = dagbag.dags["poc_nightly_validation"]
-    assert "0 2 * * *" in str(dag.timetable.summary) or dag.timetable.summary == "0 2 * * *"
+    assert dag.timetable.expression == "0 2 * * *"
     assert dag.get_task("validate").upstream_task_ids == {"active_engagements"}
     assert dag.get_task("summary").upstream_task_ids == {"validate"}
