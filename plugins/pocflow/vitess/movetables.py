@@ -104,7 +104,12 @@ class MoveTables:
         return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
     def exists(self) -> bool:
-        data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
+        try:
+            data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
+        except VtctldError as e:
+            if "node doesn't exist" in e.stderr:  # no such keyspace (yet): no workflow either
+                return False
+            raise
         return any(w.get("name") == self.workflow for w in data.get("workflows") or [])
 
     def create(self, *, source_keyspace: str, tables: list[str], extra: list[str] = ()) -> bool:
@@ -137,6 +142,8 @@ class MoveTables:
 
     def cancel(self, *, keep_data: bool = False) -> None:
         args = ["cancel"] + (["--keep-data", "--keep-routing-rules"] if keep_data else [])
+        if not self.exists():
+            return
         try:
             self.vtctld.run(*self._args(*args))
         except VtctldError as e:

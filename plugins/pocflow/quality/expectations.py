@@ -1,0 +1,137 @@
+"""Great Expectations 1.x suites on source and target, generated from the schema and a profile of the source.
+
+Per table: the row count within a tolerance of the source's, NOT NULL where the schema says so,
+uniqueness of single-column unique keys, and numeric value ranges seen on the source. An
+engagement can add suites of its own as GX JSON files under include/expectations/<engagement>/.
+The target is checked shard by shard (through vtgate, ``keyspace:shard@replica``); the row count
+is checked on the sum of the shards, the other expectations on each shard.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pocflow.connections import Endpoint
+from pocflow.engagement import PROJECT_ROOT
+from pocflow.quality.diff import Side
+from pocflow.source.inventory import Table
+from pocflow.sql import quote_identifier
+
+NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "float", "double"}
+EXTRA_SUITES_DIR = PROJECT_ROOT / "include" / "expectations"
+
+
+@dataclass
+class TableProfile:
+    rows: int
+    ranges: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+def profile(side: Side, table: Table) -> TableProfile:
+    """Row count and numeric ranges of ``table``, one aggregate query (summed over shards)."""
+    numeric = [c.name for c in table.columns if c.data_type in NUMERIC_TYPES]
+    parts = ["COUNT(*)"] + [f"MIN({quote_identifier(c)}), MAX({quote_identifier(c)})" for c in numeric]
+    rows = side.rows(f"SELECT {', '.join(parts)} FROM {quote_identifier(table.name)}")
+    count = sum(int(r[0]) for r in rows)
+    ranges = {}
+    for i, name in enumerate(numeric):
+        lows = [r[1 + 2 * i] for r in rows if r[1 + 2 * i] is not None]
+        highs = [r[2 + 2 * i] for r in rows if r[2 + 2 * i] is not None]
+        if lows and highs:
+            ranges[name] = (min(lows), max(highs))
+    return TableProfile(count, ranges)
+
+
+def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: float) -> list[tuple[str, dict]]:
+    """(GX expectation class name, keyword arguments) for one table; plain data, testable without GX."""
+    low = int(source.rows * (1 - row_tolerance))
+    high = int(source.rows * (1 + row_tolerance)) + (1 if row_tolerance else 0)
+    specs = [("ExpectTableRowCountToBeBetween", {"min_value": low, "max_value": high})]
+    for c in table.columns:
+        if not c.nullable:
+            specs.append(("ExpectColumnValuesToNotBeNull", {"column": c.name}))
+    for idx in table.indexes:
+        if idx.unique and len(idx.columns) == 1:
+            specs.append(("ExpectColumnValuesToBeUnique", {"column": idx.columns[0]}))
+    for name, (lo, hi) in source.ranges.items():
+        specs.append(("ExpectColumnValuesToBeBetween", {"column": name, "min_value": _num(lo), "max_value": _num(hi)}))
+    return specs
+
+
+def _num(value: Any) -> Any:
+    try:
+        return float(value) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        return value
+
+
+def sqlalchemy_url(endpoint: Endpoint, database: str) -> str:
+    auth = quote(endpoint.user, safe="") + (":" + quote(endpoint.password, safe="") if endpoint.password else "")
+    return f"mysql+pymysql://{auth}@{endpoint.host}:{endpoint.port}/{quote(database, safe='')}?charset=utf8mb4"
+
+
+def extra_suites(engagement: str) -> dict[str, list[dict]]:
+    """table -> expectation configurations from include/expectations/<engagement>/<table>.json."""
+    folder = EXTRA_SUITES_DIR / engagement
+    out = {}
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        data = json.loads(path.read_text())
+        out[path.stem] = data.get("expectations", [])
+    return out
+
+
+@dataclass
+class SuiteOutcome:
+    table: str
+    side: str
+    success: bool
+    evaluated: int
+    failed: list[str]
+
+    def to_dict(self) -> dict:
+        return {"table": self.table, "side": self.side, "success": self.success, "evaluated": self.evaluated,
+                "failed": self.failed}
+
+
+class GreatExpectations:
+    """One ephemeral GX context for a validation run."""
+
+    def __init__(self):
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+        import great_expectations as gx  # ~4 s to import: only when validation runs
+
+        self.gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self._sources: dict[str, Any] = {}
+
+    def _asset(self, url: str, source_name: str, table: str):
+        if source_name not in self._sources:
+            self._sources[source_name] = self.context.data_sources.add_sql(name=source_name, connection_string=url)
+        ds = self._sources[source_name]
+        asset = ds.add_table_asset(name=f"{source_name}-{table}", table_name=table)
+        return asset.add_batch_definition_whole_table(f"{source_name}-{table}-all")
+
+    def run(self, *, table: str, side: str, url: str, source_name: str, specs: list[tuple[str, dict]],
+            extra: list[dict] = ()) -> tuple[SuiteOutcome, dict]:
+        gx = self.gx
+        suite = gx.ExpectationSuite(name=f"{source_name}-{table}")
+        for cls_name, kwargs in specs:
+            suite.add_expectation(getattr(gx.expectations, cls_name)(**kwargs))
+        for config in extra:
+            cls_name = "".join(p.capitalize() for p in config["type"].split("_"))
+            suite.add_expectation(getattr(gx.expectations, cls_name)(**config.get("kwargs", {})))
+        suite = self.context.suites.add(suite)
+        definition = self.context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{source_name}-{table}", data=self._asset(url, source_name, table),
+                                    suite=suite))
+        result = definition.run()
+        failed = [r.expectation_config.type + (f"({r.expectation_config.kwargs.get('column')})"
+                                               if r.expectation_config.kwargs.get("column") else "")
+                  for r in result.results if not r.success]
+        outcome = SuiteOutcome(table, side, bool(result.success), len(result.results), failed)
+        return outcome, result.to_json_dict()
