@@ -67,6 +67,8 @@ class ValidationSettings:
     """Stop the engagement run when validation finds more differing rows than this (None: never stop)."""
     float_decimals: int = 6
     chunk_rows: int = 10_000
+    row_count_tolerance: float = 0.01
+    """Great Expectations' row count check on the target: within this fraction of the source's."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ FORM_FIELDS = {
     "max_mismatched_rows": ("validation", "max_mismatched_rows"),
     "float_decimals": ("validation", "float_decimals"),
     "chunk_rows": ("validation", "chunk_rows"),
+    "row_count_tolerance": ("validation", "row_count_tolerance"),
 }
 NESTED_TO_FORM = {".".join(path): flat for flat, path in FORM_FIELDS.items()}
 
@@ -179,6 +182,19 @@ def from_inputs(form: dict[str, Any] | None = None, *, file: str | Path | None =
     data: dict[str, Any] = load_file(file) if file else {}
     data = _merge(data, _nest({k: v for k, v in form.items() if k != "engagement_file"}))
     return validate(data, connection_exists=connection_exists, today=today)
+
+
+def _fraction(raw: Any, problem: Callable) -> float:
+    if raw in (None, ""):
+        return 0.01
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        problem(("validation", "row_count_tolerance"), f"{raw!r} is not a number")
+        return 0.01
+    if not 0 <= value < 1:
+        problem(("validation", "row_count_tolerance"), f"{value} must be a fraction from 0 to below 1 (0.01 is 1 %)")
+    return value
 
 
 def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] | None = None,
@@ -345,7 +361,8 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     validation = ValidationSettings(
         max_mismatched_rows=whole(("validation", "max_mismatched_rows"), None, 0, 10**12),
         float_decimals=whole(("validation", "float_decimals"), 6, 0, 30),
-        chunk_rows=whole(("validation", "chunk_rows"), 10_000, 100, 10_000_000))
+        chunk_rows=whole(("validation", "chunk_rows"), 10_000, 100, 10_000_000),
+        row_count_tolerance=_fraction(get("validation", "row_count_tolerance"), problem))
 
     if problems:
         raise EngagementError(problems)

@@ -129,3 +129,21 @@ def test_rows_changing_on_the_source_during_the_comparison_are_not_reported(stac
     assert writes[0] > 100, "the writer must really have been writing during the comparison"
     assert result.status == "match" and result.differences == [], result.to_dict()
     assert result.chunks == 19  # 18 full chunks of 500 and the open-ended one above the last key
+
+
+def test_great_expectations_catch_the_row_outside_the_source_range(drifted):
+    payments = [e for e in drifted["validation"].expectations if e["table"] == "payments"]
+    source = next(e for e in payments if e["side"] == "source")
+    target = next(e for e in payments if e["side"].startswith("target"))
+    assert source["success"], source
+    assert not target["success"] and "expect_column_values_to_be_between(id)" in target["failed"]
+
+
+def test_the_engagements_own_suite_runs_on_both_sides(drifted):
+    orders = [e for e in drifted["validation"].expectations if e["table"] == "orders"]
+    customers = [e for e in drifted["validation"].expectations if e["table"] == "customers"]
+    # orders: generated expectations plus the two of include/expectations/demo-shop/orders.json
+    assert all(e["success"] for e in orders) and len(orders) == 2
+    from pocflow.quality.expectations import extra_suites
+    assert len(extra_suites("demo-shop")["orders"]) == 2
+    assert orders[0]["evaluated"] > customers[0]["evaluated"] - 10

@@ -70,3 +70,20 @@ def test_vdiff_samples_are_kept_with_their_kind():
     t = parse_vdiff(data).tables[0]
     assert t.samples == [{"kind": "different", "row": {"id": "5", "v": "a"}},
                          {"kind": "extra_on_target", "row": {"id": "9"}}]
+
+
+def test_expectations_come_from_the_schema_and_the_source_profile():
+    from pocflow.quality.expectations import TableProfile, expectation_specs
+
+    from inventories import table
+    t = table("t", [col("id"), col("email", "varchar"), col("note", "text", nullable=True), col("w", "float")],
+              uniques=[("email",)])
+    specs = expectation_specs(t, TableProfile(1000, {"id": (1, 1000), "w": (0.5, 2.0)}), row_tolerance=0.01)
+    assert specs[0] == ("ExpectTableRowCountToBeBetween", {"min_value": 990, "max_value": 1011})
+    assert ("ExpectColumnValuesToNotBeNull", {"column": "email"}) in specs
+    assert ("ExpectColumnValuesToNotBeNull", {"column": "note"}) not in specs
+    assert ("ExpectColumnValuesToBeUnique", {"column": "id"}) in specs
+    assert ("ExpectColumnValuesToBeUnique", {"column": "email"}) in specs
+    assert ("ExpectColumnValuesToBeBetween", {"column": "id", "min_value": 1, "max_value": 1000}) in specs
+    w = next(kw for name, kw in specs if name == "ExpectColumnValuesToBeBetween" and kw["column"] == "w")
+    assert w["min_value"] < 0.5 < 2.0 < w["max_value"] and w["max_value"] - 2.0 < 1e-5

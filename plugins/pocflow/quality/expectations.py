@@ -58,8 +58,14 @@ def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: floa
     for idx in table.indexes:
         if idx.unique and len(idx.columns) == 1:
             specs.append(("ExpectColumnValuesToBeUnique", {"column": idx.columns[0]}))
+    approximate = {c.name for c in table.columns if c.data_type in ("float", "double")}
     for name, (lo, hi) in source.ranges.items():
-        specs.append(("ExpectColumnValuesToBeBetween", {"column": name, "min_value": _num(lo), "max_value": _num(hi)}))
+        lo, hi = _num(lo), _num(hi)
+        if name in approximate:
+            # FLOAT is single precision: the profile's value is the nearest double, the stored
+            # value may sit just outside it. Widen by a relative 1e-6 (the float precision setting).
+            lo, hi = lo - abs(lo) * 1e-6 - 1e-9, hi + abs(hi) * 1e-6 + 1e-9
+        specs.append(("ExpectColumnValuesToBeBetween", {"column": name, "min_value": lo, "max_value": hi}))
     return specs
 
 
@@ -105,8 +111,11 @@ class GreatExpectations:
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx  # ~4 s to import: only when validation runs
 
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self._sources: dict[str, Any] = {}
 
     def _asset(self, url: str, source_name: str, table: str):

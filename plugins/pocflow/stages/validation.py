@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
+from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
@@ -25,6 +26,8 @@ class ValidationResult:
     workflows: list[str]
     lag_seconds: float | None = None
     workflow_states: dict[str, str] = field(default_factory=dict)
+    expectations: list[dict] = field(default_factory=list)
+    """Great Expectations outcomes per table and side (source, target shard)."""
 
     @property
     def mismatched_rows(self) -> int:
@@ -33,18 +36,19 @@ class ValidationResult:
     @property
     def passed(self) -> bool:
         vdiff_clean = all(not v.get("has_mismatch") and v.get("state") == "completed" for v in self.vdiff.values())
-        return vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
+        return (vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
+                and all(e["success"] for e in self.expectations))
 
     def to_dict(self) -> dict:
         return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
                 "workflows": self.workflows, "lag_seconds": self.lag_seconds,
-                "workflow_states": self.workflow_states, "mismatched_rows": self.mismatched_rows,
-                "passed": self.passed}
+                "workflow_states": self.workflow_states, "expectations": self.expectations,
+                "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ValidationResult":
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
-                   d.get("lag_seconds"), d.get("workflow_states", {}))
+                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []))
 
     def vdiff_table(self, table: str) -> dict | None:
         for report in self.vdiff.values():
@@ -67,16 +71,19 @@ class ValidationResult:
                                            f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
                                            f"{v['extra_rows_target']} tgt-only")
             keys = ", ".join(f"{d.kind}:{d.key}" for d in t.differences[:3])
+            gx = [e for e in self.expectations if e["table"] == t.table]
+            gx_failed = [f"{e['side']}: {', '.join(e['failed'])}" for e in gx if not e["success"]]
+            gx_text = "-" if not gx else ("ok" if not gx_failed else "FAILED")
             rows.append([t.table, t.status, f"{t.rows_source:,}", f"{t.rows_target:,}", t.chunks,
-                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs",
-                         t.reason or keys])
+                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs", gx_text,
+                         t.reason or "; ".join(filter(None, [keys] + gx_failed))])
         vdiff_states = ", ".join(f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}"
                                  for w, v in self.vdiff.items())
         head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
                 f"row(s) by our comparison; VDiff {vdiff_states}")
         notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings})
         parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
-                                   "notes / example keys"], rows, max_width=70)]
+                                   "GX", "example keys / failed expectations"], rows, max_width=70)]
         if notes:
             parts += ["", "handled:"] + [f"  - {n}" for n in notes]
         for table, problems in self.schema.items():
@@ -138,7 +145,8 @@ def run(ctx: StageContext) -> ValidationResult:
         ctx.log(f"validation: VDiff {uuid} of {w.workflow} started")
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
-    tables, schema = [], {}
+    tables, schema, expectations = [], {}, []
+    gx = GreatExpectations()
     source = SourceSide(ctx.source())
     try:
         for w in workflows:
@@ -149,6 +157,7 @@ def run(ctx: StageContext) -> ValidationResult:
                     ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
                     tables.append(TableComparison(table, source, target, settings).run())
                     schema[name] = schema_differences(table, target)
+                    expectations += run_expectations(ctx, gx, table, source, target)
             finally:
                 target.close()
     finally:
@@ -159,8 +168,38 @@ def run(ctx: StageContext) -> ValidationResult:
                               max(lags) if lags else None,
                               {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
                                             else ", ".join(x.status for x in s.streams) or "missing")
-                               for s in current})
+                               for s in current}, expectations)
     return result
+
+
+def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide,
+                     target: TargetSide) -> list[dict]:
+    """The table's suite on the source and on every target shard; raw GX results go to the artifact store."""
+    e = ctx.engagement
+    source_profile = profile(source, table)
+    specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
+    extra = extra_suites(e.name).get(table.name, [])
+    outcomes = []
+    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", specs)]
+    sharded = len(target.shards) > 1
+    for shard in target.shards:
+        # A shard holds part of the rows: the row count is checked on the sum of the shards below.
+        shard_specs = [s for s in specs if not (sharded and s[0] == "ExpectTableRowCountToBeBetween")]
+        runs.append((f"target {target.keyspace}/{shard}",
+                     sqlalchemy_url(ctx.vtgate(), f"{target.keyspace}:{shard}@replica"),
+                     f"target-{target.keyspace}-{shard}", shard_specs))
+    for side, url, source_name, side_specs in runs:
+        outcome, raw = gx.run(table=table.name, side=side, url=url, source_name=source_name, specs=side_specs,
+                              extra=extra)
+        ctx.store.put_json(f"gx/{source_name}-{table.name}", raw)
+        outcomes.append(outcome.to_dict())
+    if sharded:
+        low, high = specs[0][1]["min_value"], specs[0][1]["max_value"]
+        rows = profile(target, table).rows
+        outcomes.append({"table": table.name, "side": f"target {target.keyspace} (all shards)",
+                         "success": low <= rows <= high, "evaluated": 1,
+                         "failed": [] if low <= rows <= high else [f"expect_table_row_count_to_be_between({rows})"]})
+    return outcomes
 
 
 def enforce_threshold(ctx: StageContext, result: ValidationResult) -> None:
