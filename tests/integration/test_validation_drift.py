@@ -140,10 +140,48 @@ def test_great_expectations_catch_the_row_outside_the_source_range(drifted):
 
 
 def test_the_engagements_own_suite_runs_on_both_sides(drifted):
+    from pocflow.engagement import PROJECT_ROOT
+
     orders = [e for e in drifted["validation"].expectations if e["table"] == "orders"]
-    customers = [e for e in drifted["validation"].expectations if e["table"] == "customers"]
-    # orders: generated expectations plus the two of include/expectations/demo-shop/orders.json
-    assert all(e["success"] for e in orders) and len(orders) == 2
-    from pocflow.quality.expectations import extra_suites
-    assert len(extra_suites("demo-shop")["orders"]) == 2
-    assert orders[0]["evaluated"] > customers[0]["evaluated"] - 10
+    assert [e["side"] for e in orders] == ["source", "target shop/0"] and all(e["success"] for e in orders)
+    for side in ("source", "target-shop-0"):
+        raw = json.loads((PROJECT_ROOT / "artifacts" / "demo-shop" / "drift-check" / "gx" / f"{side}-orders.json")
+                         .read_text())
+        types = [r["expectation_config"]["type"] for r in raw["results"]]
+        assert "expect_column_values_to_be_in_set" in types  # from include/expectations/demo-shop/orders.json
+        assert "expect_table_row_count_to_be_between" in types
+
+
+def test_a_second_import_attaches_to_the_existing_workflow(drifted):
+    from pocflow.stages import StageContext, run_stage
+
+    engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
+    result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None))
+    assert result.created == {"demo_shop": False}
+    assert [w["workflow"] for w in result.workflows] == ["demo_shop"]
+
+
+def test_a_table_without_a_key_gets_a_whole_table_checksum_with_a_warning(source_readonly):
+    """events has no key: compared as a whole (here the source against itself, then against a change)."""
+    from pocflow.source.inventory import take
+
+    with connect(source_readonly) as conn:
+        events = take(conn, "shop").table("events")
+    a, b = SourceSide(source_readonly), SourceSide(source_readonly)
+    try:
+        same = TableComparison(events, a, b, DiffSettings()).run()
+    finally:
+        a.close()
+        b.close()
+    assert same.status == "match" and same.chunks == 1 and same.rows_source == same.rows_target > 0
+    assert "whole-table checksum" in same.warnings[0]
+
+
+def test_a_threshold_stops_the_run_after_storing_the_result(drifted):
+    from pocflow.stages.validation import ValidationThresholdExceeded, enforce_threshold
+
+    engagement = from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 2})
+    with pytest.raises(ValidationThresholdExceeded, match="found 3 differing rows; the engagement allows 2"):
+        enforce_threshold(StageContext(engagement, "t", log=lambda m: None), drifted["validation"])
+    enforce_threshold(StageContext(from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 3}),
+                                   "t", log=lambda m: None), drifted["validation"])
