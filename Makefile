@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 POCFLOW := $(BIN)/pocflow
-DEMO_DIR := artifacts/demo
+DEMO_REPORT := artifacts/demo-shop-report.md
 PYTEST_ARGS ?=
 
 .PHONY: help setup venv stack-up stack-down stack-status demo dags-test test unit integration bench lock clean
@@ -48,17 +48,16 @@ demo: stack-up
 	@echo "[pocflow] running the engagement DAG (poc_engagement) on the sample: airflow dags test ..."
 	@$(POCFLOW) dags-test --conf '{"engagement_file": "demo-shop.yaml"}' > .pocflow/logs/demo-dags-test.log 2>&1 \
 		|| (tail -40 .pocflow/logs/demo-dags-test.log; exit 1)
-	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.*(select-database|provision|sharding-plan) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/'
-	@mkdir -p $(DEMO_DIR)
-	@$(POCFLOW) import-proof --report $(DEMO_DIR)
+	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.* ([a-z-]+) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/'
+	@mkdir -p artifacts && $(POCFLOW) show --engagement demo-shop.yaml > $(DEMO_REPORT)
+	@sed -n '/^## validation/,$$p' $(DEMO_REPORT)
 	@echo
-	@echo "Reports: the engagement's stage results under artifacts/demo-shop/<run>/ (listed above);"
-	@echo "         the import proof in $(DEMO_DIR)/import-proof.md (and import-proof.json)."
-	@echo "Task logs: .pocflow/logs/demo-dags-test.log"
-	@echo "The stack keeps running: 'make stack-status', 'eval \"\$$($(POCFLOW) stack env)\"', 'make stack-down'."
+	@echo "Report: $(DEMO_REPORT) (every stage's summary); stage results (JSON) in the folder listed above."
+	@echo "Task logs: .pocflow/logs/demo-dags-test.log. The import keeps replicating: the nightly DAG"
+	@echo "(make dags-test DAG=poc_nightly_validation) re-validates it. Stack: make stack-status / stack-down."
 
 dags-test: stack-up
-	@$(POCFLOW) dags-test --conf '$(or $(CONF),{})'
+	@$(POCFLOW) dags-test --dag $(or $(DAG),poc_engagement) --conf '$(or $(CONF),{})'
 
 unit: venv
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)

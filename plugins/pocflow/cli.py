@@ -109,6 +109,32 @@ def _stage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(args: argparse.Namespace) -> int:
+    from pocflow.artifacts import ArtifactStore
+    from pocflow.engagement import from_inputs
+    from pocflow.stages import STAGES, _load_stages
+
+    _load_stages()
+    engagement = from_inputs(file=args.engagement)
+    store = ArtifactStore(engagement.artifacts.location, engagement.name, "x")
+    runs = store.runs_with("select-database.json")
+    run_id = args.run_id or (runs[-1] if runs else None)
+    if run_id is None:
+        print(f"pocflow: no runs of {engagement.name} in {engagement.artifacts.location}", file=sys.stderr)
+        return 2
+    store = store.for_run(run_id)
+    print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
+          f"({engagement.days_left()} days left)")
+    for name in ("select-database", "provision", "sharding-plan", "import", "validation"):
+        data = store.get_json(name)
+        if data is None:
+            print(f"\n## {name}: not run")
+            continue
+        print(f"\n## {name}  ({store._local(name + '.json') if not store.location.startswith('s3://') else name})")
+        print(STAGES[name].result_type.from_dict(data).summary())
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from pocflow.connections import exists
     from pocflow.engagement import from_inputs
@@ -155,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
         stage.add_argument("--run-id", help="reuse earlier stages' results of this run (default: a new run)")
         stage.add_argument("--json", action="store_true", help="print the stage's result as JSON")
         stage.set_defaults(func=_stage)
+
+    show = sub.add_parser("show", help="print the stage summaries of an engagement's latest (or given) run")
+    show.add_argument("--engagement", required=True, metavar="FILE")
+    show.add_argument("--run-id")
+    show.set_defaults(func=_show)
 
     dags = sub.add_parser("dags-test", help="airflow dags test against a local metadata DB")
     dags.add_argument("--dag", default="poc_engagement")
