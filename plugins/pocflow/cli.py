@@ -88,7 +88,7 @@ def _import_proof(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation")
+STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation", "testing")
 
 
 def _stage(args: argparse.Namespace) -> int:

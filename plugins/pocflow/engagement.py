@@ -72,6 +72,29 @@ class ValidationSettings:
 
 
 @dataclass(frozen=True)
+class TestingSettings:
+    approve_read_switch: bool = False
+    """Allow the testing stage to switch read traffic to the target (MoveTables SwitchTraffic
+    --tablet-types rdonly,replica; reversible with ReverseTraffic). Without it the target is not tested."""
+    duration_seconds: float | None = None
+    concurrency: int | None = None
+    target_rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """What the opt-out review holds the results to."""
+    max_blockers: int = 0
+    max_mismatched_rows: int = 0
+    max_p99_regression_pct: float = 20.0
+    p99_regression_floor_ms: float = 2.0
+    """A p99 regression counts only when the target is also this much slower in absolute terms."""
+    max_unsupported_queries: int = 0
+    max_lag_seconds: float = 30.0
+    warn_days_left: int = 14
+
+
+@dataclass(frozen=True)
 class Artifacts:
     location: str = "artifacts"
     """A local folder (relative to the project) or s3://bucket/prefix."""
@@ -92,6 +115,8 @@ class Engagement:
     workloads: tuple[str, ...] = ()
     artifacts: Artifacts = field(default_factory=Artifacts)
     validation: ValidationSettings = field(default_factory=ValidationSettings)
+    testing: TestingSettings = field(default_factory=TestingSettings)
+    criteria: Criteria = field(default_factory=Criteria)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -106,7 +131,8 @@ class Engagement:
                    target=Target(**data["target"]), opt_out_date=dt.date.fromisoformat(data["opt_out_date"]),
                    sharding=Sharding(**data["sharding"]), workloads=tuple(data.get("workloads") or ()),
                    artifacts=Artifacts(**data["artifacts"]),
-                   validation=ValidationSettings(**data.get("validation", {})))
+                   validation=ValidationSettings(**data.get("validation", {})),
+                   testing=TestingSettings(**data.get("testing", {})), criteria=Criteria(**data.get("criteria", {})))
 
     def days_left(self, today: dt.date | None = None) -> int:
         return (self.opt_out_date - (today or dt.date.today())).days
@@ -135,6 +161,16 @@ FORM_FIELDS = {
     "float_decimals": ("validation", "float_decimals"),
     "chunk_rows": ("validation", "chunk_rows"),
     "row_count_tolerance": ("validation", "row_count_tolerance"),
+    "approve_read_switch": ("testing", "approve_read_switch"),
+    "test_duration_seconds": ("testing", "duration_seconds"),
+    "test_concurrency": ("testing", "concurrency"),
+    "test_target_rate": ("testing", "target_rate"),
+    "max_blockers": ("criteria", "max_blockers"),
+    "max_p99_regression_pct": ("criteria", "max_p99_regression_pct"),
+    "max_unsupported_queries": ("criteria", "max_unsupported_queries"),
+    "max_lag_seconds": ("criteria", "max_lag_seconds"),
+    "p99_regression_floor_ms": ("criteria", "p99_regression_floor_ms"),
+    "warn_days_left": ("criteria", "warn_days_left"),
 }
 NESTED_TO_FORM = {".".join(path): flat for flat, path in FORM_FIELDS.items()}
 
@@ -364,10 +400,40 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
         chunk_rows=whole(("validation", "chunk_rows"), 10_000, 100, 10_000_000),
         row_count_tolerance=_fraction(get("validation", "row_count_tolerance"), problem))
 
+    def number(path: tuple[str, ...], default: float | None, low: float, high: float) -> float | None:
+        raw = get(*path)
+        if raw in (None, ""):
+            return default
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            problem(path, f"{raw!r} is not a number")
+            return default
+        if not low <= value <= high:
+            problem(path, f"{value:g} is outside {low:g}-{high:g}")
+        return value
+
+    approve = get("testing", "approve_read_switch")
+    if approve not in (None, "", True, False, "true", "false", "yes", "no"):
+        problem(("testing", "approve_read_switch"), f"{approve!r} is not true or false")
+    testing = TestingSettings(
+        approve_read_switch=approve in (True, "true", "yes"),
+        duration_seconds=number(("testing", "duration_seconds"), None, 1, 7 * 24 * 3600),
+        concurrency=whole(("testing", "concurrency"), None, 1, 256),
+        target_rate=number(("testing", "target_rate"), None, 0, 1_000_000))
+    criteria = Criteria(
+        max_blockers=whole(("criteria", "max_blockers"), 0, 0, 10**6),
+        max_mismatched_rows=whole(("criteria", "max_mismatched_rows"), 0, 0, 10**12),
+        max_p99_regression_pct=number(("criteria", "max_p99_regression_pct"), 20.0, 0, 10_000),
+        p99_regression_floor_ms=number(("criteria", "p99_regression_floor_ms"), 2.0, 0, 60_000),
+        max_unsupported_queries=whole(("criteria", "max_unsupported_queries"), 0, 0, 10**6),
+        max_lag_seconds=number(("criteria", "max_lag_seconds"), 30.0, 0, 10**6),
+        warn_days_left=whole(("criteria", "warn_days_left"), 14, 0, 3650))
+
     if problems:
         raise EngagementError(problems)
     return Engagement(
         name=name, customer=customer, source=Source(source_conn, database, import_user, source_keyspace),
         target=Target(vtctld, vtgate_conn, keyspace), opt_out_date=opt_out,
         sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location),
-        validation=validation)
+        validation=validation, testing=testing, criteria=criteria)

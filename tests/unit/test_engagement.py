@@ -27,7 +27,7 @@ def test_a_good_form_builds_the_engagement():
 
 
 def test_engagement_round_trips_through_its_dict():
-    e = build(workload_files=["include/workloads/shop/queries.sql"], sharding_mode="sharded", shard_count=4)
+    e = build(workload_files=["include/workloads/shop/workload.yaml"], sharding_mode="sharded", shard_count=4)
     assert Engagement.from_dict(e.to_dict()) == e
 
 

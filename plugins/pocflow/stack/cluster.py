@@ -24,6 +24,8 @@ from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 MARIADB_TABLET_CNF = """[mysqld]
 # Semi-sync is built into MariaDB 10.3+; the .so files Vitess's mariadb10.cnf loads do not exist.
 plugin-load =
+# Query insights read statement digests (rows examined vs sent) from the target tablets.
+performance_schema = ON
 character_set_server = utf8mb4
 collation_server = utf8mb4_general_ci
 default_time_zone = '+00:00'

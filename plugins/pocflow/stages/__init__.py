@@ -91,5 +91,5 @@ def record(stage: str, ctx: StageContext, result: Any) -> tuple[Any, str]:
 
 def _load_stages() -> None:
     from pocflow.stages import (import_data, provision, select_database, sharding_plan,  # noqa: F401
-                                validation)
+                                testing, validation)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from pocflow.engagement import PROJECT_ROOT
@@ -10,7 +11,7 @@ from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import ShardingPlan, plan
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
-from pocflow.workload.queries import QueryShape, shape, shapes_from_files
+from pocflow.workload.queries import QueryShape, shape
 
 
 class VSchemaRejected(RuntimeError):
@@ -45,13 +46,29 @@ class ShardingPlanResult:
 
 
 def known_queries(ctx: StageContext, digests) -> list[QueryShape]:
-    paths = [PROJECT_ROOT / w if not w.startswith("/") else __import__("pathlib").Path(w)
-             for w in ctx.engagement.workloads if w.endswith(".sql")]
-    shapes = shapes_from_files(paths)
-    for d in digests:
-        s = shape(d.text, weight=d.count)
-        if s is not None and s.tables:
-            shapes.append(s)
+    """The engagement's workload queries (rendered once) and the source's statement digests."""
+    import random
+
+    from pocflow.workload.spec import WorkloadError, load_workload
+
+    paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in ctx.engagement.workloads]
+    shapes = []
+    try:
+        workload = load_workload(paths)
+        rng = random.Random(1)
+        for t in workload.queries:
+            s = shape(t.render(rng), weight=max(1, int(t.weight)))
+            if s is not None and s.tables:
+                shapes.append(s)
+    except WorkloadError as e:
+        ctx.log(f"sharding-plan: no workload queries ({e})")
+    if not shapes:
+        # Without workload files the source's statement digests stand in. Once an import has run
+        # they also hold Vitess's copy and diff scans, so workload files are the better input.
+        for d in digests:
+            s = shape(d.text, weight=d.count)
+            if s is not None and s.tables:
+                shapes.append(s)
     return shapes
 
 

@@ -1,0 +1,174 @@
+"""Stage 6, testing: the customer's workload on the target, side by side with the source.
+
+Correctness replay of every distinct query, the same mix under load on both sides (latency
+percentiles per query class), and query insights on the target. The target is reached through
+vtgate at ``<keyspace>@replica`` once read traffic is switched to it, which the engagement must
+approve (``approve_read_switch``); ReverseTraffic undoes it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pocflow.connections import connect
+from pocflow.engagement import PROJECT_ROOT
+from pocflow.quality.sides import keyspace_shards
+from pocflow.sql import quote_identifier
+from pocflow.stages import StageContext, register
+from pocflow.stages.table import render
+from pocflow.vitess.movetables import MoveTables
+from pocflow.workload.insights import DigestRows, PatternInsight, explain, target_digests
+from pocflow.workload.load import LoadResult, run_load
+from pocflow.workload.replay import ReplayedQuery, Execution, replay
+from pocflow.workload.spec import load_workload
+
+PROBLEM_CLASSES = ("unsupported", "different_result", "error_on_target_only", "slower")
+
+
+@dataclass
+class TestingResult:
+    target_keyspace: str
+    reads_switched: bool
+    skipped_reason: str
+    replay: list[ReplayedQuery] = field(default_factory=list)
+    source_load: LoadResult | None = None
+    target_load: LoadResult | None = None
+    insights: list[PatternInsight] = field(default_factory=list)
+    target_digests: list[DigestRows] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for q in self.replay:
+            out[q.classification] = out.get(q.classification, 0) + 1
+        return out
+
+    def p99_comparison(self) -> list[dict]:
+        """Per query class: source and target p99 and the regression in percent."""
+        rows = []
+        if not (self.source_load and self.target_load):
+            return rows
+        for name, s in self.source_load.classes.items():
+            t = self.target_load.classes.get(name)
+            if t is None:
+                continue
+            pct = (t.p99_ms - s.p99_ms) / s.p99_ms * 100 if s.p99_ms else 0.0
+            rows.append({"class": name, "source_p99_ms": s.p99_ms, "target_p99_ms": t.p99_ms,
+                         "regression_pct": round(pct, 1), "target_errors": t.errors})
+        return rows
+
+    def to_dict(self) -> dict:
+        return {"target_keyspace": self.target_keyspace, "reads_switched": self.reads_switched,
+                "skipped_reason": self.skipped_reason, "replay": [q.to_dict() for q in self.replay],
+                "source_load": self.source_load.to_dict() if self.source_load else None,
+                "target_load": self.target_load.to_dict() if self.target_load else None,
+                "insights": [i.to_dict() for i in self.insights],
+                "target_digests": [d.to_dict() for d in self.target_digests], "counts": self.counts(),
+                "p99_comparison": self.p99_comparison()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TestingResult":
+        replayed = [ReplayedQuery(**{**q, "source": Execution(**q["source"]), "target": Execution(**q["target"])})
+                    for q in d.get("replay", [])]
+        return cls(d["target_keyspace"], d["reads_switched"], d["skipped_reason"], replayed,
+                   LoadResult.from_dict(d["source_load"]) if d.get("source_load") else None,
+                   LoadResult.from_dict(d["target_load"]) if d.get("target_load") else None,
+                   [PatternInsight(**i) for i in d.get("insights", [])],
+                   [DigestRows(**x) for x in d.get("target_digests", [])])
+
+    def summary(self) -> str:
+        if self.skipped_reason:
+            return f"testing skipped: {self.skipped_reason}"
+        by_class = {q.name: q for q in self.replay}
+        insight = {i.name: i for i in self.insights}
+        rows = []
+        for c in self.p99_comparison():
+            q, i = by_class.get(c["class"]), insight.get(c["class"])
+            s = self.source_load.classes[c["class"]]
+            t = self.target_load.classes[c["class"]]
+            rows.append([c["class"], s.count, f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}", t.count, f"{t.p50_ms:.2f}",
+                         f"{t.p99_ms:.2f}", f"{c['regression_pct']:+.0f}%", t.errors,
+                         q.classification if q else "-", "scatter" if i and i.scatter else ""])
+        head = (f"testing on {self.target_keyspace}@replica (reads switched): replay {self.counts()}; "
+                f"source {self.source_load.throughput_qps:,.0f} q/s, target {self.target_load.throughput_qps:,.0f} q/s "
+                f"at concurrency {self.target_load.concurrency}"
+                + (f", {self.target_load.target_rate:g} q/s target rate (latency corrected for coordinated omission)"
+                   if self.target_load.coordinated_omission_corrected else ""))
+        parts = [head, "", render(["class", "src n", "src p50", "src p99", "tgt n", "tgt p50", "tgt p99", "p99 Δ",
+                                   "tgt err", "replay", ""], rows)]
+        problems = [[q.name, q.classification, (q.target.error or "")[:90]] for q in self.replay
+                    if q.classification in PROBLEM_CLASSES]
+        if problems:
+            parts += ["", render(["query", "problem", "target says"], problems, max_width=90)]
+        return "\n".join(parts)
+
+
+def _reads_switched(state: str) -> bool:
+    return "reads switched" in state.lower() and "not switched" not in state.lower().split("writes")[0]
+
+
+def switch_reads(ctx: StageContext, workflows: list[dict]) -> bool:
+    """Switch rdonly/replica reads of every workflow to the target (approved by the engagement)."""
+    for w in workflows:
+        mt = MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"])
+        if not _reads_switched(mt.status().traffic_state):
+            ctx.log(f"testing: switching reads of {w['workflow']} to {w['target_keyspace']} "
+                    f"(approved by approve_read_switch; undo with ReverseTraffic)")
+            ctx.vtctld.run("MoveTables", "--workflow", w["workflow"], "--target-keyspace", w["target_keyspace"],
+                           "SwitchTraffic", "--tablet-types", "rdonly,replica")
+    return True
+
+
+@register("testing", TestingResult)
+def run(ctx: StageContext) -> TestingResult:
+    e = ctx.engagement
+    imported = ctx.earlier("import")
+    keyspace = e.target.keyspace
+    current = {w["workflow"]: MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"]).status().traffic_state
+               for w in imported.workflows}
+    already = all(_reads_switched(s) for s in current.values())
+    if not already and not e.testing.approve_read_switch:
+        return TestingResult(keyspace, False, "reads are not switched to the target and the engagement does not "
+                                              "approve switching them (approve_read_switch: true)")
+    if not already:
+        switch_reads(ctx, imported.workflows)
+
+    paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
+    workload = load_workload(paths, duration_seconds=e.testing.duration_seconds, concurrency=e.testing.concurrency,
+                             target_rate=e.testing.target_rate)
+    rng = random.Random(20261128)
+    queries = [(t.name, t.render(rng)) for t in workload.queries]
+
+    source = ctx.source()
+    gate = ctx.vtgate().with_database(f"{keyspace}@replica")
+    with connect(source) as s_conn, connect(gate) as t_conn:
+        replayed = replay(queries, s_conn, t_conn, slower_factor=workload.slower_factor, log=ctx.log)
+        plans = {q.name: explain(t_conn, q.sql) for q in replayed}
+
+    ctx.log(f"testing: load on the source, {workload.concurrency} workers, {workload.duration_seconds:g}s")
+    source_load = run_load(side="source", host=source.host, port=source.port, user=source.user,
+                           password=source.password, database=source.database, workload=workload)
+    ctx.log(f"testing: load on the target, {workload.concurrency} workers, {workload.duration_seconds:g}s")
+    target_load = run_load(side="target", host=gate.host, port=gate.port, user=gate.user, password=gate.password,
+                           database=gate.database, workload=workload)
+
+    insights = []
+    for q in replayed:
+        c = target_load.classes.get(q.name)
+        scatter, summary, plan = plans[q.name]
+        insights.append(PatternInsight(q.name, q.fingerprint, c.count if c else 0, c.p50_ms if c else None,
+                                       c.p99_ms if c else None, q.target.rows, scatter, summary, plan))
+    conns = []
+    try:
+        for w in imported.workflows:
+            for shard in keyspace_shards(ctx.vtctld, w["target_keyspace"]):
+                conn = connect(ctx.vtgate().with_database(None))
+                with conn.cursor() as cur:
+                    cur.execute(f"USE {quote_identifier(w['target_keyspace'] + ':' + shard + '@replica')}")
+                conns.append(conn)
+        digests = target_digests(conns)
+    finally:
+        for conn in conns:
+            conn.close()
+    return TestingResult(keyspace, True, "", replayed, source_load, target_load, insights, digests)

@@ -1,0 +1,159 @@
+"""Drive a workload mix against one side: worker processes, exact latency percentiles (HdrHistogram).
+
+With a target rate each worker follows a schedule and measures every query from the moment it
+was due, not from when it was sent, so a stall counts for every query it delayed (coordinated
+omission). Worker processes, not threads: the generator must not be the bottleneck.
+"""
+
+from __future__ import annotations
+
+import base64
+import multiprocessing
+import random
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+from hdrh.histogram import HdrHistogram
+
+from pocflow.workload.spec import QueryTemplate, Workload
+
+LOWEST_US, HIGHEST_US, DIGITS = 1, 120_000_000, 3
+PERCENTILES = (50.0, 95.0, 99.0, 99.9)
+
+
+@dataclass(frozen=True)
+class WorkerPlan:
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    templates: list[QueryTemplate]
+    weights: list[float]
+    seed: int
+    start_at: float  # wall clock
+    duration: float
+    interval: float  # seconds between a worker's queries; 0 = back to back
+
+
+def worker(plan: WorkerPlan) -> dict:
+    import pymysql
+
+    conn = pymysql.connect(host=plan.host, port=plan.port, user=plan.user, password=plan.password,
+                           database=plan.database, charset="utf8mb4", autocommit=True, connect_timeout=10,
+                           read_timeout=60)
+    rng = random.Random(plan.seed)
+    hist: dict[str, HdrHistogram] = {}
+    errors: dict[str, int] = {}
+    first_error: dict[str, str] = {}
+    delay = plan.start_at - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    t0 = time.perf_counter()
+    end = t0 + plan.duration
+    n = 0
+    while True:
+        due = t0 + n * plan.interval if plan.interval else time.perf_counter()
+        if due >= end:
+            break
+        now = time.perf_counter()
+        if due > now:
+            time.sleep(due - now)
+        template = rng.choices(plan.templates, weights=plan.weights)[0]
+        sql = template.render(rng)
+        sent = time.perf_counter()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                cur.fetchall()
+        except pymysql.MySQLError as e:
+            errors[template.name] = errors.get(template.name, 0) + 1
+            first_error.setdefault(template.name, str(e.args[-1])[:300])
+            if isinstance(e, pymysql.err.OperationalError) and e.args[0] in (2003, 2006, 2013):
+                try:
+                    conn = pymysql.connect(host=plan.host, port=plan.port, user=plan.user, password=plan.password,
+                                           database=plan.database, charset="utf8mb4", autocommit=True,
+                                           connect_timeout=2, read_timeout=60)
+                except pymysql.MySQLError:
+                    time.sleep(0.2)
+        finished = time.perf_counter()
+        start = due if plan.interval else sent
+        h = hist.setdefault(template.name, HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS))
+        h.record_value(max(LOWEST_US, min(HIGHEST_US, int((finished - start) * 1e6))))
+        n += 1
+    conn.close()
+    return {"histograms": {k: base64.b64encode(v.encode()).decode() for k, v in hist.items()},
+            "errors": errors, "first_error": first_error, "elapsed": time.perf_counter() - t0}
+
+
+@dataclass
+class ClassLatency:
+    name: str
+    count: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+    first_error: str | None = None
+
+
+@dataclass
+class LoadResult:
+    side: str
+    concurrency: int
+    target_rate: float
+    duration_seconds: float
+    queries: int
+    errors: int
+    throughput_qps: float
+    coordinated_omission_corrected: bool
+    classes: dict[str, ClassLatency] = field(default_factory=dict)
+    histograms: dict[str, str] = field(default_factory=dict)
+    """Encoded HdrHistograms (base64) per class, for the report's latency charts."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "LoadResult":
+        d = dict(d)
+        d["classes"] = {k: ClassLatency(**v) for k, v in d["classes"].items()}
+        return cls(**d)
+
+
+def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str, workload: Workload,
+             seed: int = 1) -> LoadResult:
+    templates = workload.queries
+    interval = workload.concurrency / workload.target_rate if workload.target_rate else 0.0
+    start_at = time.time() + 2.0  # after every worker process has started
+    plans = [WorkerPlan(host, port, user, password, database, templates, [t.weight for t in templates],
+                        seed * 1000 + i, start_at, workload.duration_seconds, interval)
+             for i in range(workload.concurrency)]
+    with ProcessPoolExecutor(max_workers=workload.concurrency,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(worker, plans))
+    merged: dict[str, HdrHistogram] = {}
+    errors: dict[str, int] = {}
+    first_error: dict[str, str] = {}
+    for r in results:
+        for name, encoded in r["histograms"].items():
+            h = HdrHistogram.decode(base64.b64decode(encoded))
+            merged.setdefault(name, HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)).add(h)
+        for name, count in r["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+        for name, message in r["first_error"].items():
+            first_error.setdefault(name, message)
+    classes = {}
+    for name, h in sorted(merged.items()):
+        p = [h.get_value_at_percentile(q) / 1000 for q in PERCENTILES]
+        classes[name] = ClassLatency(name, h.get_total_count(), errors.get(name, 0), *p, h.get_max_value() / 1000,
+                                     first_error.get(name))
+    total = sum(c.count for c in classes.values())
+    elapsed = max(r["elapsed"] for r in results) if results else workload.duration_seconds
+    return LoadResult(side, workload.concurrency, workload.target_rate, round(elapsed, 3), total,
+                      sum(errors.values()), round(total / elapsed, 1) if elapsed else 0.0,
+                      bool(workload.target_rate), classes,
+                      {k: base64.b64encode(v.encode()).decode() for k, v in merged.items()})
