@@ -26,4 +26,6 @@ with DAG(
         EngagementStageOperator(task_id="sharding_plan", stage="sharding-plan"),
         ImportOperator(task_id="import", poll_seconds=2, report_every=30),
         ValidationOperator(task_id="validation"),
+        EngagementStageOperator(task_id="testing", stage="testing"),
+        EngagementStageOperator(task_id="opt_out_review", stage="opt-out-review"),
     )

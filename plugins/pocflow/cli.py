@@ -88,7 +88,8 @@ def _import_proof(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation", "testing")
+STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation", "testing",
+                  "opt-out-review")
 
 
 def _stage(args: argparse.Namespace) -> int:
@@ -125,7 +126,7 @@ def _show(args: argparse.Namespace) -> int:
     store = store.for_run(run_id)
     print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
           f"({engagement.days_left()} days left)")
-    for name in ("select-database", "provision", "sharding-plan", "import", "validation"):
+    for name in STAGE_COMMANDS:
         data = store.get_json(name)
         if data is None:
             print(f"\n## {name}: not run")

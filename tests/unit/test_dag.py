@@ -18,7 +18,8 @@ def test_dags_import_without_errors(dagbag):
 
 def test_engagement_dag_runs_the_stages_in_order(dagbag):
     dag = dagbag.dags["poc_engagement"]
-    order = ["validate_engagement", "select_database", "provision", "sharding_plan", "import", "validation"]
+    order = ["validate_engagement", "select_database", "provision", "sharding_plan", "import", "validation", "testing",
+             "opt_out_review"]
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")

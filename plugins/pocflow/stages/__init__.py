@@ -90,6 +90,6 @@ def record(stage: str, ctx: StageContext, result: Any) -> tuple[Any, str]:
 
 
 def _load_stages() -> None:
-    from pocflow.stages import (import_data, provision, select_database, sharding_plan,  # noqa: F401
-                                testing, validation)
+    from pocflow.stages import (import_data, provision, review, select_database,  # noqa: F401
+                                sharding_plan, testing, validation)
 

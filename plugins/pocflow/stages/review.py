@@ -1,0 +1,67 @@
+"""Stage 7, opt-out review: the scorecard, the recommendation, and the report (HTML, Markdown, JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pocflow.artifacts import ArtifactStore
+from pocflow.review.report import render_html, render_json, render_markdown
+from pocflow.review.scorecard import Scorecard, score
+from pocflow.stages import StageContext, register
+from pocflow.stages.table import render
+
+
+@dataclass
+class ReviewResult:
+    scorecard: Scorecard
+    report: dict[str, str] = field(default_factory=dict)  # format -> artifact location
+
+    @property
+    def recommendation(self) -> str:
+        return self.scorecard.recommendation
+
+    def to_dict(self) -> dict:
+        return {"scorecard": self.scorecard.to_dict(), "report": self.report,
+                "recommendation": self.recommendation}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ReviewResult":
+        return cls(Scorecard.from_dict(d["scorecard"]), d.get("report", {}))
+
+    def summary(self) -> str:
+        card = self.scorecard
+        rows = [[a.name, a.status.upper(), "; ".join(a.evidence)] for a in card.areas]
+        lines = [f"RECOMMENDATION: {card.recommendation.upper()}  (opt-out date {card.opt_out_date}, "
+                 f"{card.days_left} day(s) left)"]
+        if card.deadline_warning:
+            lines.append(f"WARNING: {card.deadline_warning}")
+        lines += ["", render(["area", "status", "evidence"], rows, max_width=110), "", "open problems:"]
+        lines += [f"  - {p}" for p in card.open_problems] or ["  none"]
+        lines += ["", "report: " + ", ".join(f"{k} {v}" for k, v in self.report.items())]
+        return "\n".join(lines)
+
+
+def _optional(ctx: StageContext, stage: str):
+    """An earlier result of this run if there is one; the review reports what is missing."""
+    from pocflow.stages import STAGES
+
+    if stage in ctx._earlier:
+        return ctx._earlier[stage]
+    data = ctx.store.get_json(stage)
+    return STAGES[stage].result_type.from_dict(data) if data is not None else None
+
+
+@register("opt-out-review", ReviewResult)
+def run(ctx: StageContext) -> ReviewResult:
+    e = ctx.engagement
+    selected = ctx.earlier("select-database")
+    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    history = ArtifactStore(e.artifacts.location, e.name, "history").get_json("validation-history")
+    card = score(e, selected=selected, imported=imported, validation=validation, testing=testing, history=history)
+    report = {
+        "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
+                                                               validation=validation, testing=testing)),
+        "markdown": ctx.store.put_text("report.md", render_markdown(e, card)),
+        "json": ctx.store.put_text("report.json", render_json(e, card)),
+    }
+    return ReviewResult(card, report)
