@@ -50,11 +50,13 @@ demo: stack-up
 		|| (tail -40 .pocflow/logs/demo-dags-test.log; exit 1)
 	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.* ([a-z-]+) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/'
 	@mkdir -p artifacts && $(POCFLOW) show --engagement demo-shop.yaml > $(DEMO_REPORT)
-	@sed -n '/^## validation/,$$p' $(DEMO_REPORT)
-	@echo
-	@echo "Report: $(DEMO_REPORT) (every stage's summary); stage results (JSON) in the folder listed above."
-	@echo "Task logs: .pocflow/logs/demo-dags-test.log. The import keeps replicating: the nightly DAG"
-	@echo "(make dags-test DAG=poc_nightly_validation) re-validates it. Stack: make stack-status / stack-down."
+	@sed -n '/^## opt-out-review/,$$p' $(DEMO_REPORT)
+	@report=$$(ls -t artifacts/demo-shop/*/report.html | head -1); \
+		$(POCFLOW) report-check "$$report" --screenshot artifacts/demo-shop-report.png; \
+		echo; echo "Report: $$report (open it in a browser; screenshot artifacts/demo-shop-report.png)"; \
+		echo "        every stage's summary: $(DEMO_REPORT); task logs: .pocflow/logs/demo-dags-test.log"
+	@echo "The import keeps replicating; the nightly DAG re-validates it: make dags-test DAG=poc_nightly_validation"
+	@echo "Stack: make stack-status / make stack-down."
 
 dags-test: stack-up
 	@$(POCFLOW) dags-test --dag $(or $(DAG),poc_engagement) --conf '$(or $(CONF),{})'

@@ -136,6 +136,18 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_check(args: argparse.Namespace) -> int:
+    from pocflow.review.browser import check_report
+
+    result = check_report(Path(args.report), Path(args.screenshot) if args.screenshot else None)
+    print(f"{result.title}: {result.charts} charts, {result.drawn} chart marks drawn, recommendation "
+          f"'{result.recommendation}', console errors: {len(result.console_errors)}"
+          + (f"; screenshot {result.screenshot}" if result.screenshot else ""))
+    for e in result.console_errors:
+        print(f"  console: {e}", file=sys.stderr)
+    return 0 if result.drawn and not result.console_errors else 1
+
+
 def _validate(args: argparse.Namespace) -> int:
     from pocflow.connections import exists
     from pocflow.engagement import from_inputs
@@ -187,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--engagement", required=True, metavar="FILE")
     show.add_argument("--run-id")
     show.set_defaults(func=_show)
+
+    check = sub.add_parser("report-check", help="open a report in headless Chromium; optionally save a screenshot")
+    check.add_argument("report")
+    check.add_argument("--screenshot")
+    check.set_defaults(func=_report_check)
 
     dags = sub.add_parser("dags-test", help="airflow dags test against a local metadata DB")
     dags.add_argument("--dag", default="poc_engagement")

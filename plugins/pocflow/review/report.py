@@ -49,7 +49,7 @@ def percentile_chart(series: dict[str, list[float]], width: int = 640, height: i
                      f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.1f}</text>')
     for x, p in zip(xs, CURVE):
         parts.append(f'<text x="{x:.1f}" y="{height - pad_b + 16}" text-anchor="middle" font-size="11">p{p:g}</text>')
-    parts.append(f'<text x="12" y="{pad_t + 4}" font-size="11">ms</text>')
+    parts.append(f'<text x="4" y="{height - pad_b + 16}" font-size="11">ms</text>')
     for name, values in series.items():
         points = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values))
         parts.append(f'<polyline class="series" data-series="{_e(name)}" fill="none" stroke="{COLORS.get(name, "#000")}" '

@@ -73,7 +73,10 @@ def import_area(imported, validation, c: Criteria) -> Area:
     lag = validation.lag_seconds if validation else imported.final_lag_seconds
     stopped = [f"workflow {w} is {s}" for w, s in states.items() if s != "Running"]
     slow = lag is not None and lag > c.max_lag_seconds
-    evidence = [f"{len(imported.tables)} table(s) copied in {imported.copy_seconds:.0f}s",
+    copied = (f"{len(imported.tables)} table(s) copied in {imported.copy_seconds:.0f}s"
+              if any(imported.created.values()) else
+              f"{len(imported.tables)} table(s) in workflow(s) {', '.join(imported.created)} (attached, copy done earlier)")
+    evidence = [copied,
                 f"replication lag {lag if lag is not None else 'n/a'}s (criterion: at most {c.max_lag_seconds:g}s)"]
     problems = stopped + ([f"replication lag {lag}s exceeds {c.max_lag_seconds:g}s"] if slow else [])
     return Area("import", _status(bool(stopped), slow), evidence, problems)

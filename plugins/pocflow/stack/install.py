@@ -27,6 +27,7 @@ DEBIAN_PACKAGES = {
     "mariadb": "mariadb-client",
     "etcd": "etcd-server",
     "etcdctl": "etcd-client",
+    "chromium": "chromium",  # renders the engagement report (screenshot, browser tests)
 }
 
 # Vitess's own go.mod excludes this version; a wrapper module must repeat the exclusion or
