@@ -62,9 +62,10 @@ def test_auto_increment_keys_get_sequences_in_the_unsharded_keyspace(sharded):
     assert "auto_increment" not in vs["tables"]["order_lines"]
 
 
-def test_small_unrelated_tables_become_reference_tables(sharded):
-    assert sharded.vschemas["shop"]["tables"]["countries"] == {"type": "reference", "source": "shop_global.countries"}
-    assert "countries" in sharded.vschemas["shop_global"]["tables"]
+def test_small_unrelated_tables_shard_by_their_key_and_are_recommended_as_reference_tables(sharded):
+    assert vindex_column(sharded.vschemas["shop"], "countries") == "code"
+    assert sharded.vschemas["shop"]["vindexes"]["unicode_loose_xxhash"] == {"type": "unicode_loose_xxhash"}
+    assert sharded.reference_candidates == ["countries"] and "reference table" in sharded.rationale["countries"]
 
 
 def test_large_unrelated_tables_shard_by_their_own_key(sharded):

@@ -102,15 +102,10 @@ def plan_workflows(ctx: StageContext) -> tuple[list[WorkflowPlan], dict[str, str
     tables = list(selected.importable)
     if not plan.sharded:
         return [WorkflowPlan(name, e.source.keyspace, plan.keyspace, tables)], dict(selected.readiness.excluded)
-    sharded_vs = plan.vschemas[plan.keyspace]["tables"]
-    reference = [t for t in tables if sharded_vs.get(t, {}).get("type") == "reference"]
-    sharded = [t for t in tables if t not in reference]
     workflows = []
-    if reference:
-        workflows.append(WorkflowPlan(f"{name}_global", e.source.keyspace, plan.global_keyspace, reference))
     # The VSchema already names a sequence per auto-increment key; the target tables drop the
     # AUTO_INCREMENT attribute and vtgate takes ids from the sequences.
-    workflows.append(WorkflowPlan(name, e.source.keyspace, plan.keyspace, sharded,
+    workflows.append(WorkflowPlan(name, e.source.keyspace, plan.keyspace, tables,
                                   ["--sharded-auto-increment-handling", "remove"]))
     return workflows, dict(selected.readiness.excluded)
 

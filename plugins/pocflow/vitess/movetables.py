@@ -144,6 +144,10 @@ class MoveTables:
         args = ["cancel"] + (["--keep-data", "--keep-routing-rules"] if keep_data else [])
         if not self.exists():
             return
+        state = self.status().traffic_state.lower()
+        if "reads switched" in state and "writes switched" not in state.replace("writes not switched", ""):
+            # Reads were switched for testing: route them back before the target copy goes away.
+            self.vtctld.run(*self._args("ReverseTraffic", "--tablet-types", "rdonly,replica"))
         try:
             self.vtctld.run(*self._args(*args))
         except VtctldError as e:

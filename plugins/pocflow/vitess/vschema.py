@@ -50,6 +50,8 @@ class ShardingPlan:
     scatter_queries: list[dict[str, str]] = field(default_factory=list)
     root_table: str | None = None
     lookup_vindexes: dict[str, dict] = field(default_factory=dict)
+    reference_candidates: list[str] = field(default_factory=list)
+    """Small tables not owned by the root: imported sharded, recommended as reference tables."""
     """Recommended lookup vindexes, not in the applied VSchema: their lookup tables are filled by
     `vtctldclient LookupVindex create` once the data is imported (MoveTables does not fill them)."""
 
@@ -110,6 +112,7 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
         return kind
 
     root_pk = root.primary_key.columns[0] if root else None
+    reference: list[str] = []  # reference-table candidates
     for t in chosen:
         family_col = None
         if root is not None:
@@ -123,19 +126,22 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             sharded_tables[t.name] = {"column_vindexes": [{"column": col.name, "name": use_vindex(col)}]}
             why = ("root entity" if t.name == root.name else f"co-located with {root.name} by {col.name}")
             rationale[t.name] = f"sharded by {col.name} ({vindex_type(col)}): {why}"
-        elif t.rows_estimate <= REFERENCE_MAX_ROWS and t.total_bytes <= REFERENCE_MAX_BYTES:
-            global_tables[t.name] = {}
-            sharded_tables[t.name] = {"type": "reference", "source": f"{global_ks}.{t.name}"}
-            rationale[t.name] = (f"reference table: small ({t.rows_estimate:,} rows) and not owned by "
-                                 f"{root.name if root else 'a root entity'}; kept whole in {global_ks} and "
-                                 f"readable from every shard")
         else:
             pk = t.primary_key or (t.unique_not_null_keys() or [None])[0]
             col = t.column(pk.columns[0]) if pk else t.columns[0]
             sharding_column[t.name] = col.name
             sharded_tables[t.name] = {"column_vindexes": [{"column": col.name, "name": use_vindex(col)}]}
-            rationale[t.name] = f"sharded by its own key {col.name} ({vindex_type(col)}): large and not related to " \
-                                f"{root.name if root else 'another table'} by a key"
+            related = root.name if root else "another table"
+            if t.rows_estimate <= REFERENCE_MAX_ROWS and t.total_bytes <= REFERENCE_MAX_BYTES:
+                # Imported sharded so every query works from the first day; joins with the root's
+                # family then cross shards until the table is copied whole into every shard.
+                reference.append(t.name)
+                rationale[t.name] = (f"sharded by its own key {col.name} ({vindex_type(col)}); small "
+                                     f"({t.rows_estimate:,} rows) and not owned by {related}: make it a reference "
+                                     f"table (vtctldclient Materialize --reference-tables) for shard-local joins")
+            else:
+                rationale[t.name] = (f"sharded by its own key {col.name} ({vindex_type(col)}): large and not "
+                                     f"related to {related} by a key")
 
     # Sequences for auto-increment keys of sharded tables.
     for t in chosen:
@@ -184,7 +190,7 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
         global_ks: {"sharded": False, "tables": global_tables},
     }
     return ShardingPlan(True, keyspace, shard_ranges(shard_count), global_ks, vschemas, rationale, scatter,
-                        root.name if root else None, lookups)
+                        root.name if root else None, lookups, reference)
 
 
 def _scatter_reason(q: QueryShape, sharding_column: dict[str, str],
