@@ -63,7 +63,7 @@ def cancel_workflows(vtctld: Vtctld, *names_and_keyspaces: tuple[str, str]) -> N
 
 ENGAGEMENT_WORKFLOWS = {
     "demo-shop.yaml": [("demo_shop", "shop")],
-    "demo-shop-sharded.yaml": [("demo_shop_sharded", "shop_sharded"), ("demo_shop_sharded_global", "shop_sharded_global")],
+    "demo-shop-sharded.yaml": [("demo_shop_sharded", "shop_sharded")],
 }
 
 

@@ -21,10 +21,10 @@ def run_dir(output: str) -> Path:
 
 
 STAGE_FILES = {"engagement.json", "select-database.json", "provision.json", "sharding-plan.json", "import.json",
-               "validation.json"}
+               "validation.json", "testing.json", "opt-out-review.json", "report.json"}
 
 
-def test_dags_test_with_the_form_defaults_runs_the_engagement_through_validation(stack, sample):
+def test_dags_test_with_the_form_defaults_runs_all_seven_stages(stack, sample, tmp_path):
     proc = dags_test(conf={}, capture=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
@@ -35,6 +35,20 @@ def test_dags_test_with_the_form_defaults_runs_the_engagement_through_validation
     validation = json.loads((folder / "validation.json").read_text())
     assert validation["passed"] and validation["mismatched_rows"] == 0
     assert "copy: " in out  # the trigger's progress lines reach the task log
+    testing = json.loads((folder / "testing.json").read_text())
+    assert testing["reads_switched"] and testing["counts"].get("same", 0) >= 8
+    assert testing["target_load"]["queries"] > 100 and testing["source_load"]["queries"] > 100
+    review = json.loads((folder / "opt-out-review.json").read_text())
+    assert review["recommendation"] in ("proceed", "proceed with conditions", "opt out")
+    assert f"RECOMMENDATION: {review['recommendation'].upper()}" in out
+    areas = {a["name"]: a["status"] for a in review["scorecard"]["areas"]}
+    assert areas["readiness"] == "warn"  # events has no key and stays behind
+    assert areas["data validation"] in ("pass", "warn") and areas["import"] == "pass"
+    # the report renders in a real browser: charts laid out, no console errors
+    from pocflow.review.browser import check_report
+    check = check_report(folder / "report.html", tmp_path / "report.png")
+    assert check.charts == 2 and check.drawn >= 10 and check.console_errors == []
+    assert check.recommendation == review["recommendation"] and (tmp_path / "report.png").stat().st_size > 10_000
 
 
 def test_dags_test_with_a_conf_imports_and_validates_two_shards(stack, sample, source_readonly):
@@ -52,6 +66,15 @@ def test_dags_test_with_a_conf_imports_and_validates_two_shards(stack, sample, s
     by_table = {t["table"]: t for t in validation["tables"]}
     assert by_table["orders"]["status"] == "match" and by_table["orders"]["rows_target"] == 9000
     assert by_table["events"]["status"] == "skipped"
+    # Vitess cannot serve the window function across shards: compatibility fails, so does the run
+    testing = json.loads((folder / "testing.json").read_text())
+    ranked = next(q for q in testing["replay"] if q["name"] == "biggest_orders_ranked")
+    assert ranked["classification"] == "unsupported" and "VT12001" in ranked["target"]["error"]
+    scatter = {i["name"] for i in testing["insights"] if i["scatter"]}
+    assert {"top_products", "revenue_by_country"} <= scatter and "customer_profile" not in scatter
+    review = json.loads((folder / "opt-out-review.json").read_text())
+    areas = {a["name"]: a["status"] for a in review["scorecard"]["areas"]}
+    assert areas["query compatibility"] == "fail" and review["recommendation"] == "opt out"
 
 
 def test_bad_conf_fails_the_first_task_naming_the_fields(stack):
