@@ -198,8 +198,12 @@ def _scatter_reason(q: QueryShape, sharding_column: dict[str, str],
     sharded = [t for t in q.tables if t in sharding_column]
     if not sharded:
         return None
-    routed = {t for t in sharded if (t, sharding_column[t].lower()) in q.equality_columns
-              or any((t, c) in q.equality_columns for c in lookup_cols.get(t, ()))}
+    routed = {t for t in sharded if (t, sharding_column[t].lower()) in q.equality_columns}
+    via_lookup = {t for t in sharded if any((t, c) in q.equality_columns for c in lookup_cols.get(t, ()))}
+    if not routed and via_lookup:
+        return ("scatters until the recommended lookup vindex on "
+                + ", ".join(f"{t}.{c}" for t in sorted(via_lookup) for c in sorted(lookup_cols[t])
+                            if (t, c) in q.equality_columns) + " is created")
     if routed:
         # A join reaches the other sharded tables on one shard only through their sharding keys.
         for (a, ac), (b, bc) in q.join_columns:
