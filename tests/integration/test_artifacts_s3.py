@@ -1,0 +1,68 @@
+"""Artifacts in S3, against a real S3-compatible server (moto in server mode) over HTTP."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+
+from pocflow.artifacts import ArtifactStore
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "pocflow", "AWS_SECRET_ACCESS_KEY": "pocflow-secret",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    mp = pytest.MonkeyPatch()
+    for k, v in env.items():
+        mp.setenv(k, v)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            boto3.client("s3").create_bucket(Bucket="poc-artifacts")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.3)
+    yield boto3.client("s3")
+    mp.undo()
+    server.terminate()
+    server.wait(10)
+
+
+def test_stage_results_and_reports_round_trip_through_s3(s3):
+    store = ArtifactStore("s3://poc-artifacts/engagements", "demo-shop", "manual__2026-11-28T10:00:00+00:00")
+    uri = store.put_json("validation", {"passed": True, "mismatched_rows": 0})
+    assert uri == "s3://poc-artifacts/engagements/demo-shop/manual__2026-11-28T10_00_00_00_00/validation.json"
+    assert store.get_json("validation") == {"passed": True, "mismatched_rows": 0}
+    store.put_text("report.html", "<html>report</html>")
+    body = s3.get_object(Bucket="poc-artifacts",
+                         Key="engagements/demo-shop/manual__2026-11-28T10_00_00_00_00/report.html")["Body"].read()
+    assert body == b"<html>report</html>"
+    assert store.get_json("no-such-stage") is None
+
+
+def test_runs_are_listed_oldest_first(s3):
+    first = ArtifactStore("s3://poc-artifacts", "shop", "run-1")
+    first.put_json("import", {"n": 1})
+    time.sleep(1.1)  # S3 keeps LastModified to the second
+    ArtifactStore("s3://poc-artifacts", "shop", "run-2").put_json("import", {"n": 2})
+    assert first.runs_with("import.json") == ["run-1", "run-2"]
+    assert first.for_run("run-2").get_json("import") == {"n": 2}
