@@ -21,6 +21,9 @@ class ArtifactStore:
     location: str
     engagement: str
     run_id: str
+    aws_conn_id: str = "aws_default"
+    """For s3:// locations: the Airflow AWS connection (credentials, region, endpoint_url). When
+    Airflow does not know it, boto3's own chain (environment, instance profile) applies."""
 
     @property
     def prefix(self) -> str:
@@ -31,11 +34,21 @@ class ArtifactStore:
         base = base if base.is_absolute() else PROJECT_ROOT / base
         return base / self.prefix / name
 
-    def _s3(self):
-        import boto3
+    def _client(self):
+        try:
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+            from airflow.sdk import BaseHook
 
+            BaseHook.get_connection(self.aws_conn_id)  # raises when Airflow has no such connection
+            return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
+        except Exception:
+            import boto3
+
+            return boto3.client("s3")
+
+    def _s3(self):
         bucket, _, key_prefix = self.location[len("s3://"):].partition("/")
-        return boto3.client("s3"), bucket, "/".join(p for p in (key_prefix.strip("/"), self.prefix) if p)
+        return self._client(), bucket, "/".join(p for p in (key_prefix.strip("/"), self.prefix) if p)
 
     def put_text(self, name: str, text: str) -> str:
         if self.location.startswith("s3://"):
@@ -75,7 +88,7 @@ class ArtifactStore:
         return [run for _, run in sorted(found)]
 
     def for_run(self, run_id: str) -> "ArtifactStore":
-        return ArtifactStore(self.location, self.engagement, run_id)
+        return ArtifactStore(self.location, self.engagement, run_id, self.aws_conn_id)
 
     def put_json(self, stage: str, data: Any) -> str:
         return self.put_text(f"{stage}.json", json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

@@ -98,6 +98,8 @@ class Criteria:
 class Artifacts:
     location: str = "artifacts"
     """A local folder (relative to the project) or s3://bucket/prefix."""
+    aws_conn_id: str = "aws_default"
+    """The Airflow AWS connection used for an s3:// location."""
 
     @property
     def is_s3(self) -> bool:
@@ -157,6 +159,7 @@ FORM_FIELDS = {
     "opt_out_date": ("opt_out_date",),
     "workload_files": ("workloads",),
     "artifact_location": ("artifacts", "location"),
+    "artifact_aws_conn_id": ("artifacts", "aws_conn_id"),
     "max_mismatched_rows": ("validation", "max_mismatched_rows"),
     "float_decimals": ("validation", "float_decimals"),
     "chunk_rows": ("validation", "chunk_rows"),
@@ -373,6 +376,9 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
             break
 
     location = text("artifacts", "location", required=False) or "artifacts"
+    aws_conn_id = text("artifacts", "aws_conn_id", required=False) or "aws_default"
+    if not _CONN_ID.match(aws_conn_id):
+        problem(("artifacts", "aws_conn_id"), f"{aws_conn_id!r} is not a valid connection id")
     if location.startswith("s3://"):
         if not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", location):
             problem(("artifacts", "location"), f"{location!r} is not a valid s3://bucket/prefix")
@@ -435,5 +441,5 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
     return Engagement(
         name=name, customer=customer, source=Source(source_conn, database, import_user, source_keyspace),
         target=Target(vtctld, vtgate_conn, keyspace), opt_out_date=opt_out,
-        sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location),
+        sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location, aws_conn_id),
         validation=validation, testing=testing, criteria=criteria)

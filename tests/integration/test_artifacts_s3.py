@@ -66,3 +66,24 @@ def test_runs_are_listed_oldest_first(s3):
     ArtifactStore("s3://poc-artifacts", "shop", "run-2").put_json("import", {"n": 2})
     assert first.runs_with("import.json") == ["run-1", "run-2"]
     assert first.for_run("run-2").get_json("import") == {"n": 2}
+
+
+def test_an_airflow_aws_connection_carries_credentials_and_endpoint(s3, monkeypatch):
+    """No AWS_* variables: only the Airflow connection knows where the S3 server is."""
+    import json
+
+    endpoint = s3.meta.endpoint_url
+    for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_POCFLOW_S3", json.dumps({
+        "conn_type": "aws", "login": "pocflow", "password": "pocflow-secret",
+        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}))
+    store = ArtifactStore("s3://poc-artifacts/via-connection", "demo-shop", "r1", aws_conn_id="pocflow_s3")
+    assert store.put_json("review", {"recommendation": "proceed"}).startswith("s3://poc-artifacts/via-connection/")
+    assert store.get_json("review") == {"recommendation": "proceed"}
+    from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    unreachable = ArtifactStore("s3://poc-artifacts/via-connection", "demo-shop", "r1", aws_conn_id="no_such_conn")
+    with pytest.raises((NoCredentialsError, EndpointConnectionError)):
+        unreachable.get_json("review")  # unknown to Airflow: boto3's own chain, which aims at AWS itself

@@ -31,7 +31,8 @@ class StageContext:
 
     @property
     def store(self) -> ArtifactStore:
-        return ArtifactStore(self.engagement.artifacts.location, self.engagement.name, self.run_id)
+        a = self.engagement.artifacts
+        return ArtifactStore(a.location, self.engagement.name, self.run_id, a.aws_conn_id)
 
     @property
     def vtctld(self) -> Vtctld:
