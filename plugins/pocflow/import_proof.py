@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from pocflow.connections import Endpoint, connect
-from pocflow.source.importable import importable_tables
+from pocflow.source.inventory import take
+from pocflow.source.readiness import assess
 from pocflow.sql import quote_identifier
 from pocflow.vitess.movetables import MoveTables, VDiff, VDiffReport, WorkflowStatus
 from pocflow.vitess.vtctldclient import Vtctld
@@ -87,7 +88,8 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         source_keyspace: str, target_keyspace: str, progress: Callable[[str], None] = print,
         timeout: float = 900) -> ImportProofResult:
     movetables = MoveTables(vtctld, WORKFLOW, target_keyspace)
-    plan = importable_tables(source_readonly)
+    with connect(source_readonly) as conn:
+        plan = assess(take(conn, source_readonly.database))
     for table, reason in plan.excluded.items():
         progress(f"excluded {table}: {reason}")
     if movetables.exists():
@@ -95,8 +97,8 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         movetables.cancel()
 
     started = time.monotonic()
-    movetables.create(source_keyspace=source_keyspace, tables=plan.tables)
-    progress(f"MoveTables {WORKFLOW}: {source_keyspace} -> {target_keyspace}, {len(plan.tables)} tables")
+    movetables.create(source_keyspace=source_keyspace, tables=plan.importable)
+    progress(f"MoveTables {WORKFLOW}: {source_keyspace} -> {target_keyspace}, {len(plan.importable)} tables")
     cancelled = False
     try:
         last = [0.0]
@@ -118,7 +120,7 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         progress(f"a row written on the source was read through vtgate from the target after "
                  f"{replication_seconds:.2f}s")
 
-        rows_copied = {t: target_rows(vtgate, target_keyspace, "0", t) for t in plan.tables}
+        rows_copied = {t: target_rows(vtgate, target_keyspace, "0", t) for t in plan.importable}
 
         vdiff = VDiff(vtctld, WORKFLOW, target_keyspace)
         vdiff_id = vdiff.create()
@@ -129,7 +131,7 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         movetables.cancel()
         cancelled = not movetables.exists()
         progress(f"workflow {WORKFLOW} cancelled; copied tables dropped from {target_keyspace}")
-    return ImportProofResult(WORKFLOW, source_keyspace, target_keyspace, plan.tables, plan.excluded,
+    return ImportProofResult(WORKFLOW, source_keyspace, target_keyspace, plan.importable, plan.excluded,
                              rows_copied, round(copy_seconds, 2), round(replication_seconds, 3), report_,
                              cancelled)
 
