@@ -1,6 +1,5 @@
 """Stages 2 and 3 on the real stack: provisioning is idempotent and Vitess accepts the VSchemas."""
 
-import json
 
 import pytest
 

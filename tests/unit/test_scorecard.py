@@ -3,7 +3,6 @@
 import dataclasses
 import datetime as dt
 
-import pytest
 
 from inventories import col, inventory, table
 from pocflow.engagement import from_inputs

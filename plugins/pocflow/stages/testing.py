@@ -9,7 +9,7 @@ approve (``approve_read_switch``); ReverseTraffic undoes it.
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pocflow.connections import connect

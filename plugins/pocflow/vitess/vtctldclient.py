@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 
@@ -54,6 +53,3 @@ class Vtctld:
     def run_json(self, *args: str, timeout: float | None = None) -> Any:
         out = self.run(*args, timeout=timeout)
         return json.loads(out) if out.strip() else {}
-
-    def binary_dir(self) -> Path:
-        return Path(self.binary or find_vtctldclient()).parent

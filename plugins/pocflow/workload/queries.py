@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import logging
 
@@ -77,13 +76,3 @@ def shape(sql: str, weight: int = 1) -> QueryShape | None:
                 joins.add(tuple(sorted(((lt, left.name.lower()), (rt, right.name.lower())))))
     return QueryShape(sql=sql, tables=tables, equality_columns=frozenset(equalities),
                       join_columns=frozenset(joins), weight=weight)
-
-
-def shapes_from_files(paths: list[Path]) -> list[QueryShape]:
-    out = []
-    for path in paths:
-        for statement in split_statements(path.read_text()):
-            s = shape(statement)
-            if s is not None and s.tables:
-                out.append(s)
-    return out
