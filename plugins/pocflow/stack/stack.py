@@ -126,7 +126,7 @@ class Stack:
             quoted = f'"{value}"' if key == "PATH" else shlex.quote(value)
             lines.append(f"export {key}={quoted}")
         p = self.config.ports
-        lines.append(f'vtctldclient-local() {{ vtctldclient --server "$VTCTLD_SERVER" "$@"; }}')
+        lines.append('vtctldclient-local() { vtctldclient --server "$VTCTLD_SERVER" "$@"; }')
         lines.append(f'mariadb-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb '
                      f'--default-character-set=utf8mb4 -h 127.0.0.1 -P {p.source_mysql} -u {ADMIN_USER} {SOURCE_DATABASE} "$@"; }}')
         lines.append(f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}')

@@ -28,6 +28,13 @@ class StageContext:
     resolve: Callable[[str], Endpoint] = resolve
     log: Callable[[str], None] = print
     _earlier: dict[str, Any] = field(default_factory=dict)
+    _endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    def endpoint(self, conn_id: str) -> Endpoint:
+        """A connection id resolved once per stage run."""
+        if conn_id not in self._endpoints:
+            self._endpoints[conn_id] = self.resolve(conn_id)
+        return self._endpoints[conn_id]
 
     @property
     def store(self) -> ArtifactStore:
@@ -40,10 +47,10 @@ class StageContext:
 
     def source(self) -> Endpoint:
         """The source connection, on the engagement's database."""
-        return self.resolve(self.engagement.source.connection_id).with_database(self.engagement.source.database)
+        return self.endpoint(self.engagement.source.connection_id).with_database(self.engagement.source.database)
 
     def vtgate(self) -> Endpoint:
-        return self.resolve(self.engagement.target.vtgate_connection_id)
+        return self.endpoint(self.engagement.target.vtgate_connection_id)
 
     def earlier(self, stage: str):
         """The result of an earlier stage of this run: from memory, the artifact store, or run now."""

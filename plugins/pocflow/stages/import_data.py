@@ -184,10 +184,10 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     error = stream_errors(current)
     if error:
         raise WorkflowError(error)
-    from pocflow.stages.validation import count_target_rows
+    from pocflow.stages.validation import target_row_counts
 
-    tables = [TableCopyStats(w.target_keyspace, t, count_target_rows(ctx, w.target_keyspace, t))
-              for w in started.workflows for t in w.tables]
+    tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
+              for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
     return ImportResult([asdict(w) for w in started.workflows], started.excluded, started.created, tables,
                         round(time.time() - started.started_at, 2), max(lags) if lags else None,

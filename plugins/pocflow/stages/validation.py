@@ -91,10 +91,12 @@ class ValidationResult:
         return "\n".join(parts)
 
 
-def count_target_rows(ctx: StageContext, keyspace: str, table: str) -> int | None:
+def target_row_counts(ctx: StageContext, keyspace: str, tables: list[str]) -> dict[str, int]:
+    """Exact row counts of ``tables`` in the target keyspace, summed over its shards."""
     side = TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
     try:
-        return sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(table)}"))
+        return {t: sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(t)}"))
+                for t in tables}
     finally:
         side.close()
 
