@@ -214,8 +214,17 @@ class VDiff:
     def _args(self, *args: str) -> list[str]:
         return ["VDiff", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
-    def create(self) -> str:
-        return self.vtctld.run_json(*self._args("create", "--format", "json"))["UUID"]
+    def create(self, *, wait_for_streams: float = 60.0) -> str:
+        """Start a VDiff. Right after a copy a stream can be between phases for a moment, and Vitess
+        refuses with "not all streams are running": that is retried for ``wait_for_streams`` seconds."""
+        deadline = time.monotonic() + wait_for_streams
+        while True:
+            try:
+                return self.vtctld.run_json(*self._args("create", "--format", "json"))["UUID"]
+            except VtctldError as e:
+                if "not all streams are running" not in e.stderr or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
 
     def show(self, uuid: str) -> VDiffReport:
         return parse_vdiff(self.vtctld.run_json(*self._args("show", uuid, "--verbose", "--format", "json")))
