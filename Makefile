@@ -10,11 +10,12 @@ POCFLOW := $(BIN)/pocflow
 DEMO_REPORT := artifacts/demo-shop-report.md
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv stack-up stack-down stack-status demo dags-test test unit integration bench lock clean
+.PHONY: help setup venv stack-up stack-down stack-status demo airflow dags-test test unit integration bench lock clean
 
 help:
 	@echo "make demo         set up everything, run the import proof on the sample shop, print the report"
 	@echo "make test         set up everything, start the local stack, run unit and integration tests"
+	@echo "make airflow      Airflow UI and API on :8080 with the DAGs, the local stack and airflow_settings.yaml"
 	@echo "make bench        benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
 	@echo "make stack-up | stack-down | stack-status    the local MariaDB + Vitess stack"
@@ -48,7 +49,7 @@ demo: stack-up
 	@echo "[pocflow] running the engagement DAG (poc_engagement) on the sample: airflow dags test ..."
 	@$(POCFLOW) dags-test --conf '{"engagement_file": "demo-shop.yaml"}' > .pocflow/logs/demo-dags-test.log 2>&1 \
 		|| (tail -40 .pocflow/logs/demo-dags-test.log; exit 1)
-	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.* ([a-z-]+) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/'
+	@grep -E " result: |DagRun Finished" .pocflow/logs/demo-dags-test.log | sed -E 's/.* ([a-z-]+) result: /  \1: /; s/.*DagRun Finished.*state=success.*/  poc_engagement: success/' | awk "!seen[\$$0]++"
 	@mkdir -p artifacts && $(POCFLOW) show --engagement demo-shop.yaml > $(DEMO_REPORT)
 	@sed -n '/^## opt-out-review/,$$p' $(DEMO_REPORT)
 	@report=$$(ls -t artifacts/demo-shop/*/report.html | head -1); \
@@ -57,6 +58,9 @@ demo: stack-up
 		echo "        every stage's summary: $(DEMO_REPORT); task logs: .pocflow/logs/demo-dags-test.log"
 	@echo "The import keeps replicating; the nightly DAG re-validates it: make dags-test DAG=poc_nightly_validation"
 	@echo "Stack: make stack-status / make stack-down."
+
+airflow: stack-up
+	@$(POCFLOW) airflow --port $(or $(PORT),8080)
 
 dags-test: stack-up
 	@$(POCFLOW) dags-test --dag $(or $(DAG),poc_engagement) --conf '$(or $(CONF),{})'

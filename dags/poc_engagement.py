@@ -4,6 +4,7 @@ from datetime import datetime
 
 from airflow.sdk import DAG, chain
 
+from pocflow.airflow.decision import CustomerDecisionOperator
 from pocflow.airflow.operators import (EngagementStageOperator, ImportOperator, ValidateEngagementOperator,
                                       ValidationOperator)
 from pocflow.airflow.params import engagement_params
@@ -28,4 +29,5 @@ with DAG(
         ValidationOperator(task_id="validation"),
         EngagementStageOperator(task_id="testing", stage="testing"),
         EngagementStageOperator(task_id="opt_out_review", stage="opt-out-review"),
+        CustomerDecisionOperator(task_id="customer_decision"),
     )

@@ -163,6 +163,12 @@ def _dags_test(args: argparse.Namespace) -> int:
     return dags_test(args.dag, json.loads(args.conf) if args.conf else None).returncode
 
 
+def _airflow(args: argparse.Namespace) -> int:
+    from pocflow.airflow.standalone import serve
+
+    return serve(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     dags.add_argument("--dag", default="poc_engagement")
     dags.add_argument("--conf", help="JSON run conf (the trigger form's fields)")
     dags.set_defaults(func=_dags_test)
+
+    airflow = sub.add_parser("airflow", help="Airflow standalone (UI and API) with our DAGs and airflow_settings.yaml")
+    airflow.add_argument("--port", type=int, default=8080)
+    airflow.set_defaults(func=_airflow)
 
     proof = sub.add_parser("import-proof", help="MoveTables + VDiff on the local stack, then cancel")
     proof.add_argument("--json", action="store_true")

@@ -95,6 +95,13 @@ class Criteria:
 
 
 @dataclass(frozen=True)
+class ReviewSettings:
+    customer_decision: bool = True
+    """Ask for the customer's decision in Airflow after the review (human-in-the-loop step). The run
+    waits, without holding a worker slot, until someone answers or the opt-out date ends."""
+
+
+@dataclass(frozen=True)
 class Artifacts:
     location: str = "artifacts"
     """A local folder (relative to the project) or s3://bucket/prefix."""
@@ -119,6 +126,7 @@ class Engagement:
     validation: ValidationSettings = field(default_factory=ValidationSettings)
     testing: TestingSettings = field(default_factory=TestingSettings)
     criteria: Criteria = field(default_factory=Criteria)
+    review: ReviewSettings = field(default_factory=ReviewSettings)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -134,7 +142,8 @@ class Engagement:
                    sharding=Sharding(**data["sharding"]), workloads=tuple(data.get("workloads") or ()),
                    artifacts=Artifacts(**data["artifacts"]),
                    validation=ValidationSettings(**data.get("validation", {})),
-                   testing=TestingSettings(**data.get("testing", {})), criteria=Criteria(**data.get("criteria", {})))
+                   testing=TestingSettings(**data.get("testing", {})), criteria=Criteria(**data.get("criteria", {})),
+                   review=ReviewSettings(**data.get("review", {})))
 
     def days_left(self, today: dt.date | None = None) -> int:
         return (self.opt_out_date - (today or dt.date.today())).days
@@ -174,6 +183,7 @@ FORM_FIELDS = {
     "max_lag_seconds": ("criteria", "max_lag_seconds"),
     "p99_regression_floor_ms": ("criteria", "p99_regression_floor_ms"),
     "warn_days_left": ("criteria", "warn_days_left"),
+    "customer_decision": ("review", "customer_decision"),
 }
 NESTED_TO_FORM = {".".join(path): flat for flat, path in FORM_FIELDS.items()}
 
@@ -419,11 +429,20 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
             problem(path, f"{value:g} is outside {low:g}-{high:g}")
         return value
 
-    approve = get("testing", "approve_read_switch")
-    if approve not in (None, "", True, False, "true", "false", "yes", "no"):
-        problem(("testing", "approve_read_switch"), f"{approve!r} is not true or false")
+    def flag(path: tuple[str, ...], default: bool, yes: tuple = (), no: tuple = ()) -> bool:
+        raw = get(*path)
+        if raw in (None, ""):
+            return default
+        if raw in (True, "true", "yes", *yes):
+            return True
+        if raw in (False, "false", "no", *no):
+            return False
+        choices = " or ".join(["true", "false", *yes, *no])
+        problem(path, f"{raw!r} is not {choices}")
+        return default
+
     testing = TestingSettings(
-        approve_read_switch=approve in (True, "true", "yes"),
+        approve_read_switch=flag(("testing", "approve_read_switch"), False),
         duration_seconds=number(("testing", "duration_seconds"), None, 1, 7 * 24 * 3600),
         concurrency=whole(("testing", "concurrency"), None, 1, 256),
         target_rate=number(("testing", "target_rate"), None, 0, 1_000_000))
@@ -435,6 +454,7 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
         max_unsupported_queries=whole(("criteria", "max_unsupported_queries"), 0, 0, 10**6),
         max_lag_seconds=number(("criteria", "max_lag_seconds"), 30.0, 0, 10**6),
         warn_days_left=whole(("criteria", "warn_days_left"), 14, 0, 3650))
+    review = ReviewSettings(customer_decision=flag(("review", "customer_decision"), True, ("record",), ("skip",)))
 
     if problems:
         raise EngagementError(problems)
@@ -442,4 +462,4 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
         name=name, customer=customer, source=Source(source_conn, database, import_user, source_keyspace),
         target=Target(vtctld, vtgate_conn, keyspace), opt_out_date=opt_out,
         sharding=Sharding(mode, shards, size), workloads=tuple(workloads_raw), artifacts=Artifacts(location, aws_conn_id),
-        validation=validation, testing=testing, criteria=criteria)
+        validation=validation, testing=testing, criteria=criteria, review=review)

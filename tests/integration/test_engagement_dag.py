@@ -15,6 +15,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_wo
 POCFLOW = str(Path(sys.executable).parent / "pocflow")
 
 
+def latest_note() -> str | None:
+    import sqlite3
+
+    from pocflow.airflow.local import airflow_env
+
+    db = sqlite3.connect(Path(airflow_env()["AIRFLOW_HOME"]) / "airflow.db")
+    row = db.execute("SELECT n.content FROM dag_run r LEFT JOIN dag_run_note n ON n.dag_run_id = r.id "
+                     "WHERE r.dag_id = 'poc_engagement' ORDER BY r.id DESC LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
 def run_dir(output: str) -> Path:
     uri = re.search(r"sharding-plan result: (\S+)", output).group(1)
     return Path(uri).parent
@@ -49,6 +60,10 @@ def test_dags_test_with_the_form_defaults_runs_all_seven_stages(stack, sample, t
     check = check_report(folder / "report.html", tmp_path / "report.png")
     assert check.charts == 2 and check.drawn >= 10 and check.console_errors == []
     assert check.recommendation == review["recommendation"] and (tmp_path / "report.png").stat().st_size > 10_000
+    # the run carries the recommendation as its note; the demo asks for no decision
+    assert latest_note().splitlines()[:2] == [f"Recommendation: {review['recommendation']}",
+                                              "Customer decision: not requested by this engagement"]
+    assert review["decision"]["status"] == "not requested"
 
 
 def test_dags_test_with_a_conf_imports_and_validates_two_shards(stack, sample, source_readonly):
@@ -77,12 +92,22 @@ def test_dags_test_with_a_conf_imports_and_validates_two_shards(stack, sample, s
     assert areas["query compatibility"] == "fail" and review["recommendation"] == "opt out"
 
 
-def test_bad_conf_fails_the_first_task_naming_the_fields(stack):
-    proc = dags_test(conf={"opt_out_date": "2001-02-03", "target_keyspace": "a;b"}, capture=True)
+def test_malformed_conf_is_refused_before_the_run_starts(stack):
+    proc = dags_test(conf={"target_keyspace": "a;b"}, capture=True)
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
-    assert "opt_out_date: 2001-02-03 is in the past" in out and "target_keyspace: keyspace name 'a;b'" in out
+    assert "Invalid input for param target_keyspace: 'a;b' does not match" in out
+    assert "validate_engagement" not in out
+
+
+def test_bad_conf_fails_the_first_task_naming_the_fields(stack):
+    proc = dags_test(conf={"opt_out_date": "2001-02-03", "source_database": "a;b"}, capture=True)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "opt_out_date: 2001-02-03 is in the past" in out and "source_database: database name 'a;b'" in out
     assert "select-database result" not in out
+    assert latest_note() == ("Engagement run failed at validate_engagement: open that task's log for the reason "
+                             "and what to do.")
 
 
 def test_stage_commands_print_their_result_as_json(stack, sample):

@@ -6,6 +6,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook, BaseOperator
 
+from pocflow.airflow.web import StageResultLink
 from pocflow.connections import Endpoint, exists, resolve
 
 
@@ -19,10 +20,21 @@ def airflow_connection(conn_id: str) -> Endpoint | None:
                     password=conn.password or "", database=conn.schema or None)
 
 
+def stage_context(context: Any, engagement_task_id: str, log):
+    """The StageContext of a task: the engagement from the validate task's XCom, Airflow connections."""
+    from pocflow.engagement import Engagement
+    from pocflow.stages import StageContext
+
+    engagement = Engagement.from_dict(context["ti"].xcom_pull(task_ids=engagement_task_id))
+    return StageContext(engagement, run_id=context["run_id"],
+                        resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=log.info)
+
+
 class ValidateEngagementOperator(BaseOperator):
     """Builds the Engagement from the trigger form (and the file it names); fails naming bad fields."""
 
     ui_color = "#e8f1fb"
+    operator_extra_links = (StageResultLink(),)
 
     def execute(self, context: Any) -> dict:
         from pocflow.engagement import from_inputs
@@ -45,6 +57,7 @@ class EngagementStageOperator(BaseOperator):
     """Runs one stage of the engagement; its result goes to the artifact store, its summary to the log."""
 
     ui_color = "#eef7ee"
+    operator_extra_links = (StageResultLink(),)
 
     def __init__(self, *, stage: str, engagement_task_id: str = "validate_engagement", **kwargs):
         super().__init__(**kwargs)
@@ -52,18 +65,18 @@ class EngagementStageOperator(BaseOperator):
         self.engagement_task_id = engagement_task_id
 
     def stage_context(self, context: Any):
-        from pocflow.engagement import Engagement
-        from pocflow.stages import StageContext
-
-        engagement = Engagement.from_dict(context["ti"].xcom_pull(task_ids=self.engagement_task_id))
-        return StageContext(engagement, run_id=context["run_id"],
-                            resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=self.log.info)
+        return stage_context(context, self.engagement_task_id, self.log)
 
     def execute(self, context: Any) -> dict:
         from pocflow.stages import run_stage
 
-        _, uri = run_stage(self.stage, self.stage_context(context))
-        return {"stage": self.stage, "artifact": uri}
+        result, uri = run_stage(self.stage, self.stage_context(context))
+        out = {"stage": self.stage, "artifact": uri}
+        if hasattr(result, "recommendation"):  # the review: the run note shows it
+            out["recommendation"] = result.recommendation
+            out["report"] = result.report.get("html")
+            out["decision"] = result.decision.to_dict() if result.decision else None
+        return out
 
 
 class ImportOperator(EngagementStageOperator):

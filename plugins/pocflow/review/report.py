@@ -90,7 +90,7 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(engagement, card: Scorecard, *, selected, imported, validation, testing) -> str:
+def render_html(engagement, card: Scorecard, *, selected, imported, validation, testing, decision=None) -> str:
     color = {"proceed": STATUS_COLORS[PASS], "proceed with conditions": STATUS_COLORS[WARN],
              "opt out": STATUS_COLORS[FAIL]}[card.recommendation]
     areas = "".join(
@@ -140,6 +140,7 @@ h1 {{ margin-bottom: .2rem; }} .sub {{ color: #4b5563; margin-top: 0; }}
 .areas {{ display: grid; grid-template-columns: repeat(3, 1fr); gap: .8rem; }}
 .area {{ border: 1px solid #e5e7eb; border-radius: 6px; padding: .4rem .8rem; }}
 .area h3 {{ font-size: 1rem; margin: .3rem 0; }} .area ul {{ margin: 0; padding-left: 1.1rem; color: #374151; }}
+.decision {{ font-weight: 600; }} .decision.pending, .decision.none {{ color: #b45309; }}
 .badge {{ color: white; border-radius: 4px; padding: 0 .4rem; font-size: .8rem; }}
 table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: 12.5px; }}
 th, td {{ border-bottom: 1px solid #e5e7eb; text-align: left; padding: .25rem .4rem; vertical-align: top; }}
@@ -149,6 +150,7 @@ svg.chart {{ max-width: 100%; height: auto; }}
 <p class="sub">{_e(engagement.customer)} &middot; source {_e(engagement.source.database)} &rarr; Vitess keyspace
 {_e(engagement.target.keyspace)} &middot; opt-out date {_e(card.opt_out_date)} ({card.days_left} days left)</p>
 <p class="recommendation" id="recommendation">{_e(card.recommendation)}</p>{warning}
+{_decision_html(decision)}
 <h2>Scorecard</h2><div class="areas">{areas}</div>
 <h2>Open problems</h2><ul id="problems">{problems}</ul>
 {''.join(sections)}
@@ -156,10 +158,19 @@ svg.chart {{ max-width: 100%; height: auto; }}
 """
 
 
-def render_markdown(engagement, card: Scorecard) -> str:
+def _decision_html(decision) -> str:
+    if decision is None:
+        return ""
+    css = {"recorded": "recorded", "pending": "pending", "no decision recorded": "none"}.get(decision.status, "off")
+    return f'<p class="decision {css}" id="decision">{_e(decision.sentence())}</p>'
+
+
+def render_markdown(engagement, card: Scorecard, decision=None) -> str:
     lines = [f"# {engagement.name}: proof of concept", "",
              f"{engagement.customer}; opt-out date {card.opt_out_date} ({card.days_left} days left)", "",
              f"**Recommendation: {card.recommendation}**", ""]
+    if decision is not None:
+        lines += [decision.sentence(), ""]
     if card.deadline_warning:
         lines += [f"> {card.deadline_warning}", ""]
     lines += ["| area | status | evidence |", "|---|---|---|"]
@@ -168,5 +179,6 @@ def render_markdown(engagement, card: Scorecard) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(engagement, card: Scorecard) -> str:
-    return json.dumps({"engagement": engagement.to_dict(), "scorecard": card.to_dict()}, indent=2) + "\n"
+def render_json(engagement, card: Scorecard, decision=None) -> str:
+    return json.dumps({"engagement": engagement.to_dict(), "scorecard": card.to_dict(),
+                       "decision": decision.to_dict() if decision else None}, indent=2) + "\n"

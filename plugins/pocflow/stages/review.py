@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pocflow.artifacts import ArtifactStore
+from pocflow.review import decision as decisions
+from pocflow.review.decision import Decision
 from pocflow.review.report import render_html, render_json, render_markdown
 from pocflow.review.scorecard import Scorecard, score
 from pocflow.stages import StageContext, register
@@ -15,6 +17,7 @@ from pocflow.stages.table import render
 class ReviewResult:
     scorecard: Scorecard
     report: dict[str, str] = field(default_factory=dict)  # format -> artifact location
+    decision: Decision | None = None
 
     @property
     def recommendation(self) -> str:
@@ -22,11 +25,11 @@ class ReviewResult:
 
     def to_dict(self) -> dict:
         return {"scorecard": self.scorecard.to_dict(), "report": self.report,
-                "recommendation": self.recommendation}
+                "recommendation": self.recommendation, "decision": self.decision.to_dict() if self.decision else None}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ReviewResult":
-        return cls(Scorecard.from_dict(d["scorecard"]), d.get("report", {}))
+        return cls(Scorecard.from_dict(d["scorecard"]), d.get("report", {}), Decision.from_dict(d.get("decision")))
 
     def summary(self) -> str:
         card = self.scorecard
@@ -37,6 +40,8 @@ class ReviewResult:
             lines.append(f"WARNING: {card.deadline_warning}")
         lines += ["", render(["area", "status", "evidence"], rows, max_width=110), "", "open problems:"]
         lines += [f"  - {p}" for p in card.open_problems] or ["  none"]
+        if self.decision:
+            lines += ["", self.decision.line()]
         lines += ["", "report: " + ", ".join(f"{k} {v}" for k, v in self.report.items())]
         return "\n".join(lines)
 
@@ -58,10 +63,31 @@ def run(ctx: StageContext) -> ReviewResult:
     imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
     history = ArtifactStore(e.artifacts.location, e.name, "history").get_json("validation-history")
     card = score(e, selected=selected, imported=imported, validation=validation, testing=testing, history=history)
-    report = {
+    decision = decisions.pending(e.opt_out_date) if e.review.customer_decision else decisions.not_requested()
+    return ReviewResult(card, _write_report(ctx, card, decision), decision)
+
+
+def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dict[str, str]:
+    e = ctx.engagement
+    selected = ctx.earlier("select-database")
+    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    return {
         "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
-                                                               validation=validation, testing=testing)),
-        "markdown": ctx.store.put_text("report.md", render_markdown(e, card)),
-        "json": ctx.store.put_text("report.json", render_json(e, card)),
+                                                               validation=validation, testing=testing,
+                                                               decision=decision)),
+        "markdown": ctx.store.put_text("report.md", render_markdown(e, card, decision)),
+        "json": ctx.store.put_text("report.json", render_json(e, card, decision)),
     }
-    return ReviewResult(card, report)
+
+
+def record_decision(ctx: StageContext, decision: Decision) -> ReviewResult:
+    """Write the customer's decision (or its absence) into this run's review result and report."""
+    from pocflow.stages import record
+
+    data = ctx.store.get_json("opt-out-review")
+    if data is None:
+        raise RuntimeError(f"no opt-out review for run {ctx.run_id} of {ctx.engagement.name}: run the review first")
+    review = ReviewResult.from_dict(data)
+    result = ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, decision), decision)
+    record("opt-out-review", ctx, result)
+    return result

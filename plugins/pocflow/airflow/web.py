@@ -1,0 +1,94 @@
+"""Stage results in the browser: the "Stage result" link on every engagement task, and the pages it opens.
+
+The pages are served by a small FastAPI app that the pocflow plugin mounts in Airflow's API server
+under /pocflow, behind Airflow's own login (the same permission as reading the DAG's runs).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from urllib.parse import quote
+
+from airflow.sdk import BaseOperatorLink
+
+URL_PREFIX = "/pocflow"
+
+
+def result_path(dag_id: str, run_id: str, task_id: str) -> str:
+    return f"{URL_PREFIX}/runs/{quote(dag_id, safe='')}/{quote(run_id, safe='')}/{quote(task_id, safe='')}"
+
+
+class StageResultLink(BaseOperatorLink):
+    """From a task to its stage's one-screen summary (the report, for the review and the decision)."""
+
+    name = "Stage result"
+
+    def get_link(self, operator, *, ti_key) -> str:
+        return result_path(ti_key.dag_id, ti_key.run_id, ti_key.task_id)
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem}"
+            "pre{background:#f6f8fa;padding:1rem;border-radius:6px;overflow-x:auto;font-size:12.5px}</style>"
+            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+
+
+def render_result(task_id: str, value: dict | None, engagement: dict | None) -> tuple[str, str]:
+    """(media type, content) for a task's result: the report as is, other stages as their summary."""
+    from pocflow.artifacts import ArtifactStore
+    from pocflow.engagement import Engagement
+    from pocflow.stages import STAGES, _load_stages
+
+    if not value or not engagement:
+        return "text/html", page(task_id, "<p>This task has no result yet.</p>")
+    e = Engagement.from_dict(engagement)
+    if task_id == "validate_engagement":
+        return "text/html", page(f"{e.name}: engagement", f"<pre>{html.escape(json.dumps(value, indent=2))}</pre>")
+    store = ArtifactStore(e.artifacts.location, e.name, _run_of(value, e), e.artifacts.aws_conn_id)
+    if value.get("stage") in ("opt-out-review", "customer-decision"):
+        report = store.get_text("report.html")
+        if report is not None:
+            return "text/html", report
+    _load_stages()
+    stage = value.get("stage")
+    data = store.get_json(stage) if stage in STAGES else None
+    if data is None:
+        return "text/html", page(f"{e.name}: {task_id}", f"<pre>{html.escape(json.dumps(value, indent=2))}</pre>")
+    summary = STAGES[stage].result_type.from_dict(data).summary()
+    return "text/html", page(f"{e.name}: {stage}", f"<p>Stored at {html.escape(value.get('artifact', ''))}</p>"
+                                                    f"<pre>{html.escape(summary)}</pre>")
+
+
+def _run_of(value: dict, e) -> str:
+    """The artifact store's run folder, from the artifact location a stage returned."""
+    artifact = value.get("artifact") or ""
+    parts = artifact.rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
+def create_app():
+    from fastapi import Depends, FastAPI
+    from fastapi.responses import Response
+    from sqlalchemy import select
+
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+    from airflow.api_fastapi.core_api.security import requires_access_dag
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    app = FastAPI(title="pocflow stage results")
+
+    @app.get("/runs/{dag_id}/{run_id}/{task_id}",
+             dependencies=[Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.XCOM))])
+    def stage_result(dag_id: str, run_id: str, task_id: str) -> Response:
+        with create_session() as session:
+            rows = session.scalars(select(XComModel).where(
+                XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value",
+                XComModel.task_id.in_([task_id, "validate_engagement"]))).all()
+            values = {r.task_id: XComModel.deserialize_value(r) for r in rows}
+        media, content = render_result(task_id, values.get(task_id), values.get("validate_engagement"))
+        return Response(content, media_type=media)
+
+    return app
