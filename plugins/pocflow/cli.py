@@ -15,7 +15,7 @@ from pocflow.stages.import_data import ImportError_
 from pocflow.stages.sharding_plan import VSchemaRejected
 from pocflow.stages.validation import ValidationThresholdExceeded
 from pocflow.vitess.movetables import WorkflowError
-from pocflow.vitess.vtctldclient import VtctldError
+from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 
 
 def _stack(args: argparse.Namespace) -> int:
@@ -75,7 +75,7 @@ def _import_proof(args: argparse.Namespace) -> int:
         source_readonly=Endpoint.from_dsn(env["POCFLOW_SOURCE_READONLY_DSN"]),
         vtgate=Endpoint.from_dsn(env["POCFLOW_VTGATE_DSN"]),
         source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"], target_keyspace=env["POCFLOW_TARGET_KEYSPACE"],
-        progress=lambda m: print(m, file=sys.stderr))
+        approve_cancel=args.approve_cancel, progress=lambda m: print(m, file=sys.stderr))
     if args.report:
         folder = Path(args.report)
         folder.mkdir(parents=True, exist_ok=True)
@@ -221,6 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     airflow.set_defaults(func=_airflow)
 
     proof = sub.add_parser("import-proof", help="MoveTables + VDiff on the local stack, then cancel")
+    proof.add_argument("--approve-cancel", action="store_true",
+                       help="required: the proof ends by cancelling its workflow, dropping its copy on the target")
     proof.add_argument("--json", action="store_true")
     proof.add_argument("--report", metavar="DIR", help="also write import-proof.json and import-proof.md here")
     proof.set_defaults(func=_import_proof)
@@ -231,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (StackError, VtctldError, EngagementError, UnknownConnection, VSchemaRejected, WorkflowError,
+    except (StackError, VtctldError, NotApproved, EngagementError, UnknownConnection, VSchemaRejected, WorkflowError,
             ValidationThresholdExceeded, ImportError_) as e:
         print(f"pocflow: {e}", file=sys.stderr)
         return 2

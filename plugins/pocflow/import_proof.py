@@ -17,7 +17,7 @@ from pocflow.source.inventory import take
 from pocflow.source.readiness import assess
 from pocflow.sql import quote_identifier
 from pocflow.vitess.movetables import MoveTables, VDiff, VDiffReport, WorkflowStatus
-from pocflow.vitess.vtctldclient import Vtctld
+from pocflow.vitess.vtctldclient import NotApproved, Vtctld
 
 WORKFLOW = "pocflow_import_proof"
 
@@ -85,8 +85,13 @@ def target_rows(vtgate: Endpoint, keyspace: str, shard: str, table: str) -> int:
 
 
 def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vtgate: Endpoint,
-        source_keyspace: str, target_keyspace: str, progress: Callable[[str], None] = print,
-        timeout: float = 900) -> ImportProofResult:
+        source_keyspace: str, target_keyspace: str, approve_cancel: bool = False,
+        progress: Callable[[str], None] = print, timeout: float = 900) -> ImportProofResult:
+    """Copy, replicate, VDiff, then cancel the proof's own workflow (dropping its copy on the target)."""
+    if not approve_cancel:
+        raise NotApproved(f"MoveTables cancel ({WORKFLOW})", "The proof ends by cancelling its workflow and dropping "
+                          f"the copied tables in {target_keyspace}: approve with approve_cancel=True "
+                          f"(CLI: --approve-cancel).")
     movetables = MoveTables(vtctld, WORKFLOW, target_keyspace)
     with connect(source_readonly) as conn:
         plan = assess(take(conn, source_readonly.database))
@@ -94,7 +99,7 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         progress(f"excluded {table}: {reason}")
     if movetables.exists():
         progress(f"an earlier {WORKFLOW} workflow exists; cancelling it first")
-        movetables.cancel()
+        movetables.cancel(approved=approve_cancel)
 
     started = time.monotonic()
     movetables.create(source_keyspace=source_keyspace, tables=plan.importable)
@@ -128,7 +133,7 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         progress(f"VDiff {vdiff_id}: {report_.rows_compared:,} rows compared, "
                  f"{'MISMATCH' if report_.has_mismatch else 'no mismatch'}")
     finally:
-        movetables.cancel()
+        movetables.cancel(approved=approve_cancel)
         cancelled = not movetables.exists()
         progress(f"workflow {WORKFLOW} cancelled; copied tables dropped from {target_keyspace}")
     return ImportProofResult(WORKFLOW, source_keyspace, target_keyspace, plan.importable, plan.excluded,

@@ -58,7 +58,7 @@ def cancel_workflows(vtctld: Vtctld, *names_and_keyspaces: tuple[str, str]) -> N
     from pocflow.vitess.movetables import MoveTables
 
     for workflow, keyspace in names_and_keyspaces:
-        MoveTables(vtctld, workflow, keyspace).cancel()
+        MoveTables(vtctld, workflow, keyspace).cancel(approved=True)
 
 
 ENGAGEMENT_WORKFLOWS = {

@@ -15,7 +15,8 @@ def proof(env, vtctld, source_admin, source_readonly, vtgate, sample):
     messages = []
     result = import_proof.run(vtctld=vtctld, source_admin=source_admin, source_readonly=source_readonly,
                               vtgate=vtgate, source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"],
-                              target_keyspace=env["POCFLOW_TARGET_KEYSPACE"], progress=messages.append)
+                              target_keyspace=env["POCFLOW_TARGET_KEYSPACE"], approve_cancel=True,
+                              progress=messages.append)
     return result, messages
 
 

@@ -33,7 +33,9 @@ class StandaloneAirflow:
     process: subprocess.Popen | None = None
 
     def __post_init__(self) -> None:
+        bin_dir = str(Path(airflow_command()).parent)
         self.env = {**self.env,
+                    "PATH": os.pathsep.join([bin_dir, self.env.get("PATH", "")]),  # standalone runs `airflow ...`
                     "AIRFLOW__API__PORT": str(self.port),
                     "AIRFLOW__API__BASE_URL": self.url,
                     "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

@@ -351,8 +351,9 @@ class Cluster:
             return
         with step(f"Making {spec.alias} the primary of {spec.keyspace}/{spec.shard}"):
             try:
+                # the local stack's own fresh shard: electing its first primary moves no customer traffic
                 self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
-                                "--new-primary", spec.alias)
+                                "--new-primary", spec.alias, approved=True)
             except VtctldError as e:
                 # The promotion succeeds; pointing a MariaDB replica at it fails in v24 (see
                 # TargetMysqld.replicate_from), and the stack replicates those servers itself.

@@ -115,8 +115,7 @@ def switch_reads(ctx: StageContext, workflows: list[dict]) -> bool:
         if not _reads_switched(mt.status().traffic_state):
             ctx.log(f"testing: switching reads of {w['workflow']} to {w['target_keyspace']} "
                     f"(approved by approve_read_switch; undo with ReverseTraffic)")
-            ctx.vtctld.run("MoveTables", "--workflow", w["workflow"], "--target-keyspace", w["target_keyspace"],
-                           "SwitchTraffic", "--tablet-types", "rdonly,replica")
+            mt.switch_reads(approved=ctx.engagement.testing.approve_read_switch)
     return True
 
 

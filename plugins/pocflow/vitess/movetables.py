@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+from pocflow.vitess.vtctldclient import NotApproved, Vtctld, VtctldError
 
 
 class WorkflowError(RuntimeError):
@@ -140,16 +140,23 @@ class MoveTables:
                 raise TimeoutError(f"workflow {self.workflow} did not finish copying in {timeout:.0f}s")
             time.sleep(interval)
 
-    def cancel(self, *, keep_data: bool = False) -> None:
+    def switch_reads(self, *, approved: bool) -> None:
+        """SwitchTraffic for replica and rdonly reads (reversible with ReverseTraffic)."""
+        self.vtctld.run(*self._args("SwitchTraffic", "--tablet-types", "rdonly,replica"), approved=approved)
+
+    def cancel(self, *, approved: bool, keep_data: bool = False) -> None:
+        """Stop the workflow and, unless keep_data, drop the copied tables on the target."""
         args = ["cancel"] + (["--keep-data", "--keep-routing-rules"] if keep_data else [])
+        if not approved:  # refuse before looking: nothing is touched without approval
+            raise NotApproved(f"MoveTables cancel ({self.workflow})", "Pass approved=True (CLI: --approve-cancel).")
         if not self.exists():
             return
         state = self.status().traffic_state.lower()
         if "reads switched" in state and "writes switched" not in state.replace("writes not switched", ""):
             # Reads were switched for testing: route them back before the target copy goes away.
-            self.vtctld.run(*self._args("ReverseTraffic", "--tablet-types", "rdonly,replica"))
+            self.vtctld.run(*self._args("ReverseTraffic", "--tablet-types", "rdonly,replica"), approved=True)
         try:
-            self.vtctld.run(*self._args(*args))
+            self.vtctld.run(*self._args(*args), approved=True)
         except VtctldError as e:
             if "not found" in e.stderr.lower() or "no streams found" in e.stderr.lower():
                 return

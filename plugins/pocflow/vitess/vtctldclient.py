@@ -20,6 +20,55 @@ class VtctldError(RuntimeError):
         super().__init__(f"vtctldclient {' '.join(args)} failed (exit {returncode}): {self.stderr}")
 
 
+class NotApproved(PermissionError):
+    """A destructive Vitess command was asked for without the explicit approval it needs."""
+
+    def __init__(self, command: str, how: str):
+        self.command = command
+        super().__init__(f"refusing `{command}` without explicit approval: it changes where traffic goes or "
+                         f"drops data. {how}")
+
+
+# Workflow and topology commands that switch traffic, finish a migration, drop tables, keyspaces or shards,
+# or rewrite routing. pocflow runs none of them unless the caller passes approved=True.
+DESTRUCTIVE_WORKFLOW_ACTIONS = {"switchtraffic", "reversetraffic", "complete", "cancel", "delete"}
+WORKFLOW_COMMANDS = {"movetables", "reshard", "migrate", "workflow"}
+DESTRUCTIVE_COMMANDS = {"deletekeyspace", "deleteshards", "deletetablets", "removekeyspacecell", "removeshardcell",
+                        "applyroutingrules", "applyshardroutingrules", "applykeyspaceroutingrules",
+                        "emergencyreparentshard", "plannedreparentshard", "sleeptablet", "executefetchasdba"}
+_DDL_WORDS = ("drop ", "rename ", "truncate ", "alter table")
+
+
+def _command_words(args: tuple[str, ...] | list[str]) -> list[str]:
+    """The command and its sub-command: the first two words that are neither flags nor flag values."""
+    words, i = [], 0
+    while i < len(args) and len(words) < 2:
+        a = args[i]
+        if a.startswith("-"):
+            i += 1 if "=" in a else 2  # "--flag value" (vtctldclient's flags before a sub-command take values)
+            continue
+        words.append(a)
+        i += 1
+    return words
+
+
+def destructive(args: tuple[str, ...] | list[str]) -> str | None:
+    """The destructive command ``args`` would run (None when it is safe to run without approval)."""
+    words = _command_words(args)
+    if not words:
+        return None
+    head = words[0].lower()
+    if head in DESTRUCTIVE_COMMANDS:
+        return words[0]
+    if head in WORKFLOW_COMMANDS and len(words) > 1 and words[1].lower() in DESTRUCTIVE_WORKFLOW_ACTIONS:
+        return f"{words[0]} {words[1]}"
+    if head == "applyschema":
+        sql = " ".join(args).lower()
+        if any(w in sql for w in _DDL_WORDS):
+            return "ApplySchema (DROP/RENAME/TRUNCATE/ALTER)"
+    return None
+
+
 def find_vtctldclient() -> str:
     """$POCFLOW_VTCTLDCLIENT, then PATH, then the local stack's cached build."""
     explicit = os.environ.get("POCFLOW_VTCTLDCLIENT")
@@ -43,13 +92,17 @@ class Vtctld:
     binary: str | None = None
     timeout: float = 300.0
 
-    def run(self, *args: str, timeout: float | None = None) -> str:
+    def run(self, *args: str, timeout: float | None = None, approved: bool = False) -> str:
+        """Run one command. Destructive ones (see :func:`destructive`) need ``approved=True``."""
+        command = destructive(args)
+        if command and not approved:
+            raise NotApproved(command, "The engagement or command must approve it explicitly.")
         argv = [self.binary or find_vtctldclient(), "--server", self.server, *args]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout or self.timeout)
         if proc.returncode != 0:
             raise VtctldError(list(args), proc.returncode, proc.stderr or proc.stdout)
         return proc.stdout
 
-    def run_json(self, *args: str, timeout: float | None = None) -> Any:
-        out = self.run(*args, timeout=timeout)
+    def run_json(self, *args: str, timeout: float | None = None, approved: bool = False) -> Any:
+        out = self.run(*args, timeout=timeout, approved=approved)
         return json.loads(out) if out.strip() else {}
