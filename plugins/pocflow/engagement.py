@@ -8,6 +8,7 @@ names every bad field and says what is wrong, before anything touches a database
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -178,6 +179,7 @@ FORM_FIELDS = {
     "test_concurrency": ("testing", "concurrency"),
     "test_target_rate": ("testing", "target_rate"),
     "max_blockers": ("criteria", "max_blockers"),
+    "allowed_mismatched_rows": ("criteria", "max_mismatched_rows"),
     "max_p99_regression_pct": ("criteria", "max_p99_regression_pct"),
     "max_unsupported_queries": ("criteria", "max_unsupported_queries"),
     "max_lag_seconds": ("criteria", "max_lag_seconds"),
@@ -209,13 +211,28 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so a bad date is reported by its field, not by the parser."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def load_file(path: str | Path) -> dict[str, Any]:
     """An engagement YAML; relative names are looked up under include/engagements/."""
     p = Path(path)
     candidates = [p] if p.is_absolute() else [Path.cwd() / p, ENGAGEMENTS_DIR / p, PROJECT_ROOT / p]
     for candidate in candidates:
         if candidate.is_file():
-            data = yaml.safe_load(candidate.read_text()) or {}
+            try:
+                data = yaml.load(candidate.read_text(), Loader=_YamlLoader) or {}
+            except yaml.YAMLError as exc:
+                where = getattr(exc, "problem_mark", None)
+                at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+                raise EngagementError({"engagement_file": f"{candidate} is not valid YAML{at}: "
+                                                          f"{getattr(exc, 'problem', None) or exc}"}) from None
             if not isinstance(data, dict):
                 raise EngagementError({"engagement_file": f"{candidate} does not hold a mapping of fields"})
             return _nest(data)
@@ -246,6 +263,20 @@ def _fraction(raw: Any, problem: Callable) -> float:
     return value
 
 
+def unknown_fields(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths in ``data`` that are not engagement fields (typos would otherwise pass silently)."""
+    out = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if path in NESTED_TO_FORM:
+            continue
+        if isinstance(value, dict) and any(k.startswith(path + ".") for k in NESTED_TO_FORM):
+            out += unknown_fields(value, path + ".")
+        else:
+            out.append(path)
+    return out
+
+
 def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] | None = None,
              today: dt.date | None = None) -> Engagement:
     """Check every field; raise EngagementError listing each problem by its form field name."""
@@ -262,6 +293,12 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
 
     def problem(path: tuple[str, ...], message: str) -> None:
         problems.setdefault(NESTED_TO_FORM.get(".".join(path), ".".join(path)), message)
+
+    for path in unknown_fields(data):
+        shown = NESTED_TO_FORM.get(path, path)
+        close = difflib.get_close_matches(path.split(".")[-1], [f for f in FORM_FIELDS] + list(NESTED_TO_FORM), n=1)
+        hint = f" (did you mean {NESTED_TO_FORM.get(close[0], close[0])}?)" if close else ""
+        problems[shown] = f"is not an engagement field{hint}; the fields are listed in include/engagements/demo-shop.yaml"
 
     def text(*path: str, required: bool = True) -> str:
         value = get(*path)

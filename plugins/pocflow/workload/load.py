@@ -8,9 +8,12 @@ omission). Worker processes, not threads: the generator must not be the bottlene
 from __future__ import annotations
 
 import base64
+import contextlib
 import multiprocessing
 import random
+import sys
 import time
+import types
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
@@ -124,6 +127,20 @@ class LoadResult:
         return cls(**d)
 
 
+@contextlib.contextmanager
+def _workers_skip_main():
+    """Spawned workers re-import the parent's __main__ unless told otherwise. Inside an Airflow task
+    that is the `airflow` command, whose import sets up Airflow's database access, which task processes
+    do not have. The workers need only this module: hide __main__ while they start."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str, workload: Workload,
              seed: int = 1) -> LoadResult:
     templates = workload.queries
@@ -132,8 +149,8 @@ def run_load(*, side: str, host: str, port: int, user: str, password: str, datab
     plans = [WorkerPlan(host, port, user, password, database, templates, [t.weight for t in templates],
                         seed * 1000 + i, start_at, workload.duration_seconds, interval)
              for i in range(workload.concurrency)]
-    with ProcessPoolExecutor(max_workers=workload.concurrency,
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    with _workers_skip_main(), ProcessPoolExecutor(max_workers=workload.concurrency,
+                                                   mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(worker, plans))
     merged: dict[str, HdrHistogram] = {}
     errors: dict[str, int] = {}
