@@ -35,8 +35,78 @@ STAGE_FILES = {"engagement.json", "select-database.json", "provision.json", "sha
                "validation.json", "testing.json", "opt-out-review.json", "report.json"}
 
 
-def test_dags_test_with_the_form_defaults_runs_all_seven_stages(stack, sample, tmp_path):
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+
+
+def source_checksums(admin) -> dict[str, int | None]:
+    """`CHECKSUM TABLE` of every table in every schema of the source server, keyed schema.table."""
+    from pocflow.connections import connect
+    from pocflow.sql import quote_identifier as q
+
+    with connect(admin.with_database(None)) as conn, conn.cursor() as cur:
+        cur.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+                    f"AND table_schema NOT IN ({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})", SYSTEM_SCHEMAS)
+        tables = cur.fetchall()
+        sums = {}
+        for schema, table in tables:
+            cur.execute(f"CHECKSUM TABLE {q(schema)}.{q(table)} EXTENDED")
+            sums[f"{schema}.{table}"] = cur.fetchone()[1]
+        return sums
+
+
+@pytest.fixture(scope="module")
+def default_run(stack, sample, source_admin):
+    """One engagement with the form's defaults, with the source checksummed before and after."""
+    before = source_checksums(source_admin)
     proc = dags_test(conf={}, capture=True)
+    after = source_checksums(source_admin)
+    return proc, before, after
+
+
+def test_a_whole_engagement_leaves_every_source_table_unchanged(default_run):
+    proc, before, after = default_run
+    assert proc.returncode == 0
+    user_tables = {t for t in before if not t.startswith("_vt.")}
+    assert len(user_tables) >= 7  # the shop's tables
+    changed = {t for t in user_tables if after.get(t) != before[t]}
+    assert changed == set(), f"source tables changed by the engagement: {sorted(changed)}"
+    appeared = set(after) - set(before)
+    assert all(t.startswith("_vt.") for t in appeared), appeared  # only Vitess's sidecar may appear
+
+
+def test_no_password_reaches_logs_xcom_artifacts_or_reports(default_run, env):
+    import sqlite3
+
+    from pocflow.airflow.local import airflow_env
+    from pocflow.connections import Endpoint
+
+    proc, _, _ = default_run
+    out = proc.stdout + proc.stderr
+    secrets = {Endpoint.from_dsn(env[k]).password
+               for k in ("POCFLOW_SOURCE_ADMIN_DSN", "POCFLOW_SOURCE_READONLY_DSN", "POCFLOW_SOURCE_IMPORT_DSN")
+               if k in env}
+    secrets.discard("")
+    assert len(secrets) >= 2
+    run_id = re.search(r"run_id=(manual__\S+?),", out).group(1)
+    home = Path(airflow_env()["AIRFLOW_HOME"])
+    places: dict[str, str] = {"dags test output (task logs)": out}
+    for f in (home / "logs").rglob("*"):
+        if f.is_file() and run_id.replace(":", "") in str(f).replace(":", ""):
+            places[str(f)] = f.read_text(errors="replace")
+    db = sqlite3.connect(home / "airflow.db")
+    xcoms = db.execute("SELECT task_id, value FROM xcom WHERE run_id = ?", (run_id,)).fetchall()
+    assert len(xcoms) >= 8
+    places.update({f"xcom {task}": str(value) for task, value in xcoms})
+    folder = run_dir(out)
+    artifacts = [f for f in folder.iterdir() if f.is_file()]
+    assert {f.name for f in artifacts} >= {"report.html", "report.md", "report.json", "engagement.json"}
+    places.update({str(f): f.read_text(errors="replace") for f in artifacts})
+    leaks = [(where, "***") for where, text in places.items() for secret in secrets if secret in text]
+    assert leaks == [], f"passwords found in: {[w for w, _ in leaks]}"
+
+
+def test_dags_test_with_the_form_defaults_runs_all_seven_stages(default_run, tmp_path):
+    proc, _, _ = default_run
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
     assert "DagRun Finished: dag_id=poc_engagement" in out and "state=success" in out
