@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from pocflow.vitess.movetables import parse_status
-from pocflow.vitess.progress import CopyProgress
+from pocflow.vitess.progress import CopyProgress, ErrorGrace
 
 
 class MoveTablesCopyTrigger(BaseTrigger):
@@ -18,10 +18,13 @@ class MoveTablesCopyTrigger(BaseTrigger):
 
     Fires {"status": "complete"} or {"status": "error", "message": ...} (Vitess's own text).
     Logs per-table progress, lag and an ETA from the observed copy rate every ``report_every`` seconds.
+    A stream error (a tablet or the source briefly away) is retried by Vitess itself; the trigger
+    gives up only when errors persist for ``error_grace`` seconds, or status keeps failing that long.
     """
 
     def __init__(self, *, vtctld_address: str, vtctldclient: str, workflows: list[list[str]],
-                 poll_seconds: float = 5.0, report_every: float = 60.0, payload: dict | None = None):
+                 poll_seconds: float = 5.0, report_every: float = 60.0, payload: dict | None = None,
+                 error_grace: float = 600.0):
         super().__init__()
         self.vtctld_address = vtctld_address
         self.vtctldclient = vtctldclient
@@ -30,12 +33,13 @@ class MoveTablesCopyTrigger(BaseTrigger):
         self.report_every = report_every
         self.payload = payload or {}
         """Echoed in every event, so the resumed task gets back what it handed over."""
+        self.error_grace = error_grace
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return ("pocflow.airflow.triggers.MoveTablesCopyTrigger",
                 {"vtctld_address": self.vtctld_address, "vtctldclient": self.vtctldclient,
                  "workflows": self.workflows, "poll_seconds": self.poll_seconds, "report_every": self.report_every,
-                 "payload": self.payload})
+                 "payload": self.payload, "error_grace": self.error_grace})
 
     async def _status(self, workflow: str, keyspace: str):
         proc = await asyncio.create_subprocess_exec(
@@ -48,26 +52,27 @@ class MoveTablesCopyTrigger(BaseTrigger):
         return parse_status(workflow, keyspace, json.loads(out or b"{}"))
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        progress, last_report, failures = CopyProgress(), 0.0, 0
+        progress, last_report, grace = CopyProgress(), 0.0, ErrorGrace(self.error_grace)
         while True:
             try:
                 statuses = [await self._status(w, k) for w, k in self.workflows]
-                failures = 0
-            except RuntimeError as e:
-                # vtctld restarts or a tablet is briefly away: keep polling, give up after a while.
-                failures += 1
-                self.log.warning("MoveTables status failed (%d in a row): %s", failures, e)
-                if failures >= 60:
-                    yield TriggerEvent({"status": "error", "message": f"MoveTables status keeps failing: {e}",
-                                        **self.payload})
-                    return
+                errors = [f"{s.workflow}: {e}" for s in statuses for e in s.errors]
+            except RuntimeError as e:  # vtctld or a tablet briefly away
+                statuses, errors = None, [f"MoveTables status failed: {e}"]
+            now = time.monotonic()
+            waited, verdict = grace.waited(now), grace.observe(errors, now)
+            if verdict == "fail":
+                yield TriggerEvent({"status": "error", "message": f"{'; '.join(errors)} (for {waited:.0f}s)",
+                                    **self.payload})
+                return
+            if verdict == "wait":
+                self.log.warning("%s; Vitess retries, waiting (%.0fs of %.0fs)", "; ".join(errors),
+                                 grace.waited(now), self.error_grace)
                 await asyncio.sleep(self.poll_seconds)
                 continue
+            if verdict == "recovered":
+                self.log.info("recovered after %.0fs", waited)
             progress.update(statuses, time.monotonic())
-            errors = [f"{s.workflow}: {e}" for s in statuses for e in s.errors]
-            if errors:
-                yield TriggerEvent({"status": "error", "message": "; ".join(errors), **self.payload})
-                return
             if all(s.copy_complete for s in statuses):
                 self.log.info("\n".join(progress.lines()))
                 yield TriggerEvent({"status": "complete", **self.payload})

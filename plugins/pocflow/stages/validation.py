@@ -129,6 +129,13 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
     return problems
 
 
+def vdiff_uuid(engagement: str, run_id: str, workflow: str) -> str:
+    """One VDiff per workflow and run: a rerun of the stage finds it instead of starting another."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocflow:{engagement}/{run_id}/{workflow}"))
+
+
 @register("validation", ValidationResult)
 def run(ctx: StageContext) -> ValidationResult:
     from pocflow.stages.import_data import WorkflowPlan, statuses
@@ -143,8 +150,10 @@ def run(ctx: StageContext) -> ValidationResult:
     vdiffs = {}
     for w in workflows:
         vdiff = VDiff(ctx.vtctld, w.workflow, w.target_keyspace)
-        uuid = vdiff.create()
-        ctx.log(f"validation: VDiff {uuid} of {w.workflow} started")
+        uuid = vdiff_uuid(e.name, ctx.run_id, w.workflow)
+        created = vdiff.ensure(uuid)
+        ctx.log(f"validation: VDiff {uuid} of {w.workflow} " + (
+            "started" if created else "exists for this run already (a rerun): waiting on it"))
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
     tables, schema, expectations = [], {}, []

@@ -221,17 +221,30 @@ class VDiff:
     def _args(self, *args: str) -> list[str]:
         return ["VDiff", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
-    def create(self, *, wait_for_streams: float = 60.0) -> str:
-        """Start a VDiff. Right after a copy a stream can be between phases for a moment, and Vitess
-        refuses with "not all streams are running": that is retried for ``wait_for_streams`` seconds."""
+    def create(self, *, uuid: str | None = None, wait_for_streams: float = 60.0) -> str:
+        """Start a VDiff (with the given UUID, if any). Right after a copy a stream can be between phases
+        for a moment, and Vitess refuses with "not all streams are running": that is retried for
+        ``wait_for_streams`` seconds."""
         deadline = time.monotonic() + wait_for_streams
         while True:
             try:
-                return self.vtctld.run_json(*self._args("create", "--format", "json"))["UUID"]
+                return self.vtctld.run_json(*self._args("create", *([uuid] if uuid else []), "--format", "json"))["UUID"]
             except VtctldError as e:
                 if "not all streams are running" not in e.stderr or time.monotonic() > deadline:
                     raise
                 time.sleep(1.0)
+
+    def ensure(self, uuid: str) -> bool:
+        """Start the VDiff with this UUID unless it exists already (a rerun waits on the same one).
+        Returns whether it was created now."""
+        try:
+            self.show(uuid)
+            return False
+        except VtctldError as e:
+            if "no vdiff found" not in e.stderr:
+                raise
+        self.create(uuid=uuid)
+        return True
 
     def show(self, uuid: str) -> VDiffReport:
         return parse_vdiff(self.vtctld.run_json(*self._args("show", uuid, "--verbose", "--format", "json")))

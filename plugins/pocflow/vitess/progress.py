@@ -75,3 +75,23 @@ def _duration(seconds: float) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+class ErrorGrace:
+    """Vitess retries a stream error itself (a tablet restarting, the source briefly away). Waiting
+    code reports such errors and gives up only when they persist for ``grace`` seconds."""
+
+    def __init__(self, grace: float = 600.0):
+        self.grace = grace
+        self.since: float | None = None
+
+    def observe(self, errors: list[str], now: float) -> str:
+        """"ok" (no errors), "recovered" (errors just cleared), "wait" or "fail"."""
+        if not errors:
+            recovered, self.since = self.since is not None, None
+            return "recovered" if recovered else "ok"
+        self.since = self.since if self.since is not None else now
+        return "fail" if now - self.since >= self.grace else "wait"
+
+    def waited(self, now: float) -> float:
+        return 0.0 if self.since is None else now - self.since
