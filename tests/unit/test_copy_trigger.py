@@ -9,7 +9,7 @@ from pocflow.vitess.movetables import Stream, TableCopy, WorkflowStatus
 def status(state: str, phase: str = "COMPLETE") -> WorkflowStatus:
     return WorkflowStatus("wf", "ks", [TableCopy("t", 10, 10, 100.0, phase)],
                           [Stream("0", 1, "zone1-100", "ks_source/0", state, "boom" if state == "Error" else "",
-                                  "")], "")
+                                  "0-1001-1")], "")
 
 
 def run(trigger: MoveTablesCopyTrigger, answers: list) -> dict:

@@ -23,9 +23,18 @@ def test_status_json_becomes_typed_tables_and_streams():
 
 def test_copy_is_complete_when_no_table_is_left_and_streams_run():
     data = {"table_copy_state": {}, "shard_streams": {"shop/0": {"streams": [
-        {"id": 1, "tablet": {"cell": "zone1", "uid": 100}, "status": "Running", "info": "VStream Lag: 2s; Tx time: x"}]}}}
+        {"id": 1, "tablet": {"cell": "zone1", "uid": 100}, "status": "Running", "info": "VStream Lag: 2s; Tx time: x",
+         "position": "0-1001-25828"}]}}}
     s = parse_status("wf", "shop", data)
     assert s.copy_complete and s.max_lag_seconds == 2.0
+
+
+def test_a_stream_that_has_not_started_is_not_a_finished_copy():
+    # what Vitess shows for a moment right after MoveTables create: no copy state yet, "Running"
+    data = {"table_copy_state": {}, "shard_streams": {"shop/0": {"streams": [
+        {"id": 25, "tablet": {"cell": "zone1", "uid": 100}, "status": "Running",
+         "info": "VStream has not started", "position": ""}]}}}
+    assert not parse_status("wf", "shop", data).copy_complete
 
 
 def test_no_streams_is_not_complete():

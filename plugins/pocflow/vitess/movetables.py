@@ -60,8 +60,11 @@ class WorkflowStatus:
 
     @property
     def copy_complete(self) -> bool:
+        """Every table copied and every stream replicating. Right after a create Vitess shows no copy state
+        and a "Running" stream that has not started ("VStream has not started", no position yet): that
+        is not a finished copy."""
         return all(t.phase == "COMPLETE" for t in self.tables) and bool(self.streams) and all(
-            s.status == "Running" for s in self.streams)
+            s.status == "Running" and s.position and "has not started" not in s.info for s in self.streams)
 
     @property
     def errors(self) -> list[str]:
@@ -161,6 +164,11 @@ class MoveTables:
             if "not found" in e.stderr.lower() or "no streams found" in e.stderr.lower():
                 return
             raise
+        deadline = time.monotonic() + 60  # the workflow's rows go asynchronously; a create right after must not see it
+        while self.exists():
+            if time.monotonic() > deadline:
+                raise WorkflowError(f"workflow {self.workflow} still listed 60s after cancel")
+            time.sleep(0.5)
 
 
 @dataclass(frozen=True)
