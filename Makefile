@@ -10,7 +10,7 @@ POCFLOW := $(BIN)/pocflow
 DEMO_REPORT := artifacts/demo-shop-report.md
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv stack-up stack-down stack-status demo airflow dags-test test unit integration bench lock clean
+.PHONY: help setup venv stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
 
 help:
 	@echo "make demo         set up everything, run the import proof on the sample shop, print the report"
@@ -73,6 +73,9 @@ integration: stack-up
 
 test: stack-up
 	@$(BIN)/pytest tests $(PYTEST_ARGS)
+
+test-faults: stack-up
+	@$(BIN)/pytest tests/integration/test_faults.py -s $(PYTEST_ARGS)
 
 bench: stack-up
 	@$(BIN)/python -m bench.sample_load

@@ -215,3 +215,42 @@ def test_vtgate_killed_during_testing_is_reported_not_waited_on(engagement):
     FIGURES["vtgate killed during testing"] = {"stage_ended_after_kill_s": round(ended, 1),
                                                "exit_code": proc.returncode, "vtgate_restart_s": round(restart, 1)}
     assert ended < RECOVERY_LIMIT
+
+
+def test_every_stage_run_twice_gives_the_same_result_and_creates_nothing_twice(engagement):
+    ctx, _ = new_context(engagement, "twice")
+    vtctld = Stack().cluster.vtctld
+    vdiff = VDiff(vtctld, "demo_shop", "shop")
+
+    def vdiffs() -> list[dict]:
+        try:
+            return vtctld.run_json(*vdiff._args("show", "all", "--format", "json")) or []
+        except Exception:  # no workflow yet
+            return []
+
+    keyspaces = Stack().keyspaces()
+    vdiffs_before = len(vdiffs())
+    twice = {}
+    for stage in ("select-database", "provision", "sharding-plan", "import", "validation"):
+        first, _ = run_stage(stage, ctx)
+        second, _ = run_stage(stage, ctx)
+        twice[stage] = (first.to_dict(), second.to_dict())
+    assert Stack().keyspaces() == keyspaces
+    workflows = [w["name"] for w in vtctld.run_json("GetWorkflows", "shop", "--include-logs=false")["workflows"]]
+    assert workflows == ["demo_shop"]
+    first, second = twice["import"]
+    assert second["created"] == {"demo_shop": False} and first["tables"] == second["tables"]
+    assert twice["sharding-plan"][0]["plan"] == twice["sharding-plan"][1]["plan"]
+    assert twice["provision"][1]["already_provisioned"] is True
+    assert twice["select-database"][0]["readiness"] == twice["select-database"][1]["readiness"]
+    first, second = twice["validation"]
+
+    def untimed(tables):
+        return [{k: v for k, v in t.items() if k != "seconds"} for t in tables]
+
+    assert first["passed"] and second["passed"] and untimed(first["tables"]) == untimed(second["tables"])
+    after = vdiffs()
+    assert len(after) <= vdiffs_before + 1  # one VDiff for this run, whichever run of the stage made it
+    assert all(v["State"] == "completed" for v in after)
+    FIGURES["every stage run twice"] = {"stages": list(twice), "workflows": workflows, "new_vdiffs":
+                                        len(after) - vdiffs_before}
