@@ -50,6 +50,13 @@ def _sample(args: argparse.Namespace) -> int:
 
     stack = Stack()
     dsn = args.dsn or stack.env()["POCFLOW_SOURCE_ADMIN_DSN"]
+    if args.hostile:
+        from pocflow.sample import hostile
+
+        counts = hostile.load(Endpoint.from_dsn(dsn))
+        print(json.dumps(counts, indent=2, ensure_ascii=False) if args.json else
+              f"loaded {sum(counts.values())} rows into {len(counts)} hostile-named tables of hostile_names")
+        return 0
     result = load(Endpoint.from_dsn(dsn), scale=args.scale, seed=args.seed,
                   data_dir=stack.config.state_dir / "sample-data", force=args.force,
                   progress=lambda m: print(m, file=sys.stderr))
@@ -186,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=20261128)
     sample.add_argument("--dsn", help="mysql://user:password@host:port/db (default: the local stack's source)")
     sample.add_argument("--force", action="store_true", help="reload even when the same data is there")
+    sample.add_argument("--hostile", action="store_true",
+                        help="load the hostile-names sample (quotes, backticks, unicode, 64-character names) instead")
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_sample)
 

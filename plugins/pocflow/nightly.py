@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,10 +13,11 @@ from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
 from pocflow.stages import STAGES, StageContext, _load_stages, record
 from pocflow.vitess.movetables import MoveTables
-from pocflow.vitess.vtctldclient import VtctldError
+from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
 HISTORY = "validation-history.json"
 LAG_GROWTH_SECONDS = 30.0
+PROBE_TIMEOUT_SECONDS = 10.0
 
 
 def known_engagements(today: dt.date | None = None) -> list[Engagement]:
@@ -44,10 +46,12 @@ def is_active(engagement: Engagement, today: dt.date, vtctld_exists: Callable[[E
 def import_workflow_exists(engagement: Engagement) -> bool:
     from pocflow.stages.import_data import workflow_name
 
+    # A short timeout: an engagement whose cluster is unreachable from here (another machine, a
+    # compose hostname) must not hold up the others; it is simply not active for this night.
+    vtctld = Vtctld(engagement.target.vtctld_address, timeout=PROBE_TIMEOUT_SECONDS)
     try:
-        return MoveTables(StageContext(engagement, "probe").vtctld, workflow_name(engagement),
-                          engagement.target.keyspace).exists()
-    except (VtctldError, OSError):
+        return MoveTables(vtctld, workflow_name(engagement), engagement.target.keyspace).exists()
+    except (VtctldError, OSError, subprocess.TimeoutExpired):
         return False
 
 

@@ -234,7 +234,7 @@ class Cluster:
                   "--port", str(p.vtctld_http), "--grpc-port", str(p.vtctld_grpc)])
         self.target_mysqlds = [TargetMysqld(c, t) for t in c.target_tablets]
         self.target_tablets = [self._tablet(t, managed=True) for t in c.target_tablets]
-        self.source_tablet = self._tablet(c.source_tablet, managed=False)
+        self.source_tablets = [self._tablet(t, managed=False) for t in c.source_tablets]
         self.vtgate = Daemon(
             "vtgate", p.vtgate_http, config=c, health_path="/debug/health", ready_path="/debug/status", extra_ports=(p.vtgate_mysql,),
             argv=[str(b / "vtgate"), *c.topo_flags, *log, "--cell", CELL, "--cells-to-watch", CELL,
@@ -256,7 +256,7 @@ class Cluster:
         if not managed:
             creds_file = c.run_dir / "source-tablet-db-credentials.json"
             argv += ["--unmanaged", "--db-host", "127.0.0.1", "--db-port", str(t.mysql_port),
-                     "--init-db-name-override", SOURCE_DATABASE,
+                     "--init-db-name-override", t.database or SOURCE_DATABASE,
                      "--db-credentials-server", "file", "--db-credentials-file", str(creds_file)]
             for role in ("app", "dba", "filtered", "repl", "allprivs", "appdebug"):
                 argv += [f"--db-{role}-user", IMPORT_USER]
@@ -266,7 +266,7 @@ class Cluster:
     # --- the steps -------------------------------------------------------------------------------
     def components(self) -> list:
         return [self.etcd, self.vtctld_daemon, *self.target_mysqlds, *self.target_tablets,
-                self.source_tablet, self.vtgate]
+                *self.source_tablets, self.vtgate]
 
     def up(self) -> None:
         self.etcd.up()
@@ -274,7 +274,8 @@ class Cluster:
         self._ensure_cell()
         for keyspace in dict.fromkeys(t.keyspace for t in self.config.target_tablets):
             self._ensure_keyspace(keyspace, sidecar=SIDECAR_DATABASE)
-        self._ensure_keyspace(self.config.source_tablet.keyspace, sidecar=SIDECAR_DATABASE)
+        for spec in self.config.source_tablets:
+            self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
         targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets))
         primaries = {(s.keyspace, s.shard): mysqld for s, mysqld, _ in targets if s.primary}
         for spec, mysqld, _ in sorted(targets, key=lambda t: not t[0].primary):
@@ -293,8 +294,9 @@ class Cluster:
             if spec.primary:
                 self._ensure_primary(spec)
         self._write_source_credentials()
-        self.source_tablet.up()
-        self._ensure_external_primary(self.config.source_tablet)
+        for spec, tablet in zip(self.config.source_tablets, self.source_tablets):
+            tablet.up()
+            self._ensure_external_primary(spec)
         self.vtgate.up()
 
     def down(self) -> None:

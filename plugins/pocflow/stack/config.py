@@ -24,6 +24,11 @@ CELL = "zone1"
 SOURCE_DATABASE = "shop"
 SOURCE_KEYSPACE = "shop_source"
 TARGET_KEYSPACE = "shop"
+# A second source database whose tables and columns carry hostile but legal names (quotes, backticks,
+# spaces, unicode, reserved words, 64 characters): the stack fronts it too, so it can be imported.
+HOSTILE_DATABASE = "hostile_names"
+HOSTILE_KEYSPACE = "hostile_source"
+SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_KEYSPACE}
 SIDECAR_DATABASE = "_vt"
 
 
@@ -47,6 +52,8 @@ class Ports:
     target_replica_mysql: int = 17101
     source_tablet_http: int = 15200
     source_tablet_grpc: int = 16200
+    hostile_tablet_http: int = 15201
+    hostile_tablet_grpc: int = 16201
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -82,6 +89,8 @@ class TabletSpec:
     mysql_port: int
     primary: bool = True
     """A primary is made primary by PlannedReparentShard; a replica's MariaDB replicates from it."""
+    database: str | None = None
+    """For an unmanaged source tablet: the source database it fronts."""
 
     @property
     def alias(self) -> str:
@@ -210,7 +219,10 @@ class StackConfig:
                            p.target_replica_mysql, primary=False))
 
     @property
-    def source_tablet(self) -> TabletSpec:
+    def source_tablets(self) -> tuple[TabletSpec, ...]:
+        """One unmanaged tablet per source database, each the primary of its own keyspace."""
         p = self.ports
-        return TabletSpec(200, SOURCE_KEYSPACE, "0", p.source_tablet_http, p.source_tablet_grpc,
-                          p.source_mysql)
+        return (TabletSpec(200, SOURCE_KEYSPACE, "0", p.source_tablet_http, p.source_tablet_grpc, p.source_mysql,
+                           database=SOURCE_DATABASE),
+                TabletSpec(201, HOSTILE_KEYSPACE, "0", p.hostile_tablet_http, p.hostile_tablet_grpc, p.source_mysql,
+                           database=HOSTILE_DATABASE))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import subprocess
 
-from pocflow.stack.config import SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig
+from pocflow.stack.config import SIDECAR_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, StackConfig
 from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, Credentials
 from pocflow.stack.install import which
 from pocflow.stack.process import StackError, owned_pid, spawn, stop_pid, wait_until
@@ -77,8 +77,8 @@ def bootstrap_sql(creds: Credentials) -> str:
         f"GRANT SELECT, SHOW VIEW, PROCESS, BINLOG MONITOR ON *.* TO '{READONLY_USER}'@'{host}';",
         # MySQL and MariaDB list triggers and events only to holders of these privileges; the
         # assessment needs to see them. pocflow never creates either.
-        f"GRANT TRIGGER, EVENT ON `{SOURCE_DATABASE}`.* TO '{READONLY_USER}'@'{host}';",
-        f"CREATE DATABASE IF NOT EXISTS `{SOURCE_DATABASE}` DEFAULT CHARACTER SET utf8mb4;",
+        *(f"GRANT TRIGGER, EVENT ON `{db}`.* TO '{READONLY_USER}'@'{host}';" for db in SOURCE_DATABASES),
+        *(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4;" for db in SOURCE_DATABASES),
         "FLUSH PRIVILEGES;",
     ]) + "\n"
 
