@@ -38,6 +38,7 @@ def test_every_hostile_table_is_found_and_importable(results):
     assert set(selected.readiness.importable) == set(hostile.TABLES), selected.readiness.excluded
     columns = {c.name for t in selected.inventory.tables for c in t.columns}
     assert {"select", '"quoted"', "it's", "col`umn", "ключ", "emoji ✓", hostile.LONG_COLUMN, "note;--"} <= columns
+    assert 'it\'s "quoted"' in names and "naïve café 表" in names and hostile.LONG in names
 
 
 def test_every_hostile_table_is_imported_with_every_row(results):

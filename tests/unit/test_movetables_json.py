@@ -63,3 +63,10 @@ def test_vdiff_tables_are_summed_over_shards():
 def test_vdiff_without_shard_summaries_reads_table_summary():
     data = {"UUID": "u", "State": "completed", "TableSummary": {"a": {"RowsCompared": 5, "MatchingRows": 5}}}
     assert parse_vdiff(data).tables[0].matching_rows == 5
+
+
+def test_table_lists_are_passed_as_one_csv_record():
+    from pocflow.vitess.movetables import csv_list
+
+    assert csv_list(["orders", "order lines"]) == "orders,order lines"
+    assert csv_list(['it\'s "quoted"', "a,b", "naïve café 表"]) == '"it\'s ""quoted""","a,b",naïve café 表'

@@ -117,3 +117,15 @@ def test_import_user_privileges_are_checked():
     assert f.severity == BLOCKER and "Reload_priv" in f.evidence and "RELOAD" in f.remediation
     inv.import_user_privileges = {}
     assert finding(inv, "import-user-missing").severity == BLOCKER
+
+
+def test_a_backtick_in_a_table_name_blocks_the_whole_database():
+    from pocflow.source.readiness import assess
+
+    inv = inventory([table("orders", [col("id")]), table("back`tick", [col("id"), col("col`umn")])])
+    r = assess(inv)
+    assert r.importable == [] and set(r.excluded) == {"orders", "back`tick"}
+    blocker = next(f for f in r.findings if f.id == "backtick-in-table-name")
+    assert blocker.severity == "blocker" and blocker.object == "back`tick" and "RENAME TABLE" in blocker.remediation
+    # a backtick in a column name is fine: Vitess reads it
+    assert assess(inventory([table("orders", [col("id"), col("col`umn")])])).importable == ["orders"]

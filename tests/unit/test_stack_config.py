@@ -57,3 +57,16 @@ def test_import_account_writes_only_to_the_vitess_sidecar():
     for write in ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "ALL"):
         assert write not in global_grant
     assert any("ALL PRIVILEGES ON `_vt`.*" in g for g in grants)
+
+
+def test_provisioned_tablets_never_take_a_port_of_the_stack(tmp_path):
+    import dataclasses
+
+    from pocflow.stack.config import StackConfig
+
+    config = StackConfig(tmp_path / "state", tmp_path / "cache")
+    uids = config.free_tablet_uids(12, taken=set(range(300, 306)))
+    fixed = {getattr(config.ports, f.name) for f in dataclasses.fields(config.ports)}
+    assert 306 not in uids  # 15306 is vtgate's MySQL port
+    assert len(uids) == 12 and min(uids) > 305
+    assert not {p for uid in uids for p in (15000 + uid, 16000 + uid, 17000 + uid)} & fixed

@@ -121,7 +121,9 @@ class GreatExpectations:
         if source_name not in self._sources:
             self._sources[source_name] = self.context.data_sources.add_sql(name=source_name, connection_string=url)
         ds = self._sources[source_name]
-        asset = ds.add_table_asset(name=f"{source_name}-{table}", table_name=table)
+        # A query asset, not a table asset: GX puts a table asset's name into SQL unquoted, which breaks
+        # on names with quotes, spaces or reserved words; the query quotes it the one way pocflow does.
+        asset = ds.add_query_asset(name=f"{source_name}-{table}", query=f"SELECT * FROM {quote_identifier(table)}")
         return asset.add_batch_definition_whole_table(f"{source_name}-{table}-all")
 
     def run(self, *, table: str, side: str, url: str, source_name: str, specs: list[tuple[str, dict]],

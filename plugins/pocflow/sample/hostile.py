@@ -20,7 +20,7 @@ TABLES: dict[str, tuple[list[str], object]] = {
     "order": (["select", "from", "where clause", '"quoted"', "it's"],
               lambda i, r: (i, f"from-{i}", None if i % 7 == 0 else f"w'{i}\"", r.randint(-5, 5),
                             round(r.uniform(0, 999), 2))),
-    "back`tick": (["key", "col`umn", "group"],
+    "it's \"quoted\"": (["key", "col`umn", "group"],
                   lambda i, r: (i * 10, f"`{i}`", dt.date(2026, 1, 1) + dt.timedelta(days=i % 365))),
     "naïve café 表": (["ключ", "値", "emoji ✓"], lambda i, r: (i, f"値{i}", "✓" if i % 2 else None)),
     LONG: ([LONG_COLUMN, "value"], lambda i, r: (i, f"v{i}")),
@@ -35,7 +35,9 @@ def load(admin: Endpoint, *, rows: int = 300, seed: int = 7) -> dict[str, int]:
     statements = [s.strip() for s in SCHEMA_FILE.read_text().split(";\n") if s.strip() and not
                   all(line.startswith("--") for line in s.strip().splitlines())]
     with connect(admin.with_database(HOSTILE_DATABASE)) as conn, conn.cursor() as cur:
-        for table in TABLES:
+        # the sample's own database: start it from nothing
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (HOSTILE_DATABASE,))
+        for (table,) in cur.fetchall():
             cur.execute(f"DROP TABLE IF EXISTS {q(table)}")
         for statement in statements:
             cur.execute("\n".join(line for line in statement.splitlines() if not line.startswith("--")))

@@ -235,9 +235,28 @@ class Readiness:
                 "excluded": self.excluded, "validation_notes": self.validation_notes, "counts": self.counts()}
 
 
+def backtick_table_findings(inv: Inventory) -> list[Finding]:
+    """Vitess v24's schema engine cannot read a database holding a table whose name contains a
+    backtick (GetSchema fails with "UnescapeID err: no outer backticks found"), so such a table
+    blocks the import of every table of its database, not only itself."""
+    return [Finding("backtick-in-table-name", BLOCKER, t.name,
+                    f"table name {t.name!r} contains a backtick; Vitess cannot read this database's schema "
+                    f"(GetSchema: UnescapeID err), so no table of {inv.database} can be imported",
+                    "rename the table (RENAME TABLE) to a name without a backtick before the import",
+                    excludes_table=True) for t in inv.tables if "`" in t.name]
+
+
 def assess(inv: Inventory) -> Readiness:
     findings = server_findings(inv) + object_findings(inv)
     importable, excluded, notes = [], {}, []
+    backticks = backtick_table_findings(inv)
+    if backticks:
+        findings += backticks
+        names = ", ".join(f.object for f in backticks)
+        for table in inv.tables:
+            findings += table_findings(inv, table)
+            excluded[table.name] = f"backtick-in-table-name: the database holds {names}, which Vitess cannot read"
+        return Readiness(findings, [], excluded, notes)
     for table in inv.tables:
         tf = table_findings(inv, table)
         findings += tf

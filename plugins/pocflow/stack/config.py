@@ -196,6 +196,17 @@ class StackConfig:
         """Keyspaces provisioned after the stack's own: [{"keyspace", "shard", "uid"}, ...]."""
         return self.state_dir / "topology.json"
 
+    def free_tablet_uids(self, count: int, taken: set[int]) -> list[int]:
+        """``count`` uids from 300 up for provisioned tablets, skipping taken ones and any whose ports
+        (15000/16000/17000 + uid) are among the stack's own (vtgate's MySQL port 15306, ...)."""
+        fixed = {getattr(self.ports, f.name) for f in dataclasses.fields(self.ports)}
+        uids, uid = [], 300
+        while len(uids) < count:
+            if uid not in taken and not {15000 + uid, 16000 + uid, 17000 + uid} & fixed:
+                uids.append(uid)
+            uid += 1
+        return uids
+
     def provisioned_tablets(self) -> tuple[TabletSpec, ...]:
         """Tablets added by provisioning (a primary and a replica per shard); ports 15000/16000/17000 + uid."""
         if not self.topology_file.exists():

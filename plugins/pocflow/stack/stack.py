@@ -89,10 +89,10 @@ class Stack:
                                  f"use another keyspace name or reshard")
             return False
         entries = json.loads(self.config.topology_file.read_text()) if self.config.topology_file.exists() else []
-        next_uid = max([300] + [e["uid"] + 1 for e in entries])
+        uids = self.config.free_tablet_uids(2 * len(shards), taken={e["uid"] for e in entries})
         for i, shard in enumerate(shards):
-            entries += [{"keyspace": keyspace, "shard": shard, "uid": next_uid + 2 * i, "primary": True},
-                        {"keyspace": keyspace, "shard": shard, "uid": next_uid + 2 * i + 1, "primary": False}]
+            entries += [{"keyspace": keyspace, "shard": shard, "uid": uids[2 * i], "primary": True},
+                        {"keyspace": keyspace, "shard": shard, "uid": uids[2 * i + 1], "primary": False}]
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
         self.__init__(self.config)
         self.up()

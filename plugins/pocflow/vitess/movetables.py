@@ -97,6 +97,17 @@ def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowSta
     return WorkflowStatus(workflow, target_keyspace, tables, streams, data.get("traffic_state", ""))
 
 
+def csv_list(names: list[str]) -> str:
+    """A list flag's value as vtctldclient parses it (one CSV record): names holding a comma or a
+    double quote are quoted, inner quotes doubled."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow(names)
+    return buf.getvalue()
+
+
 @dataclass(frozen=True)
 class MoveTables:
     vtctld: Vtctld
@@ -106,13 +117,20 @@ class MoveTables:
     def _args(self, *args: str) -> list[str]:
         return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
-    def exists(self) -> bool:
-        try:
-            data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
-        except VtctldError as e:
-            if "node doesn't exist" in e.stderr:  # no such keyspace (yet): no workflow either
-                return False
-            raise
+    def exists(self, *, settle: float = 60.0) -> bool:
+        """Whether the workflow is there. A primary that has just started answers "vreplication engine
+        is closed" for a moment: that is waited out for ``settle`` seconds."""
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
+                break
+            except VtctldError as e:
+                if "node doesn't exist" in e.stderr:  # no such keyspace (yet): no workflow either
+                    return False
+                if "vreplication engine is closed" not in e.stderr or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
         return any(w.get("name") == self.workflow for w in data.get("workflows") or [])
 
     def create(self, *, source_keyspace: str, tables: list[str], extra: list[str] = ()) -> bool:
@@ -120,7 +138,7 @@ class MoveTables:
         if self.exists():
             return False
         self.vtctld.run(*self._args("create", "--source-keyspace", source_keyspace,
-                                    "--tables", ",".join(tables), *extra))
+                                    "--tables", csv_list(tables), *extra))
         return True
 
     def status(self) -> WorkflowStatus:
