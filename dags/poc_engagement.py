@@ -16,6 +16,9 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     catchup=False,
     is_paused_upon_creation=False,
+    # Runs wait for the customer's decision until their opt-out date, for weeks: do not let them
+    # use up Airflow's default of 16 active runs per DAG.
+    max_active_runs=256,
     params=engagement_params(),
     tags=["pocflow", "engagement"],
     doc_md=__doc__,

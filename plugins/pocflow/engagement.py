@@ -270,6 +270,9 @@ def unknown_fields(data: dict[str, Any], prefix: str = "") -> list[str]:
         path = f"{prefix}{key}"
         if path in NESTED_TO_FORM:
             continue
+        section = any(k.startswith(path + ".") for k in NESTED_TO_FORM)
+        if section and value is None:  # a section whose fields are all commented out
+            continue
         if isinstance(value, dict) and any(k.startswith(path + ".") for k in NESTED_TO_FORM):
             out += unknown_fields(value, path + ".")
         else:

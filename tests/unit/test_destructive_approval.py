@@ -78,3 +78,8 @@ def test_testing_does_not_switch_reads_unless_the_engagement_approves(monkeypatc
     monkeypatch.setattr(StageContext, "vtctld", property(lambda self: ctx_vtctld))
     with pytest.raises(NotApproved):
         testing.switch_reads(ctx, [{"workflow": "w", "target_keyspace": "k"}])
+
+
+def test_names_that_look_like_ddl_are_not_statements():
+    assert destructive(("ApplySchema", "--sql", "CREATE TABLE IF NOT EXISTS `drop shipments_seq` (id int)", "k")) is None
+    assert destructive(("ApplySchema", "--sql", "create table t (id int); DROP TABLE x", "k"))

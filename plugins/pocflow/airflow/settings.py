@@ -76,6 +76,9 @@ def connections_payload(settings: AirflowSettings, password_for: Callable[[str],
     """`airflow connections import` JSON: conn_id -> fields."""
     out = {}
     for c in settings.connections:
+        if c.get("conn_uri"):  # Airflow's importer takes a URI alone
+            out[c["conn_id"]] = {"uri": c["conn_uri"]}
+            continue
         extra = c.get("conn_extra")
         fields = {"conn_type": c["conn_type"], "host": c.get("conn_host"), "port": c.get("conn_port"),
                   "login": c.get("conn_login"), "schema": c.get("conn_schema"),
@@ -113,7 +116,15 @@ def apply(settings: AirflowSettings, env: dict[str, str], airflow: str,
                 raise SettingsError(f"airflow {kind} import failed: {(proc.stderr or proc.stdout).strip()[-800:]}")
 
         if settings.connections:
-            run("connections", connections_payload(settings, password_for), "--overwrite")
+            payload = connections_payload(settings, password_for)
+            # With a password (from the file, its URI or the local stack) a connection is replaced; without
+            # one an existing connection is kept as it is, so a password set in the UI survives a restart.
+            complete = {k: v for k, v in payload.items() if "password" in v or "uri" in v}
+            partial = {k: v for k, v in payload.items() if k not in complete}
+            if complete:
+                run("connections", complete, "--overwrite")
+            if partial:
+                run("connections", partial)
             done.append("connections: " + ", ".join(c["conn_id"] for c in settings.connections))
         if settings.variables:
             run("variables", {v["variable_name"]: v["variable_value"] for v in settings.variables})

@@ -81,17 +81,21 @@ class StandaloneAirflow:
         for line in apply(load(self.settings_file), self.env, airflow_command()):
             _say(f"loaded from {self.settings_file.name}: {line}")
         _say(f"starting Airflow standalone on {self.url} (log {self.log_file}) ...")
-        log = open(self.log_file, "ab")
-        self.process = subprocess.Popen([airflow_command(), "standalone"], env=self.env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen([airflow_command(), "standalone"], env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
         started = time.monotonic()
-        while not self.healthy():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"airflow standalone exited with {self.process.returncode}; see {self.log_file}")
-            if time.monotonic() - started > timeout:
-                self.stop()
-                raise TimeoutError(f"Airflow did not become healthy in {timeout:.0f}s; see {self.log_file}")
-            time.sleep(2)
+        try:
+            while not self.healthy():
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"airflow standalone exited with {self.process.returncode}; "
+                                       f"see {self.log_file}")
+                if time.monotonic() - started > timeout:
+                    raise TimeoutError(f"Airflow did not become healthy in {timeout:.0f}s; see {self.log_file}")
+                time.sleep(2)
+        except BaseException:  # Ctrl-C or a failed start: leave nothing running behind
+            self.stop()
+            raise
         _say(f"Airflow is up after {time.monotonic() - started:.0f}s")
         return self
 
@@ -118,9 +122,9 @@ class StandaloneAirflow:
 
     def stop(self, grace: float = 30) -> None:
         """SIGINT to standalone's process group (its own clean stop), then SIGTERM, then SIGKILL."""
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        pgid = os.getpgid(self.process.pid)
+        pgid = self.process.pid  # standalone leads its own session: its process group id is its pid
         for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
             try:
                 os.killpg(pgid, sig)

@@ -1,7 +1,9 @@
 """Stage results in the browser: the "Stage result" link on every engagement task, and the pages it opens.
 
 The pages are served by a small FastAPI app that the pocflow plugin mounts in Airflow's API server
-under /pocflow, behind Airflow's own login (the same permission as reading the DAG's runs).
+under /pocflow, behind Airflow's own login (the permission to read the DAG's XComs, where the
+stage results are announced). Pages are sent with a sandboxing Content-Security-Policy: a report
+read back from a shared bucket cannot run script in Airflow's origin.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from urllib.parse import quote
 from airflow.sdk import BaseOperatorLink
 
 URL_PREFIX = "/pocflow"
+# Reports are self-contained (inline CSS and SVG): nothing else may load or run.
+CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def result_path(dag_id: str, run_id: str, task_id: str) -> str:
@@ -89,6 +93,6 @@ def create_app():
                 XComModel.task_id.in_([task_id, "validate_engagement"]))).all()
             values = {r.task_id: XComModel.deserialize_value(r) for r in rows}
         media, content = render_result(task_id, values.get(task_id), values.get("validate_engagement"))
-        return Response(content, media_type=media)
+        return Response(content, media_type=media, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
     return app

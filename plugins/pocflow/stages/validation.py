@@ -129,11 +129,28 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
     return problems
 
 
-def vdiff_uuid(engagement: str, run_id: str, workflow: str) -> str:
-    """One VDiff per workflow and run: a rerun of the stage finds it instead of starting another."""
+def vdiff_uuid(engagement: str, run_id: str, workflow: str, attempt: int = 0) -> str:
     import uuid
 
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocflow:{engagement}/{run_id}/{workflow}"))
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocflow:{engagement}/{run_id}/{workflow}/{attempt}"))
+
+
+def run_vdiff(vdiff: VDiff, engagement: str, run_id: str, *, log) -> str:
+    """One VDiff per workflow and run, with a UUID derived from them: a rerun of the stage (a killed task,
+    a retry) waits on the VDiff it finds instead of starting another; only a VDiff that ended in error
+    is replaced. A fresh comparison after a fix is a new run (trigger again, or the nightly DAG)."""
+    for attempt in range(50):
+        uuid = vdiff_uuid(engagement, run_id, vdiff.workflow, attempt)
+        state = vdiff.state(uuid)
+        if state is None:
+            vdiff.create(uuid=uuid)
+            log(f"validation: VDiff {uuid} of {vdiff.workflow} started")
+            return uuid
+        if state != "error":
+            log(f"validation: VDiff {uuid} of {vdiff.workflow} exists for this run already ({state}): using it")
+            return uuid
+        log(f"validation: VDiff {uuid} of {vdiff.workflow} ended in error; starting another")
+    raise RuntimeError(f"50 VDiffs of {vdiff.workflow} in run {run_id} ended in error; see the target tablets' logs")
 
 
 @register("validation", ValidationResult)
@@ -150,10 +167,7 @@ def run(ctx: StageContext) -> ValidationResult:
     vdiffs = {}
     for w in workflows:
         vdiff = VDiff(ctx.vtctld, w.workflow, w.target_keyspace)
-        uuid = vdiff_uuid(e.name, ctx.run_id, w.workflow)
-        created = vdiff.ensure(uuid)
-        ctx.log(f"validation: VDiff {uuid} of {w.workflow} " + (
-            "started" if created else "exists for this run already (a rerun): waiting on it"))
+        uuid = run_vdiff(vdiff, e.name, ctx.run_id, log=ctx.log)
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
     tables, schema, expectations = [], {}, []

@@ -260,17 +260,14 @@ class VDiff:
                     raise
                 time.sleep(1.0)
 
-    def ensure(self, uuid: str) -> bool:
-        """Start the VDiff with this UUID unless it exists already (a rerun waits on the same one).
-        Returns whether it was created now."""
+    def state(self, uuid: str) -> str | None:
+        """The VDiff's state (pending, started, completed, error, ...), or None when there is none."""
         try:
-            self.show(uuid)
-            return False
+            return self.show(uuid).state
         except VtctldError as e:
-            if "no vdiff found" not in e.stderr:
-                raise
-        self.create(uuid=uuid)
-        return True
+            if "no vdiff found" in e.stderr:
+                return None
+            raise
 
     def show(self, uuid: str) -> VDiffReport:
         return parse_vdiff(self.vtctld.run_json(*self._args("show", uuid, "--verbose", "--format", "json")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ WORKFLOW_COMMANDS = {"movetables", "reshard", "migrate", "workflow"}
 DESTRUCTIVE_COMMANDS = {"deletekeyspace", "deleteshards", "deletetablets", "removekeyspacecell", "removeshardcell",
                         "applyroutingrules", "applyshardroutingrules", "applykeyspaceroutingrules",
                         "emergencyreparentshard", "plannedreparentshard", "sleeptablet", "executefetchasdba"}
-_DDL_WORDS = ("drop ", "rename ", "truncate ", "alter table")
+# a statement (at the start of the text or after a ';') that drops, renames, empties or alters;
+# quoted names such as `drop shipments` are not statements
+_DESTRUCTIVE_DDL = re.compile(r"(?:^|;)\s*(?:drop|rename|truncate|alter)\b", re.IGNORECASE)
 
 
 def _command_words(args: tuple[str, ...] | list[str]) -> list[str]:
@@ -63,8 +66,9 @@ def destructive(args: tuple[str, ...] | list[str]) -> str | None:
     if head in WORKFLOW_COMMANDS and len(words) > 1 and words[1].lower() in DESTRUCTIVE_WORKFLOW_ACTIONS:
         return f"{words[0]} {words[1]}"
     if head == "applyschema":
-        sql = " ".join(args).lower()
-        if any(w in sql for w in _DDL_WORDS):
+        sql = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--sql"]
+        sql += [a.split("=", 1)[1] for a in args if a.startswith("--sql=")]
+        if any(_DESTRUCTIVE_DDL.search(text) for text in sql) or any(a.startswith("--sql-file") for a in args):
             return "ApplySchema (DROP/RENAME/TRUNCATE/ALTER)"
     return None
 

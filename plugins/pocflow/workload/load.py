@@ -40,16 +40,22 @@ class WorkerPlan:
     interval: float  # seconds between a worker's queries; 0 = back to back
 
 
+NETWORK_ERRORS = (2003, 2006, 2013)  # cannot connect, server gone away, lost connection
+
+
 def _connect(plan: "WorkerPlan", timeout: float):
-    """A connection, or None while the server is unreachable (each scheduled query then counts an error)."""
+    """A connection, or None while the server is unreachable (each scheduled query then counts an
+    error). Other failures (access denied, unknown database) are raised: no load can run."""
     import pymysql
 
     try:
         return pymysql.connect(host=plan.host, port=plan.port, user=plan.user, password=plan.password,
                                database=plan.database, charset="utf8mb4", autocommit=True, connect_timeout=timeout,
                                read_timeout=60)
-    except pymysql.MySQLError:
-        return None
+    except pymysql.err.OperationalError as e:
+        if e.args and e.args[0] in NETWORK_ERRORS:
+            return None
+        raise
 
 
 def worker(plan: WorkerPlan) -> dict:
@@ -87,7 +93,7 @@ def worker(plan: WorkerPlan) -> dict:
         except pymysql.MySQLError as e:
             errors[template.name] = errors.get(template.name, 0) + 1
             first_error.setdefault(template.name, str(e.args[-1])[:300])
-            if isinstance(e, pymysql.err.OperationalError) and e.args[0] in (2003, 2006, 2013):
+            if isinstance(e, pymysql.err.OperationalError) and e.args[0] in NETWORK_ERRORS:
                 if conn is not None:
                     conn.close()
                 conn = None  # reconnect at the next scheduled query
