@@ -87,3 +87,11 @@ def test_expectations_come_from_the_schema_and_the_source_profile():
     assert ("ExpectColumnValuesToBeBetween", {"column": "id", "min_value": 1, "max_value": 1000}) in specs
     w = next(kw for name, kw in specs if name == "ExpectColumnValuesToBeBetween" and kw["column"] == "w")
     assert w["min_value"] < 0.5 < 2.0 < w["max_value"] and w["max_value"] - 2.0 < 1e-5
+
+
+def test_only_names_that_need_quoting_go_through_a_query():
+    from pocflow.quality.expectations import plain_name
+
+    assert plain_name("order_lines") and plain_name("Customers2")
+    assert not plain_name("order") and not plain_name("it's \"quoted\"") and not plain_name("naïve café 表")
+    assert not plain_name("order lines-2024.q1") and not plain_name("select")
