@@ -35,16 +35,28 @@ class ArtifactStore:
         return base / self.prefix / name
 
     def _client(self):
+        """An S3 client from the engagement's Airflow AWS connection: inside a task through the task SDK;
+        in Airflow's own server processes (the result pages) from the metadata database; otherwise
+        boto3's own chain (environment, instance profile)."""
+        import boto3
+
         try:
             from airflow.providers.amazon.aws.hooks.s3 import S3Hook
             from airflow.sdk import BaseHook
 
-            BaseHook.get_connection(self.aws_conn_id)  # raises when Airflow has no such connection
+            BaseHook.get_connection(self.aws_conn_id)  # raises when the task SDK has no such connection
             return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
         except Exception:
-            import boto3
+            pass
+        try:
+            from airflow.models.connection import Connection
 
+            conn = Connection.get_connection_from_secrets(self.aws_conn_id)
+        except Exception:
             return boto3.client("s3")
+        extra = conn.extra_dejson
+        return boto3.client("s3", aws_access_key_id=conn.login or None, aws_secret_access_key=conn.password or None,
+                            endpoint_url=extra.get("endpoint_url"), region_name=extra.get("region_name"))
 
     def _s3(self):
         bucket, _, key_prefix = self.location[len("s3://"):].partition("/")

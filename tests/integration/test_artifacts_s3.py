@@ -87,3 +87,24 @@ def test_an_airflow_aws_connection_carries_credentials_and_endpoint(s3, monkeypa
     unreachable = ArtifactStore("s3://poc-artifacts/via-connection", "demo-shop", "r1", aws_conn_id="no_such_conn")
     with pytest.raises((NoCredentialsError, EndpointConnectionError)):
         unreachable.get_json("review")  # unknown to Airflow: boto3's own chain, which aims at AWS itself
+
+
+def test_airflow_server_processes_read_the_connection_from_the_metadata_database(s3, tmp_path):
+    """The result pages run in Airflow's API server, where the task SDK has no connections: the AWS
+    connection stored in Airflow's database must still reach the S3 server."""
+    import json
+    import os
+
+    endpoint = s3.meta.endpoint_url
+    ArtifactStore("s3://poc-artifacts/server", "demo-shop", "r9").put_text("report.html", "<p>stored</p>")
+    airflow = str(Path(sys.executable).parent / "airflow")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRFLOW_CONN_"))}
+    env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), AWS_EC2_METADATA_DISABLED="true")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([airflow, "connections", "add", "pocflow_artifacts", "--conn-json", json.dumps({
+        "conn_type": "aws", "login": "pocflow", "password": "pocflow-secret",
+        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}})], env=env, check=True, capture_output=True)
+    probe = ("from pocflow.artifacts import ArtifactStore; print(ArtifactStore('s3://poc-artifacts/server', "
+             "'demo-shop', 'r9', aws_conn_id='pocflow_artifacts').get_text('report.html'))")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "<p>stored</p>", out.stderr[-2000:]
