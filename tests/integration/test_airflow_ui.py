@@ -202,6 +202,12 @@ def test_rest_api_runs_an_engagement_and_records_the_customer_decision(airflow, 
     assert detail["options"] == ["Proceed", "Proceed with conditions", "Opt out"]
     assert "recommendation:" in detail["subject"] and "Example Shop (REST)" in detail["subject"]
     assert "comment" in detail["params"]
+    # the request links to the report, served behind Airflow's login
+    import re
+
+    link = re.search(r"\[open the report\]\((/pocflow/runs/[^)]+)\)", detail["body"]).group(1)
+    status, page = api.call("GET", link)
+    assert status == 200 and "proof of concept" in page and 'id="decision"' in page
     # a worker slot is not held while waiting: the task is parked, not running
     assert api.task_states(run_id)["customer_decision"] == "awaiting_input"
     api.ok("PATCH", path, {"chosen_options": ["Proceed with conditions"],
@@ -209,6 +215,7 @@ def test_rest_api_runs_an_engagement_and_records_the_customer_decision(airflow, 
     run = api.wait(run_id, lambda r, s: r["state"] == "success", "run success", timeout=120)
     assert "Customer decision: proceed with conditions by admin" in run["note"], run["note"]
     assert "fix the cross-shard join first" in run["note"]
+    assert f"](/pocflow/runs/{DAG}/" in run["note"]  # the note links to the report
     decision_xcom = api.ok("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/customer_decision/"
                                   f"xcomEntries/return_value")["value"]
     decision_xcom = decision_xcom if isinstance(decision_xcom, dict) else json.loads(decision_xcom)

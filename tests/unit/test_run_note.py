@@ -13,6 +13,8 @@ def test_a_finished_run_carries_its_recommendation_decision_and_report():
                                  "Customer decision: opt out by sa on 2027-01-02 10:00 UTC: too slow",
                                  "Report: /x/report.html"]
     assert compose("success", review, None, []).splitlines()[0] == "Recommendation: proceed with conditions"
+    linked = compose("success", review, None, [], "/pocflow/runs/poc_engagement/r1/opt_out_review")
+    assert linked.splitlines()[-1] == "Report: [/x/report.html](/pocflow/runs/poc_engagement/r1/opt_out_review)"
 
 
 def test_a_failed_run_names_the_failed_task():

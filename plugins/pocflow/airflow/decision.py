@@ -12,7 +12,7 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
 
 from pocflow.airflow.operators import stage_context
-from pocflow.airflow.web import StageResultLink
+from pocflow.airflow.web import StageResultLink, result_path
 from pocflow.review import decision as decisions
 
 
@@ -54,11 +54,12 @@ class CustomerDecisionOperator(HITLOperator):
             self.log.warning("the opt-out date %s has passed: no decision can be recorded", e.opt_out_date)
             return self._record(context, decisions.timed_out(e.opt_out_date))
         card = review.scorecard
+        report_link = result_path(context["ti"].dag_id, context["run_id"], self.review_task_id)
         problems = "\n".join(f"- {p}" for p in card.open_problems) or "- none"
         self.subject = f"{e.customer}: proceed with Vitess? (recommendation: {card.recommendation})"
         self.body = (f"**Engagement** {e.name}, opt-out date **{e.opt_out_date}** ({card.days_left} day(s) left).\n\n"
                      f"**Recommendation:** {card.recommendation}\n\n**Open problems**\n\n{problems}\n\n"
-                     f"**Report:** {review.report.get('html', '')}\n\n"
+                     f"**Report:** [open the report]({report_link}) ({review.report.get('html', '')})\n\n"
                      f"Record the customer's decision. Without an answer the run ends at {decisions.deadline(e.opt_out_date)} "
                      f"with \"no decision recorded\".")
         self.log.info("waiting for the customer's decision until %s (%s from now); recommendation: %s",

@@ -11,8 +11,9 @@ from typing import Any
 ENGAGEMENT_DAG = "poc_engagement"
 
 
-def compose(state: str, review: dict | None, decision: dict | None, failed_tasks: list[str]) -> str:
-    """The note's text from the review task's and the decision task's return values."""
+def compose(state: str, review: dict | None, decision: dict | None, failed_tasks: list[str],
+            report_link: str | None = None) -> str:
+    """The note's text (Markdown, as Airflow shows notes) from the review and decision tasks' return values."""
     from pocflow.review.decision import Decision
 
     if state == "failed":
@@ -25,7 +26,8 @@ def compose(state: str, review: dict | None, decision: dict | None, failed_tasks
     if recorded:
         lines.append(Decision.from_dict(recorded).sentence())
     if review.get("report"):
-        lines.append(f"Report: {review['report']}")
+        shown = f"[{review['report']}]({report_link})" if report_link else review["report"]
+        lines.append(f"Report: {shown}")
     return "\n".join(lines)
 
 
@@ -63,4 +65,7 @@ def _set(dag_run: Any, session: Any, state: str) -> None:
     values = _return_values(dag_run, session, ["opt_out_review", "customer_decision"])
     failed = [ti.task_id for ti in dag_run.get_task_instances(state=["failed", "upstream_failed"], session=session)
               if ti.state == "failed"]
-    dag_run.note = compose(state, values.get("opt_out_review"), values.get("customer_decision"), failed)
+    from pocflow.airflow.web import result_path
+
+    dag_run.note = compose(state, values.get("opt_out_review"), values.get("customer_decision"), failed,
+                           result_path(dag_run.dag_id, dag_run.run_id, "opt_out_review"))
