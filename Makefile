@@ -13,9 +13,10 @@ PYTEST_ARGS ?=
 .PHONY: help setup venv stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
 
 help:
-	@echo "make demo         set up everything, run the import proof on the sample shop, print the report"
+	@echo "make demo         set up everything, run a whole engagement on the sample shop, print the recommendation and report"
 	@echo "make test         set up everything, start the local stack, run unit and integration tests"
 	@echo "make airflow      Airflow UI and API on :8080 with the DAGs, the local stack and airflow_settings.yaml"
+	@echo "make test-faults  only the fault-injection tests (killed tablets, source, task, vtgate)"
 	@echo "make bench        benchmarks (ratios against a baseline measured in the same run)"
 	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
 	@echo "make stack-up | stack-down | stack-status    the local MariaDB + Vitess stack"
