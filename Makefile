@@ -17,7 +17,7 @@ help:
 	@echo "make test         set up everything, start the local stack, run unit and integration tests"
 	@echo "make airflow      Airflow UI and API on :8080 with the DAGs, the local stack and airflow_settings.yaml"
 	@echo "make test-faults  only the fault-injection tests (killed tablets, source, task, vtgate)"
-	@echo "make bench        benchmarks (ratios against a baseline measured in the same run)"
+	@echo "make bench        benchmarks (ratios against a baseline measured in the same run; QUICK=1, ONLY=name)"
 	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
 	@echo "make stack-up | stack-down | stack-status    the local MariaDB + Vitess stack"
 
@@ -79,7 +79,7 @@ test-faults: stack-up
 	@$(BIN)/pytest tests/integration/test_faults.py -s $(PYTEST_ARGS)
 
 bench: stack-up
-	@$(BIN)/python -m bench.sample_load
+	@$(BIN)/python -m bench.run $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 lock: venv
 	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from bench.results import Result
 from pocflow.connections import Endpoint, connect
 from pocflow.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
 from pocflow.sample.load import load, schema_statements
@@ -53,36 +54,41 @@ def row_by_row(endpoint: Endpoint, folder, table: str, limit: int) -> tuple[int,
         return len(rows), time.perf_counter() - started
 
 
+def run(customers: int = 20_000, baseline_rows: int = 20_000) -> Result:
+    stack = Stack()
+    admin = Endpoint.from_dsn(stack.env()["POCFLOW_SOURCE_ADMIN_DSN"])
+    data_dir = stack.config.state_dir / "sample-data"
+    folder = data_dir / f"shop-v{FORMAT_VERSION}-{customers}-{DEFAULT_SEED}"
+    if not (folder / "rows.txt").exists():
+        (folder / "rows.txt").parent.mkdir(parents=True, exist_ok=True)
+        rows = write_files(folder, Counts.for_customers(customers))
+        (folder / "rows.txt").write_text("\n".join(f"{k}={v}" for k, v in rows.items()) + "\n")
+
+    scratch = reset(admin)
+    base_rows, base_seconds = row_by_row(scratch, folder, "order_lines", baseline_rows)
+    scratch = reset(admin)
+    result = load(scratch, scale=customers, data_dir=data_dir, force=True, progress=lambda m: None)
+    with connect(admin) as conn, conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS {quote_identifier(SCRATCH)}")
+    base_rate = base_rows / base_seconds
+    return Result(
+        name="sample load", metric="rows/s",
+        pocflow=f"LOAD DATA: {result.total_rows:,} rows in {result.load_seconds:.2f} s = {result.rows_per_second:,.0f} rows/s",
+        baseline=f"row-by-row INSERT: {base_rows:,} rows in {base_seconds:.2f} s = {base_rate:,.0f} rows/s",
+        ratio=result.rows_per_second / base_rate, goal="faster than row-by-row INSERTs",
+        met=result.rows_per_second > base_rate,
+        command=f"python -m bench.sample_load --customers {customers} --baseline-rows {baseline_rows}",
+        details={"tables": len(LOAD_ORDER), "customers": customers})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     args = parser.parse_args()
-
-    stack = Stack()
-    admin = Endpoint.from_dsn(stack.env()["POCFLOW_SOURCE_ADMIN_DSN"])
-    data_dir = stack.config.state_dir / "sample-data"
-    folder = data_dir / f"shop-v{FORMAT_VERSION}-{args.customers}-{DEFAULT_SEED}"
-    if not (folder / "rows.txt").exists():
-        (folder / "rows.txt").parent.mkdir(parents=True, exist_ok=True)
-        rows = write_files(folder, Counts.for_customers(args.customers))
-        (folder / "rows.txt").write_text("\n".join(f"{k}={v}" for k, v in rows.items()) + "\n")
-
-    scratch = reset(admin)
-    baseline_rows, baseline_seconds = row_by_row(scratch, folder, "order_lines", args.baseline_rows)
-    scratch = reset(admin)
-    result = load(scratch, scale=args.customers, data_dir=data_dir, force=True, progress=lambda m: None)
-    reset(admin)
-    with connect(admin) as conn, conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {quote_identifier(SCRATCH)}")
-
-    baseline_rate = baseline_rows / baseline_seconds
-    print(f"bench sample_load ({len(LOAD_ORDER)} tables, {args.customers:,} customers)")
-    print(f"  baseline   row-by-row INSERT : {baseline_rows:>10,} rows in {baseline_seconds:7.2f}s = "
-          f"{baseline_rate:>10,.0f} rows/s")
-    print(f"  pocflow    LOAD DATA         : {result.total_rows:>10,} rows in {result.load_seconds:7.2f}s = "
-          f"{result.rows_per_second:>10,.0f} rows/s")
-    print(f"  ratio (pocflow / baseline)   : {result.rows_per_second / baseline_rate:.1f}x")
+    result = run(args.customers, args.baseline_rows)
+    result.save()
+    print(result.line())
 
 
 if __name__ == "__main__":
