@@ -43,7 +43,7 @@ def per_table(endpoint: Endpoint) -> tuple[int, float]:
         queries += 1
         for (table,) in cur.fetchall():
             for sql in (f"SHOW CREATE TABLE {q(table)}", f"SHOW INDEX FROM {q(table)}",
-                        f"SHOW TABLE STATUS LIKE %s"):
+                        "SHOW TABLE STATUS LIKE %s"):
                 cur.execute(sql, (table,)) if "%s" in sql else cur.execute(sql)
                 cur.fetchall()
                 queries += 1

@@ -114,34 +114,32 @@ def finish_and_validate(ctx: StageContext, started, thread: threading.Thread, ou
     assert validation.passed and validation.mismatched_rows == 0, validation.summary()
 
 
-def test_a_target_vttablet_killed_during_the_copy(engagement):
-    ctx, _ = new_context(engagement, "tablet")
+def fault_during_copy(engagement, label: str, component: str, sig: int) -> dict:
+    """Stop ``component`` while the import copies, bring it back after 5 s; the import must finish and
+    validate clean. Returns the figures."""
+    ctx, _ = new_context(engagement, label)
     started = fresh_import(ctx)
     thread, outcome = trigger_in_background(ctx, started)
-    stop("vttablet-100")  # the target primary's tablet, which runs the copy
-    killed = time.monotonic()
-    time.sleep(5)
-    restart = bring_back()
-    finish_and_validate(ctx, started, thread, outcome)
-    recovered = outcome["finished"] - killed
-    FIGURES["target vttablet killed during copy"] = {
-        "restart_s": round(restart, 1), "copy_done_after_kill_s": round(recovered, 1), "mismatched_rows": 0}
-    assert recovered < RECOVERY_LIMIT
-
-
-def test_the_source_stopped_briefly_during_the_copy(engagement):
-    ctx, _ = new_context(engagement, "source")
-    started = fresh_import(ctx)
-    thread, outcome = trigger_in_background(ctx, started)
-    stop("source-mysql", signal.SIGTERM)  # a clean shutdown of the source MariaDB
+    stop(component, sig)
     stopped = time.monotonic()
     time.sleep(5)
     restart = bring_back()
     finish_and_validate(ctx, started, thread, outcome)
     recovered = outcome["finished"] - stopped
-    FIGURES["source MariaDB stopped during copy"] = {
-        "restart_s": round(restart, 1), "copy_done_after_stop_s": round(recovered, 1), "mismatched_rows": 0}
     assert recovered < RECOVERY_LIMIT
+    return {"restart_s": round(restart, 1), "copy_done_after_fault_s": round(recovered, 1), "mismatched_rows": 0}
+
+
+def test_a_target_vttablet_killed_during_the_copy(engagement):
+    # the target primary's tablet, which runs the copy
+    FIGURES["target vttablet killed during copy"] = fault_during_copy(engagement, "tablet", "vttablet-100",
+                                                                      signal.SIGKILL)
+
+
+def test_the_source_stopped_briefly_during_the_copy(engagement):
+    # a clean shutdown of the source MariaDB
+    FIGURES["source MariaDB stopped during copy"] = fault_during_copy(engagement, "source", "source-mysql",
+                                                                      signal.SIGTERM)
 
 
 def cli_stage(stage: str, run_id: str) -> subprocess.Popen:

@@ -31,13 +31,13 @@ def compose(state: str, review: dict | None, decision: dict | None, failed_tasks
     return "\n".join(lines)
 
 
-def _return_values(dag_run: Any, session: Any, task_ids: list[str]) -> dict[str, Any]:
+def return_values(session: Any, dag_id: str, run_id: str, task_ids: list[str]) -> dict[str, Any]:
+    """The return values of some tasks of a run, read from Airflow's database (server-side processes)."""
     from sqlalchemy import select
 
     from airflow.models.xcom import XComModel
 
-    rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_run.dag_id,
-                                                   XComModel.run_id == dag_run.run_id,
+    rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id,
                                                    XComModel.task_id.in_(task_ids),
                                                    XComModel.key == "return_value")).all()
     return {row.task_id: XComModel.deserialize_value(row) for row in rows}
@@ -62,7 +62,7 @@ def set_note(dag_run: Any, state: str) -> None:
 
 
 def _set(dag_run: Any, session: Any, state: str) -> None:
-    values = _return_values(dag_run, session, ["opt_out_review", "customer_decision"])
+    values = return_values(session, dag_run.dag_id, dag_run.run_id, ["opt_out_review", "customer_decision"])
     failed = [ti.task_id for ti in dag_run.get_task_instances(state=["failed", "upstream_failed"], session=session)
               if ti.state == "failed"]
     from pocflow.airflow.web import result_path

@@ -75,12 +75,12 @@ def _run_of(value: dict, e) -> str:
 def create_app():
     from fastapi import Depends, FastAPI
     from fastapi.responses import Response
-    from sqlalchemy import select
 
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
+
+    from pocflow.airflow.run_note import return_values
 
     app = FastAPI(title="pocflow stage results")
 
@@ -88,10 +88,7 @@ def create_app():
              dependencies=[Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.XCOM))])
     def stage_result(dag_id: str, run_id: str, task_id: str) -> Response:
         with create_session() as session:
-            rows = session.scalars(select(XComModel).where(
-                XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value",
-                XComModel.task_id.in_([task_id, "validate_engagement"]))).all()
-            values = {r.task_id: XComModel.deserialize_value(r) for r in rows}
+            values = return_values(session, dag_id, run_id, [task_id, "validate_engagement"])
         media, content = render_result(task_id, values.get(task_id), values.get("validate_engagement"))
         return Response(content, media_type=media, headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY})
 
