@@ -57,7 +57,10 @@ def _sample(args: argparse.Namespace) -> int:
         print(json.dumps(counts, indent=2, ensure_ascii=False) if args.json else
               f"loaded {sum(counts.values())} rows into {len(counts)} hostile-named tables of hostile_names")
         return 0
-    result = load(Endpoint.from_dsn(dsn), scale=args.scale, seed=args.seed,
+    endpoint = Endpoint.from_dsn(dsn)
+    if args.database:
+        endpoint = endpoint.with_database(args.database)
+    result = load(endpoint, scale=args.scale, seed=args.seed,
                   data_dir=stack.config.state_dir / "sample-data", force=args.force,
                   progress=lambda m: print(m, file=sys.stderr))
     if args.json:
@@ -193,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--seed", type=int, default=20261128)
     sample.add_argument("--dsn", help="mysql://user:password@host:port/db (default: the local stack's source)")
     sample.add_argument("--force", action="store_true", help="reload even when the same data is there")
+    sample.add_argument("--database", help="load into this database of the source (default: the DSN's, shop); "
+                                           "shop_cutover is the stack's cutover rehearsal copy")
     sample.add_argument("--hostile", action="store_true",
                         help="load the hostile-names sample (quotes, backticks, unicode, 64-character names) instead")
     sample.add_argument("--json", action="store_true")

@@ -90,7 +90,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(engagement, card: Scorecard, *, selected, imported, validation, testing, decision=None) -> str:
+def render_html(engagement, card: Scorecard, *, selected, imported, validation, testing, decision=None,
+                cutovers=()) -> str:
     color = {"proceed": STATUS_COLORS[PASS], "proceed with conditions": STATUS_COLORS[WARN],
              "opt out": STATUS_COLORS[FAIL]}[card.recommendation]
     areas = "".join(
@@ -124,6 +125,11 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
             [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,
               "; ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) or t.reason,
               "ok" if not validation.schema.get(t.table) else "differs"] for t in validation.tables]))
+    if cutovers:
+        sections.append('<h2 id="cutover">Cutover log</h2>' + "".join(
+            f"<h3>Cutover run {_e(c.run_id)}</h3>" + _table(
+                ["when (UTC)", "step", "outcome", "by", "detail"],
+                [[x.at, x.step, x.outcome, x.by, x.detail] for x in c.entries]) for c in cutovers))
     findings = [f for f in selected.readiness.findings if f.severity != "info"]
     sections.append("<h2>Readiness findings</h2>" + _table(
         ["severity", "finding", "object", "evidence", "what to do"],
@@ -165,7 +171,7 @@ def _decision_html(decision) -> str:
     return f'<p class="decision {css}" id="decision">{_e(decision.sentence())}</p>'
 
 
-def render_markdown(engagement, card: Scorecard, decision=None) -> str:
+def render_markdown(engagement, card: Scorecard, decision=None, cutovers=()) -> str:
     lines = [f"# {engagement.name}: proof of concept", "",
              f"{engagement.customer}; opt-out date {card.opt_out_date} ({card.days_left} days left)", "",
              f"**Recommendation: {card.recommendation}**", ""]
@@ -176,9 +182,12 @@ def render_markdown(engagement, card: Scorecard, decision=None) -> str:
     lines += ["| area | status | evidence |", "|---|---|---|"]
     lines += [f"| {a.name} | {a.status} | {'; '.join(a.evidence)} |" for a in card.areas]
     lines += ["", "## Open problems", ""] + ([f"- {p}" for p in card.open_problems] or ["- none"])
+    if cutovers:
+        lines += ["", "## Cutover log", ""] + [c.markdown() for c in cutovers]
     return "\n".join(lines) + "\n"
 
 
-def render_json(engagement, card: Scorecard, decision=None) -> str:
+def render_json(engagement, card: Scorecard, decision=None, cutovers=()) -> str:
     return json.dumps({"engagement": engagement.to_dict(), "scorecard": card.to_dict(),
-                       "decision": decision.to_dict() if decision else None}, indent=2) + "\n"
+                       "decision": decision.to_dict() if decision else None,
+                       "cutovers": [c.to_dict() for c in cutovers]}, indent=2) + "\n"

@@ -28,7 +28,12 @@ TARGET_KEYSPACE = "shop"
 # spaces, unicode, reserved words, 64 characters): the stack fronts it too, so it can be imported.
 HOSTILE_DATABASE = "hostile_names"
 HOSTILE_KEYSPACE = "hostile_source"
-SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_KEYSPACE}
+# A third copy of the sample, for cutover rehearsals: once writes are switched, reverse replication
+# writes into it, so the import user may change its rows (and only its rows).
+CUTOVER_DATABASE = "shop_cutover"
+CUTOVER_KEYSPACE = "cutover_source"
+SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_KEYSPACE,
+                    CUTOVER_DATABASE: CUTOVER_KEYSPACE}
 SIDECAR_DATABASE = "_vt"
 
 
@@ -54,6 +59,8 @@ class Ports:
     source_tablet_grpc: int = 16200
     hostile_tablet_http: int = 15201
     hostile_tablet_grpc: int = 16201
+    cutover_tablet_http: int = 15202
+    cutover_tablet_grpc: int = 16202
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -236,4 +243,6 @@ class StackConfig:
         return (TabletSpec(200, SOURCE_KEYSPACE, "0", p.source_tablet_http, p.source_tablet_grpc, p.source_mysql,
                            database=SOURCE_DATABASE),
                 TabletSpec(201, HOSTILE_KEYSPACE, "0", p.hostile_tablet_http, p.hostile_tablet_grpc, p.source_mysql,
-                           database=HOSTILE_DATABASE))
+                           database=HOSTILE_DATABASE),
+                TabletSpec(202, CUTOVER_KEYSPACE, "0", p.cutover_tablet_http, p.cutover_tablet_grpc, p.source_mysql,
+                           database=CUTOVER_DATABASE))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import subprocess
 
-from pocflow.stack.config import SIDECAR_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, StackConfig
+from pocflow.stack.config import CUTOVER_DATABASE, SIDECAR_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, StackConfig
 from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, Credentials
 from pocflow.stack.install import which
 from pocflow.stack.process import StackError, owned_pid, spawn, stop_pid, wait_until
@@ -73,6 +73,9 @@ def bootstrap_sql(creds: Credentials) -> str:
         f"GRANT SELECT, SHOW VIEW, PROCESS, RELOAD, LOCK TABLES, REPLICATION SLAVE, BINLOG MONITOR, "
         f"REPLICATION SLAVE ADMIN ON *.* TO '{IMPORT_USER}'@'{host}';",
         f"GRANT ALL PRIVILEGES ON `{SIDECAR_DATABASE}`.* TO '{IMPORT_USER}'@'{host}';",
+        # After a cutover's write switch, reverse replication keeps the source current through the
+        # same account: only the cutover rehearsal's database grants it that.
+        f"GRANT INSERT, UPDATE, DELETE ON `{CUTOVER_DATABASE}`.* TO '{IMPORT_USER}'@'{host}';",
         *account(READONLY_USER, creds.readonly_password),
         f"GRANT SELECT, SHOW VIEW, PROCESS, BINLOG MONITOR ON *.* TO '{READONLY_USER}'@'{host}';",
         # MySQL and MariaDB list triggers and events only to holders of these privileges; the

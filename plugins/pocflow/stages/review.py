@@ -68,16 +68,28 @@ def run(ctx: StageContext) -> ReviewResult:
 
 
 def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dict[str, str]:
+    from pocflow.cutover.log import all_runs
+
     e = ctx.engagement
     selected = ctx.earlier("select-database")
     imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    cutovers = all_runs(e)
     return {
         "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
                                                                validation=validation, testing=testing,
-                                                               decision=decision)),
-        "markdown": ctx.store.put_text("report.md", render_markdown(e, card, decision)),
-        "json": ctx.store.put_text("report.json", render_json(e, card, decision)),
+                                                               decision=decision, cutovers=cutovers)),
+        "markdown": ctx.store.put_text("report.md", render_markdown(e, card, decision, cutovers)),
+        "json": ctx.store.put_text("report.json", render_json(e, card, decision, cutovers)),
     }
+
+
+def refresh_report(ctx: StageContext) -> ReviewResult | None:
+    """Render this run's report again (after a cutover step); None when the run has no review yet."""
+    data = ctx.store.get_json("opt-out-review")
+    if data is None:
+        return None
+    review = ReviewResult.from_dict(data)
+    return ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, review.decision), review.decision)
 
 
 def record_decision(ctx: StageContext, decision: Decision) -> ReviewResult:

@@ -20,7 +20,7 @@ from pocflow.quality.sides import keyspace_shards
 from pocflow.sql import quote_identifier
 from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
-from pocflow.vitess.movetables import MoveTables
+from pocflow.vitess.movetables import MoveTables, TrafficState
 from pocflow.workload.insights import DigestRows, PatternInsight, explain, target_digests
 from pocflow.workload.load import LoadResult, run_load
 from pocflow.workload.replay import ReplayedQuery, Execution, replay
@@ -106,15 +106,11 @@ class TestingResult:
         return "\n".join(parts)
 
 
-def _reads_switched(state: str) -> bool:
-    return "reads switched" in state.lower() and "not switched" not in state.lower().split("writes")[0]
-
-
 def switch_reads(ctx: StageContext, workflows: list[dict]) -> bool:
     """Switch rdonly/replica reads of every workflow to the target (approved by the engagement)."""
     for w in workflows:
         mt = MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"])
-        if not _reads_switched(mt.status().traffic_state):
+        if not mt.status().traffic.reads_switched:
             ctx.log(f"testing: switching reads of {w['workflow']} to {w['target_keyspace']} "
                     f"(approved by approve_read_switch; undo with ReverseTraffic)")
             mt.switch_reads(approved=ctx.engagement.testing.approve_read_switch)
@@ -128,7 +124,7 @@ def run(ctx: StageContext) -> TestingResult:
     keyspace = e.target.keyspace
     current = {w["workflow"]: MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"]).status().traffic_state
                for w in imported.workflows}
-    already = all(_reads_switched(s) for s in current.values())
+    already = all(TrafficState(s).reads_switched for s in current.values())
     if not already and not e.testing.approve_read_switch:
         return TestingResult(keyspace, False, "reads are not switched to the target and the engagement does not "
                                               "approve switching them (approve_read_switch: true)")

@@ -59,6 +59,10 @@ class WorkflowStatus:
     traffic_state: str
 
     @property
+    def traffic(self) -> TrafficState:
+        return TrafficState(self.traffic_state)
+
+    @property
     def copy_complete(self) -> bool:
         """Every table copied and every stream replicating. Right after a create Vitess shows no copy state
         and a "Running" stream that has not started ("VStream has not started", no position yet): that
@@ -77,6 +81,32 @@ class WorkflowStatus:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrafficState:
+    """Where a workflow's traffic goes, from Vitess's ``traffic_state`` text ("All Reads Switched. Writes
+    Not Switched", "Reads partially switched. ...", "Reads Not Switched. Writes Switched", ...)."""
+
+    text: str
+
+    @property
+    def reads_switched(self) -> bool:
+        """Every read type (replica and rdonly, in every cell) goes to the target."""
+        return self.text.lower().startswith("all reads switched")
+
+    @property
+    def writes_switched(self) -> bool:
+        return "writes switched" in self.text.lower() and "writes not switched" not in self.text.lower()
+
+    @property
+    def untouched(self) -> bool:
+        """Neither reads (of any type, in any cell) nor writes go to the target."""
+        t = self.text.lower()
+        return "reads not switched" in t and "writes not switched" in t
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowStatus:
@@ -123,7 +153,8 @@ class MoveTables:
         deadline = time.monotonic() + settle
         while True:
             try:
-                data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false")
+                # --show-all: once writes switch, the forward workflow is frozen, not gone
+                data = self.vtctld.run_json("GetWorkflows", self.target_keyspace, "--include-logs=false", "--show-all")
                 break
             except VtctldError as e:
                 if "node doesn't exist" in e.stderr:  # no such keyspace (yet): no workflow either
@@ -164,6 +195,27 @@ class MoveTables:
     def switch_reads(self, *, approved: bool) -> None:
         """SwitchTraffic for replica and rdonly reads (reversible with ReverseTraffic)."""
         self.vtctld.run(*self._args("SwitchTraffic", "--tablet-types", "rdonly,replica"), approved=approved)
+
+    def switch_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False, approved: bool = False,
+                       extra: list[str] = ()) -> str:
+        """SwitchTraffic (all tablet types unless ``tablet_types``); with ``dry_run`` only what it would do.
+        Returns Vitess's own account of the switch."""
+        types = ["--tablet-types", tablet_types] if tablet_types else []
+        return self.vtctld.run(*self._args("SwitchTraffic", *types, *extra, *(["--dry-run"] if dry_run else [])),
+                               approved=approved or dry_run).strip()
+
+    def reverse_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False,
+                        approved: bool = False) -> str:
+        """ReverseTraffic: traffic back to the source (all tablet types unless ``tablet_types``)."""
+        types = ["--tablet-types", tablet_types] if tablet_types else []
+        return self.vtctld.run(*self._args("ReverseTraffic", *types, *(["--dry-run"] if dry_run else [])),
+                               approved=approved or dry_run).strip()
+
+    def complete(self, *, keep_data: bool = True, dry_run: bool = False, approved: bool = False) -> str:
+        """Finish the migration: remove the reverse workflow and routing rules; the source tables stay
+        unless ``keep_data`` is False."""
+        args = ["complete", *(["--keep-data"] if keep_data else []), *(["--dry-run"] if dry_run else [])]
+        return self.vtctld.run(*self._args(*args), approved=approved or dry_run).strip()
 
     def cancel(self, *, approved: bool, keep_data: bool = False) -> None:
         """Stop the workflow and, unless keep_data, drop the copied tables on the target."""

@@ -58,8 +58,8 @@ def _command_words(args: tuple[str, ...] | list[str]) -> list[str]:
 def destructive(args: tuple[str, ...] | list[str]) -> str | None:
     """The destructive command ``args`` would run (None when it is safe to run without approval)."""
     words = _command_words(args)
-    if not words:
-        return None
+    if not words or "--dry-run" in args or "--dry-run=true" in args:
+        return None  # a dry run only prints what would happen
     head = words[0].lower()
     if head in DESTRUCTIVE_COMMANDS:
         return words[0]

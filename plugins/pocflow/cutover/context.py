@@ -1,0 +1,88 @@
+"""A cutover run: the engagement, its settings, the engagement run whose import is cut over."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from pocflow.artifacts import ArtifactStore
+from pocflow.connections import Endpoint, resolve
+from pocflow.cutover import log as cutover_log
+from pocflow.cutover.settings import CutoverSettings
+from pocflow.engagement import Engagement
+from pocflow.vitess.movetables import MoveTables
+from pocflow.vitess.vtctldclient import Vtctld
+
+
+class CutoverRefused(RuntimeError):
+    """The cutover cannot go on; the message says why and what to do. Nothing was switched by this step."""
+
+
+def engagement_run(engagement: Engagement) -> str:
+    """The engagement's latest run that imported its data: the one a cutover moves traffic for."""
+    a = engagement.artifacts
+    runs = ArtifactStore(a.location, engagement.name, "any", a.aws_conn_id).runs_with("import.json")
+    if not runs:
+        raise CutoverRefused(f"{engagement.name} has no import yet: run poc_engagement for it first")
+    return runs[-1]
+
+
+@dataclass
+class CutoverContext:
+    engagement: Engagement
+    settings: CutoverSettings
+    run_id: str
+    engagement_run: str
+    resolve: Callable[[str], Endpoint] = resolve
+    log: Callable[[str], None] = print
+    by: str = "pocflow"
+    """Who started this cutover run (the triggering user); automatic steps are done on their behalf."""
+    _results: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def vtctld(self) -> Vtctld:
+        return Vtctld(self.engagement.target.vtctld_address)
+
+    def stage_context(self):
+        from pocflow.stages import StageContext
+
+        return StageContext(self.engagement, self.engagement_run, resolve=self.resolve, log=self.log)
+
+    def result(self, stage: str):
+        """A stage result of the engagement run (None when that stage did not run)."""
+        if stage not in self._results:
+            from pocflow.stages import STAGES, _load_stages
+
+            _load_stages()
+            data = self.stage_context().store.get_json(stage)
+            self._results[stage] = STAGES[stage].result_type.from_dict(data) if data is not None else None
+        return self._results[stage]
+
+    def workflows(self) -> list[MoveTables]:
+        imported = self.result("import")
+        if imported is None:
+            raise CutoverRefused(f"run {self.engagement_run} of {self.engagement.name} holds no import result")
+        return [MoveTables(self.vtctld, w["workflow"], w["target_keyspace"]) for w in imported.workflows]
+
+    def reverse(self, mt: MoveTables) -> MoveTables:
+        """The reverse workflow Vitess creates when writes switch (target -> source)."""
+        return MoveTables(self.vtctld, f"{mt.workflow}_reverse", self.engagement.source.keyspace)
+
+    def record(self, step: str, outcome: str, detail: str, *, evidence: str = "", by: str | None = None):
+        """One step's outcome into the cutover log, and the engagement's report rendered again with it."""
+        from pocflow.stages.review import refresh_report
+
+        current = cutover_log.append(self.engagement, self.run_id,
+                                     cutover_log.Entry(step, outcome, detail, by or self.by, evidence=evidence),
+                                     log=self.log)
+        refresh_report(self.stage_context())
+        return current
+
+    def to_dict(self) -> dict:
+        return {"engagement": self.engagement.to_dict(), "settings": self.settings.to_dict(), "run_id": self.run_id,
+                "engagement_run": self.engagement_run, "by": self.by}
+
+    @classmethod
+    def from_dict(cls, d: dict, **kwargs) -> "CutoverContext":
+        return cls(Engagement.from_dict(d["engagement"]), CutoverSettings.from_dict(d["settings"]), d["run_id"],
+                   d["engagement_run"], by=d.get("by", "pocflow"), **kwargs)
