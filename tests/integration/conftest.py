@@ -75,3 +75,103 @@ def no_engagement_workflows(vtctld):
     yield
     for workflows in ENGAGEMENT_WORKFLOWS.values():
         cancel_workflows(vtctld, *workflows)
+
+
+RUN_TIMEOUT = 900
+
+
+class AirflowApi:
+    """Airflow's REST API v2 for one DAG, as an SA's script would use it (a bearer token of the admin)."""
+
+    def __init__(self, airflow, dag: str):
+        self.base = airflow.url
+        self.token = airflow.token()
+        self.dag = dag
+
+    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
+        import json
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(self.base + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Authorization": f"Bearer {self.token}",
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                raw = r.read()
+                status = r.status
+        except urllib.error.HTTPError as e:
+            raw, status = e.read(), e.code
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def ok(self, method: str, path: str, body: dict | None = None):
+        status, data = self.call(method, path, body)
+        assert 200 <= status < 300, f"{method} {path}: {status} {data}"
+        return data
+
+    def trigger(self, conf: dict) -> str:
+        return self.ok("POST", f"/api/v2/dags/{self.dag}/dagRuns", {"logical_date": None, "conf": conf})["dag_run_id"]
+
+    def task_states(self, run_id: str) -> dict[str, str | None]:
+        data = self.ok("GET", f"/api/v2/dags/{self.dag}/dagRuns/{run_id}/taskInstances")
+        return {t["task_id"]: t["state"] for t in data["task_instances"]}
+
+    def wait(self, run_id: str, until, what: str, timeout: float = RUN_TIMEOUT) -> dict:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.ok("GET", f"/api/v2/dags/{self.dag}/dagRuns/{run_id}")
+            states = self.task_states(run_id)
+            if until(run, states):
+                return run
+            assert run["state"] != "failed", f"run {run_id} failed: {states}"
+            assert time.monotonic() < deadline, f"{what} not reached in {timeout:.0f}s: {run['state']} {states}"
+            time.sleep(3)
+
+    def hitl_path(self, run_id: str, task_id: str) -> str:
+        return f"/api/v2/dags/{self.dag}/dagRuns/{run_id}/taskInstances/{task_id}/-1/hitlDetails"
+
+    def answer(self, run_id: str, task_id: str, option: str, comment: str = "") -> dict:
+        """Answer a human-in-the-loop request as a person would: some seconds after it appeared (an answer
+        within a second of the task parking races the executor's report of it in Airflow 3.3.2)."""
+        import time
+
+        self.wait(run_id, lambda r, s: s.get(task_id) == "awaiting_input", f"{task_id} awaiting input")
+        time.sleep(10)
+        detail = self.ok("GET", self.hitl_path(run_id, task_id))
+        self.ok("PATCH", self.hitl_path(run_id, task_id), {"chosen_options": [option],
+                                                           "params_input": {"comment": comment}})
+        return detail
+
+
+@pytest.fixture(scope="session")
+def airflow(stack, sample):
+    """One Airflow standalone (its own home and port) for the session's REST and browser tests."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from pocflow.airflow.local import airflow_env
+    from pocflow.airflow.standalone import StandaloneAirflow
+
+    env = airflow_env()
+    home = Path(env["AIRFLOW_HOME"]).parent / "airflow-ui-test"
+    shutil.rmtree(home, ignore_errors=True)
+    env.update(AIRFLOW_HOME=str(home), AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"))
+    server = StandaloneAirflow(port=int(os.environ.get("POCFLOW_TEST_AIRFLOW_PORT", "18080")), env=env)
+    server.start()
+    try:
+        server.wait_for_dag("poc_engagement", server.token())
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_api(airflow):
+    return lambda dag: AirflowApi(airflow, dag)

@@ -1,91 +1,29 @@
 """pocflow operated from Airflow itself: standalone Airflow, a real headless Chromium, and the REST API v2.
 
-One Airflow standalone (its own home and port) serves the module. Screenshots land in artifacts/ui/.
+One Airflow standalone (conftest.py, shared with the cutover tests) serves the session. Screenshots land in artifacts/ui/.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from pocflow.airflow.local import airflow_env
 from pocflow.airflow.standalone import ADMIN_USER, StandaloneAirflow
 from pocflow.engagement import PROJECT_ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
 
 DAG = "poc_engagement"
-SHOTS = PROJECT_ROOT / "artifacts" / "ui"
 RUN_TIMEOUT = 900
-
-
-class Api:
-    def __init__(self, airflow: StandaloneAirflow):
-        self.base = airflow.url
-        self.token = airflow.token()
-
-    def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, object]:
-        req = urllib.request.Request(self.base + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {self.token}",
-                                              "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                raw = r.read()
-                status = r.status
-        except urllib.error.HTTPError as e:
-            raw, status = e.read(), e.code
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, raw.decode(errors="replace")
-
-    def ok(self, method: str, path: str, body: dict | None = None):
-        status, data = self.call(method, path, body)
-        assert 200 <= status < 300, f"{method} {path}: {status} {data}"
-        return data
-
-    def task_states(self, run_id: str) -> dict[str, str | None]:
-        data = self.ok("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances")
-        return {t["task_id"]: t["state"] for t in data["task_instances"]}
-
-    def wait(self, run_id: str, until, what: str, timeout: float = RUN_TIMEOUT) -> dict:
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.ok("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}")
-            states = self.task_states(run_id)
-            if until(run, states):
-                return run
-            assert run["state"] != "failed", f"run {run_id} failed: {states}"
-            assert time.monotonic() < deadline, f"{what} not reached in {timeout:.0f}s: {run['state']} {states}"
-            time.sleep(3)
+SHOTS = PROJECT_ROOT / "artifacts" / "ui"
 
 
 @pytest.fixture(scope="module")
-def airflow(stack, sample):
-    env = airflow_env()
-    home = Path(env["AIRFLOW_HOME"]).parent / "airflow-ui-test"
-    shutil.rmtree(home, ignore_errors=True)
-    env.update(AIRFLOW_HOME=str(home), AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"))
-    server = StandaloneAirflow(port=int(os.environ.get("POCFLOW_TEST_AIRFLOW_PORT", "18080")), env=env)
-    server.start()
-    try:
-        server.wait_for_dag(DAG, server.token())
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def api(airflow) -> Api:
-    return Api(airflow)
+def api(airflow_api):
+    return airflow_api(DAG)
 
 
 def test_rest_api_refuses_malformed_input_with_the_validation_message(api):

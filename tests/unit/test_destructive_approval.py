@@ -26,6 +26,7 @@ NOWHERE = Vtctld("127.0.0.1:1", binary="/nonexistent/vtctldclient")
     ("PlannedReparentShard", "k/0", "--new-primary", "zone1-100"),
     ("ApplySchema", "--sql", "DROP TABLE orders", "k"),
     ("ApplySchema", "--sql", "rename table a to b", "k"),
+    ("SetShardTabletControl", "--remove", "k/0", "PRIMARY"),
 ])
 def test_destructive_commands_are_refused_without_approval(args):
     assert destructive(args)
@@ -42,6 +43,8 @@ def test_destructive_commands_are_refused_without_approval(args):
     ("ApplySchema", "--sql", "CREATE TABLE t (id int primary key)", "k"),
     ("ApplyVSchema", "--vschema", "{}", "k"),
     ("GetWorkflows", "k"),
+    ("MoveTables", "--workflow", "w", "--target-keyspace", "k", "SwitchTraffic", "--dry-run"),
+    ("MoveTables", "--workflow", "w", "--target-keyspace", "k", "complete", "--keep-data", "--dry-run"),
 ])
 def test_reading_and_creating_need_no_approval(args):
     assert destructive(args) is None
@@ -53,6 +56,9 @@ def test_cancel_and_switch_are_refused_without_approval():
         mt.cancel(approved=False)
     with pytest.raises(NotApproved):
         mt.switch_reads(approved=False)
+    for action in (mt.switch_traffic, mt.reverse_traffic, mt.complete):
+        with pytest.raises(NotApproved):
+            action()
 
 
 def test_the_import_proof_refuses_to_start_without_approval_to_cancel():

@@ -70,3 +70,11 @@ def test_table_lists_are_passed_as_one_csv_record():
 
     assert csv_list(["orders", "order lines"]) == "orders,order lines"
     assert csv_list(['it\'s "quoted"', "a,b", "naïve café 表"]) == '"it\'s ""quoted""","a,b",naïve café 表'
+
+
+def test_an_unknown_lag_is_not_a_lag_of_minus_one_second():
+    # what Vitess shows for a frozen or just-restarted stream
+    data = {"table_copy_state": {}, "shard_streams": {"shop/0": {"streams": [
+        {"id": 3, "tablet": {"cell": "zone1", "uid": 100}, "status": "Running", "info": "VStream Lag: -1s",
+         "position": "0-1001-9"}]}}}
+    assert parse_status("wf", "shop", data).max_lag_seconds is None

@@ -238,16 +238,19 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
 
         if event.get("error_type") == "timeout":
             self._timeout(context, "writes not switched")
-        payload = super().execute_complete(context, event)
+        # Recorded before the base class acts: on Reject it skips the downstream tasks by raising.
+        self.validate_chosen_options(event["chosen_options"])
         ctx = cutover_context(context, self.log)
-        approved = payload["chosen_options"] == [self.APPROVE]
-        comment = str((payload.get("params_input") or {}).get("comment") or "")
-        who = _responder(payload)
+        approved = event["chosen_options"] == [self.APPROVE]
+        comment = str((event.get("params_input") or {}).get("comment") or "")
+        who = _responder(event)
         ctx.record(self.log_step, cutover_log.APPROVED if approved else cutover_log.REJECTED,
-                   ("writes may switch" if approved else "writes stay on the source") + (f": {comment}" if comment else ""),
-                   by=who)
-        context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": payload["chosen_options"][0], "by": who,
+                   ("writes may switch" if approved else "writes stay on the source; reads stay where they are "
+                    "(a rollback or ReverseTraffic --tablet-types rdonly,replica returns them)")
+                   + (f": {comment}" if comment else ""), by=who)
+        context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": event["chosen_options"][0], "by": who,
                                                          "comment": comment})
+        super().execute_complete(context, event)
         return {"approved": approved, "by": who, "comment": comment}
 
 
@@ -305,8 +308,9 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
         who = _responder(event)
         chosen = event.get("chosen_options") or []
         comment = str((event.get("params_input") or {}).get("comment") or "")
-        result = super().execute_complete(context, event)  # validates the answer, skips the branch not taken
+        # Recorded before the base class acts: it skips the branch not taken by raising.
+        self.validate_chosen_options(chosen)
         ctx.record(self.log_step, cutover_log.APPROVED, f"chose {chosen[0]}" + (f": {comment}" if comment else ""),
                    by=who)
         context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": chosen[0], "by": who, "comment": comment})
-        return result
+        return super().execute_complete(context, event)

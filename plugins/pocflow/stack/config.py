@@ -32,8 +32,11 @@ HOSTILE_KEYSPACE = "hostile_source"
 # writes into it, so the import user may change its rows (and only its rows).
 CUTOVER_DATABASE = "shop_cutover"
 CUTOVER_KEYSPACE = "cutover_source"
+# The benchmarks' database (`make bench`): a large generated table, imported into keyspace bench.
+BENCH_DATABASE = "bench"
+BENCH_KEYSPACE = "bench_source"
 SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_KEYSPACE,
-                    CUTOVER_DATABASE: CUTOVER_KEYSPACE}
+                    CUTOVER_DATABASE: CUTOVER_KEYSPACE, BENCH_DATABASE: BENCH_KEYSPACE}
 SIDECAR_DATABASE = "_vt"
 
 
@@ -61,6 +64,8 @@ class Ports:
     hostile_tablet_grpc: int = 16201
     cutover_tablet_http: int = 15202
     cutover_tablet_grpc: int = 16202
+    bench_tablet_http: int = 15203
+    bench_tablet_grpc: int = 16203
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -245,4 +250,6 @@ class StackConfig:
                 TabletSpec(201, HOSTILE_KEYSPACE, "0", p.hostile_tablet_http, p.hostile_tablet_grpc, p.source_mysql,
                            database=HOSTILE_DATABASE),
                 TabletSpec(202, CUTOVER_KEYSPACE, "0", p.cutover_tablet_http, p.cutover_tablet_grpc, p.source_mysql,
-                           database=CUTOVER_DATABASE))
+                           database=CUTOVER_DATABASE),
+                TabletSpec(203, BENCH_KEYSPACE, "0", p.bench_tablet_http, p.bench_tablet_grpc, p.source_mysql,
+                           database=BENCH_DATABASE))

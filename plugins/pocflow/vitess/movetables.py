@@ -38,15 +38,16 @@ class Stream:
 
     @property
     def lag_seconds(self) -> float | None:
-        """From ``info`` ("VStream Lag: 3s; ..."); None when Vitess does not report it."""
+        """From ``info`` ("VStream Lag: 3s; ..."); None when Vitess does not report it (or reports -1s)."""
         for part in self.info.split(";"):
             part = part.strip()
             if part.startswith("VStream Lag:"):
                 value = part.split(":", 1)[1].strip().rstrip("s")
                 try:
-                    return float(value)
+                    lag = float(value)
                 except ValueError:
                     return None
+                return lag if lag >= 0 else None  # Vitess says -1s when it does not know
         return None
 
 

@@ -36,7 +36,8 @@ DESTRUCTIVE_WORKFLOW_ACTIONS = {"switchtraffic", "reversetraffic", "complete", "
 WORKFLOW_COMMANDS = {"movetables", "reshard", "migrate", "workflow"}
 DESTRUCTIVE_COMMANDS = {"deletekeyspace", "deleteshards", "deletetablets", "removekeyspacecell", "removeshardcell",
                         "applyroutingrules", "applyshardroutingrules", "applykeyspaceroutingrules",
-                        "emergencyreparentshard", "plannedreparentshard", "sleeptablet", "executefetchasdba"}
+                        "emergencyreparentshard", "plannedreparentshard", "sleeptablet", "executefetchasdba",
+                        "setshardtabletcontrol"}
 # a statement (at the start of the text or after a ';') that drops, renames, empties or alters;
 # quoted names such as `drop shipments` are not statements
 _DESTRUCTIVE_DDL = re.compile(r"(?:^|;)\s*(?:drop|rename|truncate|alter)\b", re.IGNORECASE)
