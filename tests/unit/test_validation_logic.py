@@ -1,5 +1,5 @@
 from pocflow.nightly import regressions
-from pocflow.quality.diff import DiffSettings, Range, column_expression, row_hash_sql
+from pocflow.quality.diff import DiffSettings, Range, chunk_hash_sql, column_expression, row_hash_sql
 from pocflow.vitess.movetables import WorkflowStatus, TableCopy, Stream, parse_vdiff
 from pocflow.vitess.progress import CopyProgress
 
@@ -24,7 +24,9 @@ def test_values_are_normalised_against_known_false_differences():
 
 def test_row_hash_tells_null_from_empty():
     sql = row_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings())
-    assert "CONCAT(ISNULL(`a`), ISNULL(`b`))" in sql and sql.startswith("CAST(CONV(SUBSTRING(MD5(")
+    # only nullable columns need the NULL indicator: CONCAT_WS skips NULLs
+    assert "CONCAT(ISNULL(`a`))" in sql and "ISNULL(`b`)" not in sql and sql.startswith("CAST(CONV(SUBSTRING(MD5(")
+    assert chunk_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings()).startswith("CRC32(CONCAT_WS(")
 
 
 def status(tables, lag="0s"):

@@ -1,10 +1,14 @@
 """Our own source-vs-target comparison, independent of Vitess's VDiff.
 
-Tables are cut into chunks along the primary key; each chunk's row count and checksum are
-computed inside the databases (nothing but two numbers per chunk travel). A chunk whose
-checksums differ is split until it is small, then its rows' hashes are compared by key. Keys that
-still differ are re-read a few times before they are reported, so rows changing under live
-replication do not show up as differences. Memory stays bounded by the chunk and narrow sizes.
+Tables are cut into chunks along the primary key; each chunk's row count and checksum (the sum of
+its rows' CRC32s, the function pt-table-checksum uses) are computed inside the databases, on both
+sides at once: nothing but two numbers per chunk travel. A changed row escapes its chunk's
+checksum only if its CRC32 collides (odds of 1 in 2^32). An integer key is cut by value, one
+GROUP BY query per segment of many chunks, so the comparison reads each side about once, like a
+checksum of the whole table. A chunk whose checksums differ is split until it is small, then its
+rows' 60-bit MD5 hashes are compared by key. Keys that still differ are re-read (in batches) a few
+times before they are reported, so rows changing under live replication do not show up as
+differences. Memory stays bounded by the chunk and narrow sizes.
 
 Value normalisation (each a setting, each reported): text compared as utf8mb4 bytes whatever the
 column's charset and collation, FLOAT/DOUBLE rounded to ``float_decimals``, -0 folded into 0,
@@ -14,6 +18,7 @@ TIMESTAMP compared as epoch seconds so session time zones do not matter.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol, Sequence
 
@@ -28,6 +33,14 @@ FLOAT_TYPES = {"float", "double", "real"}
 class DiffSettings:
     chunk_rows: int = 10_000
     narrow_rows: int = 256
+    chunks_per_query: int = 100
+    """Integer keys: chunks checksummed by one GROUP BY query (a segment of chunk_rows x this many rows)."""
+    fanout: int = 64
+    """Integer keys: a differing range is split into at most this many parts per step ..."""
+    fetch_rows: int = 5_000
+    """... until its checksums per leaf_keys keys number at most this many (well under the 10,000 rows a
+    vttablet returns by default); those are compared, and only differing leaves' rows are fetched."""
+    leaf_keys: int = 16
     float_decimals: int = 6
     text_as_utf8mb4: bool = True
     recheck_attempts: int = 5
@@ -43,19 +56,33 @@ def column_expression(col: Column, settings: DiffSettings) -> tuple[str, str | N
             f"float precision: {col.name} rounded to {settings.float_decimals} decimals, -0 as 0"
     if col.data_type == "timestamp":
         return f"UNIX_TIMESTAMP({q})", f"time zone: {col.name} compared as epoch seconds"
-    if col.data_type in TEXT_TYPES and settings.text_as_utf8mb4:
-        note = None
-        if col.charset and col.charset != "utf8mb4":
-            note = f"collation: {col.name} ({col.charset}) compared as utf8mb4 bytes"
-        return f"CAST(CONVERT({q} USING utf8mb4) AS BINARY)", note
+    if col.data_type in TEXT_TYPES and settings.text_as_utf8mb4 and col.charset and col.charset != "utf8mb4":
+        # utf8mb4 text already is its utf8mb4 bytes: converting it costs a fifth of a scan for nothing
+        return f"CAST(CONVERT({q} USING utf8mb4) AS BINARY)", \
+            f"collation: {col.name} ({col.charset}) compared as utf8mb4 bytes"
     return q, None
 
 
-def row_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
-    """A 60-bit integer per row from every column (NULLs distinguished from empty values)."""
+def _row_text(columns: Sequence[Column], settings: DiffSettings) -> str:
+    """Every column's comparable value in one string; NULLs of nullable columns told from empty values."""
     exprs = [column_expression(c, settings)[0] for c in columns]
-    nulls = "CONCAT(" + ", ".join(f"ISNULL({quote_identifier(c.name)})" for c in columns) + ")"
-    return f"CAST(CONV(SUBSTRING(MD5(CONCAT_WS('#', {', '.join(exprs)}, {nulls})), 1, 15), 16, 10) AS UNSIGNED)"
+    nullable = [c for c in columns if c.nullable]
+    if nullable:
+        exprs.append("CONCAT(" + ", ".join(f"ISNULL({quote_identifier(c.name)})" for c in nullable) + ")")
+    return f"CONCAT_WS('#', {', '.join(exprs)})"
+
+
+def row_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
+    """A 60-bit integer per row from every column: names the rows of a differing chunk."""
+    return f"CAST(CONV(SUBSTRING(MD5({_row_text(columns, settings)}), 1, 15), 16, 10) AS UNSIGNED)"
+
+
+def chunk_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
+    """A 32-bit CRC per row, summed per chunk: cheap enough to read whole tables with."""
+    return f"CRC32({_row_text(columns, settings)})"
+
+
+INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 
 def normalisations(columns: Sequence[Column], settings: DiffSettings) -> list[str]:
@@ -147,14 +174,39 @@ class TableComparison:
         self.keys = list(pk.columns) if pk else []
         self.t = quote_identifier(table.name)
         self.hash = row_hash_sql(table.columns, settings)
+        self.crc = chunk_hash_sql(table.columns, settings)
         self.order = ", ".join(quote_identifier(k) for k in self.keys)
         self.key_list = ", ".join(quote_identifier(k) for k in self.keys)
+        key_col = table.column(self.keys[0]) if len(self.keys) == 1 else None
+        self.integer_key = key_col is not None and key_col.data_type in INTEGER_TYPES
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="diff-side")
+
+    def both(self, fn: Callable[[Side], Any]) -> tuple[Any, Any]:
+        """``fn`` on the source and the target at once (each side has its own connection)."""
+        s, t = self._pool.submit(fn, self.source), self._pool.submit(fn, self.target)
+        return s.result(), t.result()
 
     # --- checksums -------------------------------------------------------------------------
     def checksum(self, side: Side, rng: Range) -> tuple[int, int]:
+        """(rows, sum of the rows' CRCs) of ``rng``; a sharded side adds its shards' figures up."""
         where, args = rng.where(self.keys)
-        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({self.hash}), 0) FROM {self.t} WHERE {where}", args)
-        return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({self.crc}), 0) FROM {self.t} WHERE {where}", args)
+        return _combine(rows)
+
+    def bucket_checksums(self, side: Side, low: int, high: int, width: int) -> dict[int, tuple[int, int]]:
+        """Checksums of the integer-key buckets [low + i*width, low + (i+1)*width) within [low, high), one query."""
+        k = quote_identifier(self.keys[0])
+        rows = side.rows(f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({self.crc}), 0) "
+                         f"FROM {self.t} WHERE {k} >= %s AND {k} < %s GROUP BY 1", [low, width, low, high])
+        out: dict[int, list] = {}
+        for bucket, *figures in rows:  # a sharded side returns a row per shard and bucket
+            out.setdefault(int(bucket), []).append(figures)
+        return {b: _combine(f) for b, f in out.items()}
+
+    def key_bounds(self, side: Side) -> tuple[int, int] | None:
+        k = quote_identifier(self.keys[0])
+        rows = [r for r in side.rows(f"SELECT MIN({k}), MAX({k}) FROM {self.t}") if r[0] is not None]
+        return (min(int(r[0]) for r in rows), max(int(r[1]) for r in rows)) if rows else None
 
     def boundary(self, side: Side, rng: Range, offset: int) -> tuple | None:
         """The key ``offset`` rows into ``rng`` on ``side`` (None past the end)."""
@@ -170,39 +222,38 @@ class TableComparison:
         return {tuple(r[:-1]): int(r[-1]) for r in side.rows(
             f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {where}", args)}
 
-    def row_hash(self, side: Side, key: tuple) -> int | None:
-        rows = side.rows(f"SELECT {self.hash} FROM {self.t} WHERE {_key_cond(self.keys, '=')}", list(key))
-        return int(rows[0][0]) if rows else None
+    def row_hashes_of(self, side: Side, keys: Sequence[tuple]) -> dict[tuple, int]:
+        """Row hashes of the given keys (one query per batch); keys absent on ``side`` are left out."""
+        cols = [quote_identifier(k) for k in self.keys]
+        target = cols[0] if len(cols) == 1 else f"({', '.join(cols)})"
+        one = "%s" if len(cols) == 1 else f"({', '.join(['%s'] * len(cols))})"
+        out: dict[tuple, int] = {}
+        for i in range(0, len(keys), 500):
+            batch = keys[i:i + 500]
+            args = [v for key in batch for v in key]
+            for r in side.rows(f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {target} IN "
+                               f"({', '.join([one] * len(batch))})", args):
+                out[tuple(r[:-1])] = int(r[-1])
+        return out
 
     # --- the comparison --------------------------------------------------------------------
     def run(self) -> TableDiff:
         started = time.monotonic()
         result = TableDiff(self.table.name, "match", normalisations=normalisations(self.table.columns, self.settings))
-        if not self.keys:
-            result.warnings.append("no primary or NOT NULL unique key: whole-table checksum only, differing rows "
-                                   "cannot be named")
-            s, t = self.checksum(self.source, Range(None, None)), self.checksum(self.target, Range(None, None))
-            result.rows_source, result.rows_target, result.chunks = s[0], t[0], 1
-            if s != t:
-                result.status, result.chunks_differing = "mismatch", 1
-            result.seconds = round(time.monotonic() - started, 3)
-            return result
-        suspects: list[tuple[tuple, str]] = []
-        lower: tuple | None = None
-        while True:
-            upper = self.boundary(self.source, Range(lower, None), self.settings.chunk_rows - 1)
-            rng = Range(lower, upper)
-            s, t = self.checksum(self.source, rng), self.checksum(self.target, rng)
-            result.chunks += 1
-            result.rows_source += s[0]
-            result.rows_target += t[0]
-            if s != t:
-                result.chunks_differing += 1
-                suspects += self.narrow(rng, max(s[0], t[0]))
-            if upper is None:
-                break
-            lower = upper
-        confirmed = self.recheck(suspects)
+        try:
+            if not self.keys:
+                result.warnings.append("no primary or NOT NULL unique key: whole-table checksum only, differing "
+                                       "rows cannot be named")
+                s, t = self.both(lambda side: self.checksum(side, Range(None, None)))
+                result.rows_source, result.rows_target, result.chunks = s[0], t[0], 1
+                if s != t:
+                    result.status, result.chunks_differing = "mismatch", 1
+                result.seconds = round(time.monotonic() - started, 3)
+                return result
+            suspects = self._scan_integer(result) if self.integer_key else self._scan_by_boundaries(result)
+            confirmed = self.recheck(suspects)
+        finally:
+            self._pool.shutdown()
         result.settled_on_recheck = len(suspects) - len(confirmed)
         result.differences_total = len(confirmed)
         result.differences = [RowDifference(dict(zip(self.keys, k)), kind) for k, kind in confirmed[:self.settings.max_reported]]
@@ -214,14 +265,90 @@ class TableComparison:
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
+    def _scan_by_boundaries(self, result: TableDiff) -> list[tuple[tuple, str]]:
+        """Any key: chunks of chunk_rows rows cut at the source's keys."""
+        suspects: list[tuple[tuple, str]] = []
+        lower: tuple | None = None
+        while True:
+            upper = self.boundary(self.source, Range(lower, None), self.settings.chunk_rows - 1)
+            rng = Range(lower, upper)
+            s, t = self.both(lambda side: self.checksum(side, rng))
+            result.chunks += 1
+            result.rows_source += s[0]
+            result.rows_target += t[0]
+            if s != t:
+                result.chunks_differing += 1
+                suspects += self.narrow(rng, max(s[0], t[0]))
+            if upper is None:
+                return suspects
+            lower = upper
+
+    def _scan_integer(self, result: TableDiff) -> list[tuple[tuple, str]]:
+        """An integer key: chunks cut by value, a segment of chunks per GROUP BY query on each side."""
+        bounds = [b for b in self.both(self.key_bounds) if b is not None]
+        if not bounds:
+            return []
+        low, high = min(b[0] for b in bounds), max(b[1] for b in bounds) + 1
+        density = max(self.table.rows_estimate, 1) / (high - low)
+        width = max(1, int(self.settings.chunk_rows / min(max(density, 1e-9), 1.0)))
+        segment = width * self.settings.chunks_per_query
+        suspects: list[tuple[tuple, str]] = []
+        for start in range(low, high, segment):
+            end = min(start + segment, high)
+            s, t = self.both(lambda side: self.bucket_checksums(side, start, end, width))
+            for bucket in sorted(s.keys() | t.keys()):
+                a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
+                result.chunks += 1
+                result.rows_source += a[0]
+                result.rows_target += b[0]
+                if a != b:
+                    result.chunks_differing += 1
+                    lo = start + bucket * width
+                    suspects += self.narrow_integer(lo, min(lo + width, end), max(a[0], b[0]))
+        return suspects
+
+    def narrow_integer(self, low: int, high: int, rows: int) -> list[tuple[tuple, str]]:
+        """Split the differing key range [low, high) by value (one GROUP BY per side and step) down to
+        fetch_rows rows, then name the differing keys."""
+        if rows <= self.settings.fetch_rows * self.settings.leaf_keys or high - low <= self.settings.fanout:
+            return self._name_integer(low, high)
+        parts = min(self.settings.fanout, max(2, -(-rows // (self.settings.fetch_rows * self.settings.leaf_keys))))
+        width = max(1, -(-(high - low) // parts))
+        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width))
+        out = []
+        for bucket in sorted(s.keys() | t.keys()):
+            a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
+            if a != b:
+                lo = low + bucket * width
+                out += self.narrow_integer(lo, min(lo + width, high), max(a[0], b[0]))
+        return out
+
+    def _name_integer(self, low: int, high: int) -> list[tuple[tuple, str]]:
+        """Checksums of every leaf_keys keys of [low, high), then the rows of the differing leaves only:
+        many scattered differences cost a fraction of fetching every row's hash."""
+        width = self.settings.leaf_keys
+        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width))
+        leaves = [low + b * width for b in sorted(s.keys() | t.keys()) if s.get(b, (0, 0)) != t.get(b, (0, 0))]
+        k = quote_identifier(self.keys[0])
+        out: list[tuple[tuple, str]] = []
+        per_query = max(1, self.settings.fetch_rows // width)
+        for i in range(0, len(leaves), per_query):
+            batch = [(a, min(a + width, high)) for a in leaves[i:i + per_query]]
+            cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(batch))
+            args = [v for pair in batch for v in pair]
+            src, tgt = self.both(lambda side: {tuple(r[:-1]): int(r[-1]) for r in side.rows(
+                f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {cond}", args)})
+            out += _differences(src, tgt)
+        return out
+
+    def _name_differences(self, rng: Range) -> list[tuple[tuple, str]]:
+        src, tgt = self.both(lambda side: self.row_hashes(side, rng))
+        return _differences(src, tgt)
+
     def narrow(self, rng: Range, rows: int) -> list[tuple[tuple, str]]:
         """Split a differing range until it is small, then name the differing keys."""
         if rows <= self.settings.narrow_rows:
-            src, tgt = self.row_hashes(self.source, rng), self.row_hashes(self.target, rng)
-            out = [(k, "missing_on_target") for k in src.keys() - tgt.keys()]
-            out += [(k, "extra_on_target") for k in tgt.keys() - src.keys()]
-            out += [(k, "different") for k in src.keys() & tgt.keys() if src[k] != tgt[k]]
-            return sorted(out, key=lambda x: tuple(map(str, x[0])))
+            return self._name_differences(rng)
         s_count = self.checksum(self.source, rng)[0]
         side, count = (self.source, s_count) if s_count * 2 >= rows else (self.target, rows)
         middle = self.boundary(side, rng, count // 2 - 1)
@@ -232,7 +359,7 @@ class TableComparison:
                 return self.narrow(rng, 0)
         out = []
         for part in (Range(rng.lower, middle), Range(middle, rng.upper)):
-            s, t = self.checksum(self.source, part), self.checksum(self.target, part)
+            s, t = self.both(lambda side: self.checksum(side, part))
             if s != t:
                 out += self.narrow(part, max(s[0], t[0]))
         return out
@@ -245,11 +372,25 @@ class TableComparison:
                 break
             if attempt:
                 time.sleep(self.settings.recheck_wait_seconds)
+            keys = [k for k, _ in pending]
+            src, tgt = self.both(lambda side: self.row_hashes_of(side, keys))
             still = []
-            for key, _ in pending:
-                s, t = self.row_hash(self.source, key), self.row_hash(self.target, key)
+            for key in keys:
+                s, t = src.get(key), tgt.get(key)
                 if s != t:
                     kind = "missing_on_target" if t is None else "extra_on_target" if s is None else "different"
                     still.append((key, kind))
             pending = still
         return pending
+
+
+def _differences(src: dict[tuple, int], tgt: dict[tuple, int]) -> list[tuple[tuple, str]]:
+    out = [(k, "missing_on_target") for k in src.keys() - tgt.keys()]
+    out += [(k, "extra_on_target") for k in tgt.keys() - src.keys()]
+    out += [(k, "different") for k in src.keys() & tgt.keys() if src[k] != tgt[k]]
+    return sorted(out, key=lambda x: tuple(map(str, x[0])))
+
+
+def _combine(rows: Sequence[Sequence]) -> tuple[int, int]:
+    """One (rows, sum) from a row per shard."""
+    return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
