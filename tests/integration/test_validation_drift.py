@@ -185,3 +185,27 @@ def test_a_threshold_stops_the_run_after_storing_the_result(drifted):
         enforce_threshold(StageContext(engagement, "t", log=lambda m: None), drifted["validation"])
     enforce_threshold(StageContext(from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 3}),
                                    "t", log=lambda m: None), drifted["validation"])
+
+
+def test_many_scattered_differences_are_each_named(stack, drifted, source_readonly, vtgate):
+    """60 orders changed on the target, spread over the table: every one is found, and only those."""
+    from pocflow.source.inventory import take
+
+    with connect(source_readonly) as conn:
+        orders = take(conn, "shop").table("orders")
+    ids = list(range(7, 9000, 150))
+    id_list = ", ".join(map(str, ids))
+    # updated_at = updated_at: keep ON UPDATE CURRENT_TIMESTAMP from adding a second difference
+    target_sql(stack, f"UPDATE orders SET total = total + 1000, updated_at = updated_at WHERE id IN ({id_list})")
+    try:
+        source, target = SourceSide(source_readonly), TargetSide(vtgate, "shop", ["0"])
+        try:
+            result = TableComparison(orders, source, target, DiffSettings(recheck_wait_seconds=0.2)).run()
+        finally:
+            source.close()
+            target.close()
+    finally:
+        target_sql(stack, f"UPDATE orders SET total = total - 1000, updated_at = updated_at WHERE id IN ({id_list})")
+    assert result.differences_total == len(ids)
+    assert {d.kind for d in result.differences} == {"different"}
+    assert [d.key["id"] for d in result.differences] == sorted(ids, key=str)[:20]
