@@ -15,7 +15,7 @@ POCFLOW = str(Path(sys.executable).parent / "pocflow")
 def test_every_component_is_healthy(stack):
     status = stack.status()
     assert {s.name for s in status} >= {"source-mysql", "etcd", "vtctld", "vtgate", "vttablet-100",
-                                        "vttablet-101", "vttablet-200", "vttablet-201"}
+                                        "vttablet-101", "vttablet-200", "vttablet-201", "vttablet-202", "vttablet-203"}
     assert [s.name for s in status if not s.healthy] == []
 
 

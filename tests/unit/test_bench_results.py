@@ -17,3 +17,11 @@ def test_results_round_trip_and_render_with_goal_and_command(tmp_path, monkeypat
     assert "`make bench ONLY=assessment`" in text and "MariaDB 10.11" in text
     missed = Result("x", "a", "b", 0.5, "throughput", "at least 0.8x", False, "cmd")
     assert "| **no** |" in render([missed])
+
+
+def test_shortfalls_are_listed_with_what_would_close_them():
+    missed = Result("load generator vs sysbench", "a", "b", 0.3, "q/s", "at least 0.8x", False, "cmd",
+                    {"gap": "a C client in the workers"})
+    text = render([missed])
+    assert "## Where pocflow falls short" in text and "a C client in the workers" in text
+    assert "Not measured yet" in text and "drift location" in text  # the others are still to run
