@@ -135,6 +135,14 @@ def cutover_log(run_id: str) -> list[dict]:
     return [e.to_dict() for e in log.read(from_inputs(file=f"{ENGAGEMENT}.yaml"), run_id).entries]
 
 
+def test_malformed_form_input_is_refused_before_a_run_starts(api):
+    for conf in ({**FORM, "max_error_rate_pct": 150}, {**FORM, "planned_at": "tonight"},
+                 {**FORM, "accepted_findings": ["events"]}):
+        status, body = api.call("POST", f"/api/v2/dags/{DAG}/dagRuns", {"logical_date": None, "conf": conf})
+        assert status == 400, (conf, body)
+    assert api.ok("GET", f"/api/v2/dags/{DAG}/dagRuns")["total_entries"] == 0
+
+
 def test_a_rejected_write_approval_switches_no_writes(api, vtctld, vtgate, source_admin):
     run_id = api.trigger(FORM)
     detail = api.answer(run_id, "approve_writes", "Reject", "not tonight")

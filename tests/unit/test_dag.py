@@ -44,3 +44,20 @@ def test_nightly_validation_is_scheduled_daily_and_maps_over_engagements(dagbag)
     assert dag.timetable.expression == "0 2 * * *"
     assert dag.get_task("validate").upstream_task_ids == {"active_engagements"}
     assert dag.get_task("summary").upstream_task_ids == {"validate"}
+
+
+def test_cutover_moves_writes_only_after_a_persons_answer(dagbag):
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    dag = dagbag.dags["poc_cutover"]
+    order = ["prepare_cutover", "pre_checks", "switch_reads", "read_soak", "wait_for_window", "approve_writes",
+             "switch_writes", "write_soak", "complete_or_roll_back"]
+    for upstream, downstream in zip(order, order[1:]):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    for task_id in ("complete", "rollback"):
+        assert dag.get_task(task_id).upstream_task_ids == {"complete_or_roll_back"}
+    for task_id in ("approve_writes", "complete_or_roll_back"):
+        assert isinstance(dag.get_task(task_id), HITLOperator)
+    assert dag.get_task("read_soak").mode == "reschedule"
+    params = dag.params
+    assert params["keep_source_data"] is True and params.get_param("planned_at").schema["format"] == "date-time"
