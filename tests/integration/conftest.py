@@ -149,6 +149,20 @@ class AirflowApi:
         return detail
 
 
+_STANDALONE: list = []
+
+
+def pytest_collection_modifyitems(items):
+    """The tests that use the standalone Airflow run first and together: it starts once and is stopped
+    before the others (its scheduler must not compete with them for the two cores)."""
+    items.sort(key=lambda item: 0 if "airflow" in getattr(item, "fixturenames", ()) else 1)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if _STANDALONE and (nextitem is None or "airflow" not in getattr(nextitem, "fixturenames", ())):
+        _STANDALONE.pop().stop()
+
+
 @pytest.fixture(scope="session")
 def airflow(stack, sample):
     """One Airflow standalone (its own home and port) for the session's REST and browser tests."""
@@ -165,6 +179,7 @@ def airflow(stack, sample):
     env.update(AIRFLOW_HOME=str(home), AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"))
     server = StandaloneAirflow(port=int(os.environ.get("POCFLOW_TEST_AIRFLOW_PORT", "18080")), env=env)
     server.start()
+    _STANDALONE.append(server)
     try:
         server.wait_for_dag("poc_engagement", server.token())
         yield server
