@@ -157,19 +157,15 @@ def throughput(rows: int, repeat: int = 3) -> Result:
 def _change(ctx, ids: list[int], undo: bool) -> None:
     """Change (or restore) the memo of ``ids`` straight in the target primary's MariaDB, as a stray process
     would: drift the source never had (the primary's own replica follows)."""
-    import subprocess
-
     from pocflow.stack import Stack
 
     keyspace = ctx.engagement.target.keyspace
-    stack = Stack()
-    primary = next(t for t in stack.config.provisioned_tablets() if t.keyspace == keyspace and t.primary)
-    socket = stack.config.vtdataroot / f"vt_{primary.uid:010d}" / "mysql.sock"
+    cluster = Stack().cluster
+    primary = next(m for m in cluster.target_mysqlds if m.tablet.keyspace == keyspace and m.tablet.primary)
     expr = "LEFT(memo, CHAR_LENGTH(memo) - 1)" if undo else "CONCAT(memo, '~')"
-    statements = ";".join(f"UPDATE {ledger.TABLE} SET memo = {expr} WHERE id IN ({', '.join(map(str, ids[i:i + 1000]))})"
-                          for i in range(0, len(ids), 1000))
-    subprocess.run(["mariadb", "--no-defaults", f"--socket={socket}", "--user=vt_dba", f"vt_{keyspace}", "-e",
-                    statements], check=True, capture_output=True, text=True)
+    table = f"vt_{keyspace}.{ledger.TABLE}"
+    primary.sql(";".join(f"UPDATE {table} SET memo = {expr} WHERE id IN ({', '.join(map(str, ids[i:i + 1000]))})"
+                         for i in range(0, len(ids), 1000)))
 
 
 def _wait_replica(ctx, ids: list[int], changed: bool) -> None:

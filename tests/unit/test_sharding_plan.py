@@ -59,6 +59,7 @@ def test_auto_increment_keys_get_sequences_in_the_unsharded_keyspace(sharded):
     assert vs["tables"]["customers"]["auto_increment"] == {"column": "id", "sequence": "shop_global.customers_seq"}
     assert vs["tables"]["orders"]["auto_increment"]["sequence"] == "shop_global.orders_seq"
     assert gs["sharded"] is False and gs["tables"]["customers_seq"] == {"type": "sequence"}
+    assert "customers_seq" in sharded.sequences and "orders_seq" in sharded.sequences
     assert "auto_increment" not in vs["tables"]["order_lines"]
 
 

@@ -39,7 +39,7 @@ def validation_clean(ctx: CutoverContext) -> Check:
     return Check("latest validation clean", v.passed and v.mismatched_rows == 0, evidence)
 
 
-def _live(ctx: CutoverContext, mt: MoveTables) -> tuple[MoveTables, WorkflowStatus]:
+def live_workflow(ctx: CutoverContext, mt: MoveTables) -> tuple[MoveTables, WorkflowStatus]:
     """The workflow that keeps the two sides in step now: forward until writes switch, then the reverse one."""
     status = mt.status()
     if status.traffic.writes_switched:
@@ -54,7 +54,7 @@ def workflow_running(ctx: CutoverContext) -> Check:
         if not mt.exists(settle=10):
             return Check("import workflow running", False,
                          f"workflow {mt.workflow} on {mt.target_keyspace} does not exist (completed or cancelled?)")
-        live, status = _live(ctx, mt)
+        live, status = live_workflow(ctx, mt)
         running = bool(status.streams) and all(s.status == "Running" for s in status.streams)
         copied = live is not mt or status.copy_complete
         ok &= running and copied and not status.errors
@@ -69,7 +69,7 @@ def replication_lag(ctx: CutoverContext) -> Check:
     limit = ctx.settings.max_lag_seconds
     parts, ok = [], True
     for mt in ctx.workflows():
-        live, status = _live(ctx, mt)
+        live, status = live_workflow(ctx, mt)
         lag = status.max_lag_seconds
         if lag is None:
             ok &= bool(status.streams) and all(s.status == "Running" for s in status.streams)
@@ -103,8 +103,7 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
     if not plan.sharded or not plan.global_keyspace:
         return Check("sequences initialised", True,
                      f"{plan.keyspace} is unsharded: AUTO_INCREMENT stays with MySQL, no sequence is needed")
-    sequences = sorted(t for t, spec in plan.vschemas[plan.global_keyspace]["tables"].items()
-                       if spec.get("type") == "sequence")
+    sequences = plan.sequences
     if not sequences:
         return Check("sequences initialised", True, "no table of the plan takes its ids from a sequence")
     found, missing = [], []

@@ -53,7 +53,7 @@ def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     """One probe: the workload for ``probe_seconds`` through vtgate, at the reads' tablet type until the
     writes switch (``keyspace@replica``), then at the primary; and the live workflow's lag."""
     from pocflow.cutover import log
-    from pocflow.cutover.checks import _live
+    from pocflow.cutover.checks import live_workflow
 
     e = ctx.engagement
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
@@ -67,7 +67,7 @@ def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     first_error = next((c.first_error for c in result.classes.values() if c.first_error), None)
     lags = []
     for mt in ctx.workflows():
-        _, status = _live(ctx, mt)
+        _, status = live_workflow(ctx, mt)
         if status.max_lag_seconds is not None:
             lags.append(status.max_lag_seconds)
     lag = max(lags) if lags else None

@@ -114,8 +114,7 @@ def _ensure_sequences(ctx: StageContext) -> None:
     plan = ctx.earlier("sharding-plan").plan
     if not plan.sharded:
         return
-    sequences = [t for t, spec in plan.vschemas[plan.global_keyspace]["tables"].items()
-                 if spec.get("type") == "sequence"]
+    sequences = plan.sequences
     if not sequences:
         return
     from pocflow.sql import quote_identifier

@@ -55,6 +55,14 @@ class ShardingPlan:
     """Recommended lookup vindexes, not in the applied VSchema: their lookup tables are filled by
     `vtctldclient LookupVindex create` once the data is imported (MoveTables does not fill them)."""
 
+    @property
+    def sequences(self) -> list[str]:
+        """The sequence tables of the global keyspace (one per auto-increment key of a sharded table)."""
+        if not self.global_keyspace:
+            return []
+        return sorted(t for t, spec in self.vschemas[self.global_keyspace].get("tables", {}).items()
+                      if spec.get("type") == "sequence")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
