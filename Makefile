@@ -19,7 +19,7 @@ help:
 	@echo "make test-faults  only the fault-injection tests (killed tablets, source, task, vtgate)"
 	@echo "make bench        benchmarks (ratios against a baseline measured in the same run; QUICK=1, ONLY=name)"
 	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
-	@echo "make stack-up | stack-down | stack-status    the local MariaDB + Vitess stack"
+	@echo "make stack-up | stack-down | stack-status    the local source (MySQL 9.7; FLAVOR=mariadb for MariaDB 10.11) + Vitess stack"
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "pocflow needs Python 3.11, found " + sys.version.split()[0]'
@@ -37,7 +37,7 @@ setup: venv
 	@$(POCFLOW) stack setup
 
 stack-up: venv
-	@$(POCFLOW) stack up
+	@$(POCFLOW) stack up $(if $(FLAVOR),--source-flavor $(FLAVOR))
 
 stack-down: venv
 	@$(POCFLOW) stack down
@@ -69,10 +69,14 @@ dags-test: stack-up
 unit: venv
 	@$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-integration: stack-up
+integration: venv
+	@$(POCFLOW) stack up --second-source-flavor other
 	@$(BIN)/pytest tests/integration $(PYTEST_ARGS)
 
-test: stack-up
+# The tests cover both source flavours: the stack's source (MySQL unless chosen otherwise) and a
+# second server of the other flavour.
+test: venv
+	@$(POCFLOW) stack up --second-source-flavor other
 	@$(BIN)/pytest tests $(PYTEST_ARGS)
 
 test-faults: stack-up

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pocflow.connections import UnknownConnection
 from pocflow.engagement import EngagementError
+from pocflow.stack.config import SOURCE_FLAVORS
 from pocflow.stack.process import StackError
 from pocflow.stages.import_data import ImportError_
 from pocflow.stages.sharding_plan import VSchemaRejected
@@ -19,9 +20,25 @@ from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 
 
 def _stack(args: argparse.Namespace) -> int:
-    from pocflow.stack import Stack
+    import dataclasses
 
-    stack = Stack()
+    from pocflow.stack import Stack
+    from pocflow.stack.config import StackConfig
+
+    config = StackConfig.from_env()
+    if args.action != "up" and (args.source_flavor or args.second_source_flavor):
+        raise StackError("--source-flavor and --second-source-flavor apply to `pocflow stack up`")
+    if args.source_flavor or args.second_source_flavor:
+        flavor = args.source_flavor or config.source_flavor
+        second = args.second_source_flavor or config.second_source_flavor
+        if second == "other":
+            second = next(f for f in SOURCE_FLAVORS if f != flavor)
+        second = None if second in (None, "none") or (second == flavor and not args.second_source_flavor) else second
+        try:
+            config = dataclasses.replace(config, source_flavor=flavor, second_source_flavor=second)
+        except ValueError as e:
+            raise StackError(str(e)) from None
+    stack = Stack(config)
     if args.action == "setup":
         stack.setup()
     elif args.action == "up":
@@ -35,10 +52,11 @@ def _stack(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([r.to_dict() for r in rows], indent=2))
         else:
-            print(f"{'component':<18} {'port':>6} {'pid':>8}  state")
+            print(f"{'component':<18} {'port':>6} {'pid':>8}  {'state':<22} server")
             for r in rows:
                 state = "healthy" if r.healthy else ("running, not healthy" if r.pid else "stopped")
-                print(f"{r.name:<18} {r.port:>6} {r.pid or '-':>8}  {state}")
+                server = f"{r.flavor} {r.version}" if r.flavor else ""
+                print(f"{r.name:<18} {r.port:>6} {r.pid or '-':>8}  {state:<22} {server}".rstrip())
         return 0 if all(r.healthy for r in rows) else 3
     return 0
 
@@ -183,8 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pocflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    stack = sub.add_parser("stack", help="the local MariaDB source + Vitess cluster")
+    stack = sub.add_parser("stack", help="the local source (MySQL 9.7 or MariaDB 10.11) + Vitess cluster")
     stack.add_argument("action", choices=["setup", "up", "down", "status", "env"])
+    stack.add_argument("--source-flavor", choices=SOURCE_FLAVORS,
+                       help="up: the source server's flavour (default mysql, or what the stack last ran)")
+    stack.add_argument("--second-source-flavor", choices=[*SOURCE_FLAVORS, "other", "none"],
+                       help="up: also run a source server of the other flavour (other: whichever the source is not) "
+                            "for its own copy of the sample, keyspace shop_<flavor>_source; none: stop running it")
     stack.add_argument("--json", action="store_true", help="status as JSON")
     stack.add_argument("--wipe", action="store_true", help="down: also delete the state folder (all data)")
     stack.set_defaults(func=_stack)

@@ -75,6 +75,9 @@ LOCAL_STACK_CONNECTIONS = {
     "pocflow_source": "POCFLOW_SOURCE_READONLY_DSN",
     "pocflow_source_admin": "POCFLOW_SOURCE_ADMIN_DSN",
     "pocflow_vtgate": "POCFLOW_VTGATE_DSN",
+    # each flavour's source server by name, when the stack runs it (the second source runs in tests)
+    **{f"pocflow_source_{flavor}{suffix}": f"POCFLOW_SOURCE_{flavor.upper()}_{kind}_DSN"
+       for flavor in ("mysql", "mariadb") for suffix, kind in (("", "READONLY"), ("_admin", "ADMIN"))},
 }
 
 
@@ -102,7 +105,8 @@ def _from_local_stack(conn_id: str) -> Endpoint | None:
         return None
     from pocflow.stack import Stack
 
-    return Endpoint.from_dsn(Stack().env()[key])
+    dsn = Stack().env().get(key)
+    return Endpoint.from_dsn(dsn) if dsn else None
 
 
 def resolve(conn_id: str, *, airflow_lookup=None) -> Endpoint:

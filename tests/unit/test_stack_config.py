@@ -1,9 +1,20 @@
 
 import pytest
 
-from pocflow.stack.config import Ports, StackConfig
-from pocflow.stack.source import BINLOG_RETENTION_SECONDS, bootstrap_sql, my_cnf
+from pocflow.stack.config import SOURCE_DATABASES, Ports, StackConfig
 from pocflow.stack.credentials import Credentials
+from pocflow.stack.source import BINLOG_RETENTION_SECONDS, SOURCE_SERVERS, SourceMariaDB, SourceMySQL
+
+FLAVORS = sorted(SOURCE_SERVERS)
+
+
+def server(tmp_path, flavor, **kwargs):
+    return SOURCE_SERVERS[flavor](StackConfig(state_dir=tmp_path, cache_dir=tmp_path), port=13306,
+                                  databases=tuple(SOURCE_DATABASES), **kwargs)
+
+
+def bootstrap_sql(tmp_path, flavor="mysql"):
+    return server(tmp_path, flavor, writable_database="shop_cutover").bootstrap_sql(Credentials("a", "i", "r"))
 
 
 def test_ports_default_when_environment_is_silent():
@@ -30,18 +41,21 @@ def test_state_and_cache_folders_follow_the_environment(tmp_path):
     assert cfg.state_dir == tmp_path / "s" and cfg.vitess_bin.is_relative_to(tmp_path / "c")
 
 
-def test_source_server_is_configured_as_an_import_source(tmp_path):
-    cnf = my_cnf(StackConfig(state_dir=tmp_path, cache_dir=tmp_path))
+@pytest.mark.parametrize("flavor, gtids", [("mysql", ("gtid_mode = ON", "enforce_gtid_consistency = ON")),
+                                           ("mariadb", ("gtid_strict_mode = ON",))])
+def test_source_server_is_configured_as_an_import_source(tmp_path, flavor, gtids):
+    cnf = server(tmp_path, flavor).my_cnf()
     for setting in ("log_bin =", "binlog_format = ROW", "binlog_row_image = FULL", "server_id =",
-                    "gtid_strict_mode = ON", "bind-address = 127.0.0.1"):
+                    "bind-address = 127.0.0.1", "performance_schema = ON", *gtids):
         assert setting in cnf
     assert "NO_ZERO_DATE" in cnf and "STRICT_TRANS_TABLES" in cnf and "ANSI_QUOTES" not in cnf
     assert BINLOG_RETENTION_SECONDS >= 2 * 24 * 3600
     assert f"binlog_expire_logs_seconds = {BINLOG_RETENTION_SECONDS}" in cnf
 
 
-def test_readonly_account_is_granted_no_write_privilege():
-    sql = bootstrap_sql(Credentials("a", "i", "r"))
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_readonly_account_is_granted_no_write_privilege(tmp_path, flavor):
+    sql = bootstrap_sql(tmp_path, flavor)
     grants = [line for line in sql.splitlines() if line.startswith("GRANT") and "pocflow_ro" in line]
     for grant in grants:
         for write in ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "ALL"):
@@ -50,13 +64,44 @@ def test_readonly_account_is_granted_no_write_privilege():
     assert any(g.startswith("GRANT TRIGGER, EVENT ON `shop`.*") for g in grants)
 
 
-def test_import_account_writes_only_to_the_vitess_sidecar():
-    sql = bootstrap_sql(Credentials("a", "i", "r"))
+@pytest.mark.parametrize("flavor", FLAVORS)
+def test_import_account_writes_only_to_the_vitess_sidecar_and_the_cutover_copy(tmp_path, flavor):
+    sql = bootstrap_sql(tmp_path, flavor)
     grants = [line for line in sql.splitlines() if line.startswith("GRANT") and "pocflow_import" in line]
     global_grant = next(g for g in grants if " ON *.* " in g)
     for write in ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "ALL"):
         assert write not in global_grant
     assert any("ALL PRIVILEGES ON `_vt`.*" in g for g in grants)
+    writes = [g for g in grants if "INSERT" in g]
+    assert writes == ["GRANT INSERT, UPDATE, DELETE ON `shop_cutover`.* TO 'pocflow_import'@'127.0.0.1';"]
+
+
+def test_mysql_privileges_have_mysql_names_and_mariadb_privileges_mariadb_names(tmp_path):
+    assert "BINLOG MONITOR" not in bootstrap_sql(tmp_path, "mysql")  # no such privilege on MySQL
+    assert "REPLICATION CLIENT" in SourceMySQL.import_privileges(None)
+    assert "BINLOG MONITOR" in SourceMariaDB.import_privileges(None)
+
+
+def test_the_mysql_server_runs_from_its_own_root(tmp_path):
+    cnf = server(tmp_path, "mysql").my_cnf()
+    assert f"basedir = {tmp_path / 'mysql' / 'root' / 'usr'}" in cnf and "secure-file-priv = \n" in cnf
+
+
+def test_source_flavour_comes_from_the_environment_then_the_last_up(tmp_path):
+    env = {"POCFLOW_STATE_DIR": str(tmp_path), "POCFLOW_CACHE_DIR": str(tmp_path / "c")}
+    assert StackConfig.from_env(env).source_flavor == "mysql"
+    saved = StackConfig.from_env({**env, "POCFLOW_SOURCE_FLAVOR": "mariadb", "POCFLOW_SECOND_SOURCE_FLAVOR": "mysql"})
+    saved.save_flavors()
+    again = StackConfig.from_env(env)
+    assert (again.source_flavor, again.second_source_flavor) == ("mariadb", "mysql")
+    assert [t.keyspace for t in again.second_source_tablets] == ["shop_mysql_source"]
+
+
+@pytest.mark.parametrize("env, message", [({"POCFLOW_SOURCE_FLAVOR": "postgres"}, "unknown source flavour"),
+                                          ({"POCFLOW_SECOND_SOURCE_FLAVOR": "mysql"}, "other flavour")])
+def test_bad_flavours_are_refused(tmp_path, env, message):
+    with pytest.raises(ValueError, match=message):
+        StackConfig.from_env({"POCFLOW_STATE_DIR": str(tmp_path), **env})
 
 
 def test_provisioned_tablets_never_take_a_port_of_the_stack(tmp_path):

@@ -91,6 +91,8 @@ class Daemon:
     """What ``up`` waits for, when serving needs more than this process (a replica needs its primary)."""
     extra_ports: tuple[int, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    source_port: int | None = None
+    """An unmanaged source tablet: the port of the source server it fronts."""
 
     @property
     def pid_file(self) -> Path:
@@ -260,8 +262,9 @@ class Cluster:
                      "--db-credentials-server", "file", "--db-credentials-file", str(creds_file)]
             for role in ("app", "dba", "filtered", "repl", "allprivs", "appdebug"):
                 argv += [f"--db-{role}-user", IMPORT_USER]
-        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,), health_path="/debug/health", ready_path="/debug/status",
-                      env={"VTDATAROOT": str(c.vtdataroot)})
+        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,), health_path="/debug/health",
+                      ready_path="/debug/status", env={"VTDATAROOT": str(c.vtdataroot)},
+                      source_port=None if managed else t.mysql_port)
 
     # --- the steps -------------------------------------------------------------------------------
     def components(self) -> list:

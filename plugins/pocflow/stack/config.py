@@ -39,12 +39,22 @@ SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_
                     CUTOVER_DATABASE: CUTOVER_KEYSPACE, BENCH_DATABASE: BENCH_KEYSPACE}
 SIDECAR_DATABASE = "_vt"
 
+SOURCE_FLAVORS = ("mysql", "mariadb")
+DEFAULT_SOURCE_FLAVOR = "mysql"
+"""The customer's server is MySQL; MariaDB is the second supported flavour."""
+
+
+def second_source_keyspace(flavor: str) -> str:
+    """The keyspace fronting the sample database on the stack's second source server (other flavour)."""
+    return f"{SOURCE_DATABASE}_{flavor}_source"
+
 
 @dataclass(frozen=True)
 class Ports:
     """TCP ports on 127.0.0.1. Override any of them with POCFLOW_PORT_<FIELD> (upper case)."""
 
     source_mysql: int = 13306
+    second_source_mysql: int = 13307
     etcd_client: int = 12379
     etcd_peer: int = 12380
     vtctld_http: int = 15000
@@ -66,6 +76,8 @@ class Ports:
     cutover_tablet_grpc: int = 16202
     bench_tablet_http: int = 15203
     bench_tablet_grpc: int = 16203
+    second_source_tablet_http: int = 15210
+    second_source_tablet_grpc: int = 16210
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> "Ports":
@@ -120,6 +132,17 @@ class StackConfig:
     ports: Ports = field(default_factory=Ports)
     service_user: str | None = None
     """Vitess refuses to run as root; when pocflow runs as root, the stack's daemons run as this user."""
+    source_flavor: str = DEFAULT_SOURCE_FLAVOR
+    """The flavour of the source server holding the sample databases: mysql or mariadb."""
+    second_source_flavor: str | None = None
+    """A second source server of the other flavour, fronting its own copy of the sample (tests run both)."""
+
+    def __post_init__(self) -> None:
+        for name, value in (("source flavour", self.source_flavor), ("second source flavour", self.second_source_flavor)):
+            if value is not None and value not in SOURCE_FLAVORS:
+                raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(SOURCE_FLAVORS)}")
+        if self.second_source_flavor == self.source_flavor:
+            raise ValueError(f"the second source must be of the other flavour than {self.source_flavor}")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "StackConfig":
@@ -129,7 +152,20 @@ class StackConfig:
         state = Path(env.get("POCFLOW_STATE_DIR", PROJECT_ROOT / ".pocflow")).resolve()
         cache = Path(env.get("POCFLOW_CACHE_DIR", default_cache)).resolve()
         user = env.get("POCFLOW_SERVICE_USER", "pocflow") if as_root else None
-        return cls(state_dir=state, cache_dir=cache, ports=Ports.from_env(env), service_user=user)
+        saved = saved_flavors(state)
+        flavor = env.get("POCFLOW_SOURCE_FLAVOR") or saved.get("source_flavor") or DEFAULT_SOURCE_FLAVOR
+        second = env.get("POCFLOW_SECOND_SOURCE_FLAVOR", saved.get("second_source_flavor") or "")
+        return cls(state_dir=state, cache_dir=cache, ports=Ports.from_env(env), service_user=user,
+                   source_flavor=flavor, second_source_flavor=None if second in ("", "none") else second)
+
+    @property
+    def flavors_file(self) -> Path:
+        """The source flavours the stack was last brought up with: later commands find the same servers."""
+        return self.state_dir / "stack.json"
+
+    def save_flavors(self) -> None:
+        self.flavors_file.write_text(json.dumps({"source_flavor": self.source_flavor,
+                                                 "second_source_flavor": self.second_source_flavor}) + "\n")
 
     def run_as(self) -> tuple[int, int] | None:
         """(uid, gid) the daemons run as, or None to run them as the current user."""
@@ -145,8 +181,8 @@ class StackConfig:
 
     def folders(self) -> list[Path]:
         """Folders the daemons write to; created before the state folder is handed to their account."""
-        return [self.state_dir, self.run_dir, self.log_dir, self.source_dir, self.source_dir / "binlog",
-                self.vtdataroot]
+        sources = [self.source_dir(f) / sub for f in SOURCE_FLAVORS for sub in ("", "binlog", "tmp")]
+        return [self.state_dir, self.run_dir, self.log_dir, *sources, self.vtdataroot]
 
     def daemon_env(self, **extra: str) -> dict[str, str]:
         """The environment of a daemon we start: ours, with HOME and USER of the account it runs as."""
@@ -165,13 +201,9 @@ class StackConfig:
     def log_dir(self) -> Path:
         return self.state_dir / "logs"
 
-    @property
-    def source_dir(self) -> Path:
-        return self.state_dir / "source"
-
-    @property
-    def source_socket(self) -> Path:
-        return self.source_dir / "mysqld.sock"
+    def source_dir(self, flavor: str) -> Path:
+        """Datadir, binary logs, socket and my.cnf of the source server of ``flavor``."""
+        return self.state_dir / f"source-{flavor}"
 
     @property
     def vtdataroot(self) -> Path:
@@ -185,6 +217,16 @@ class StackConfig:
     @property
     def credentials_file(self) -> Path:
         return self.state_dir / "credentials.json"
+
+    @property
+    def mysql_root(self) -> Path:
+        """The Debian sid root MySQL is installed in (debootstrap)."""
+        return self.cache_dir / "mysql" / "root"
+
+    @property
+    def mysql_bin(self) -> Path:
+        """mysqld, mysql, mysqldump, mysqlbinlog of that root; their parent is mysqlctl's VT_MYSQL_ROOT."""
+        return self.cache_dir / "mysql" / "bin"
 
     @property
     def vitess_bin(self) -> Path:
@@ -252,4 +294,21 @@ class StackConfig:
                 TabletSpec(202, CUTOVER_KEYSPACE, "0", p.cutover_tablet_http, p.cutover_tablet_grpc, p.source_mysql,
                            database=CUTOVER_DATABASE),
                 TabletSpec(203, BENCH_KEYSPACE, "0", p.bench_tablet_http, p.bench_tablet_grpc, p.source_mysql,
-                           database=BENCH_DATABASE))
+                           database=BENCH_DATABASE),
+                *self.second_source_tablets)
+
+    @property
+    def second_source_tablets(self) -> tuple[TabletSpec, ...]:
+        """The tablet fronting the second source server's copy of the sample, when there is one."""
+        if self.second_source_flavor is None:
+            return ()
+        p = self.ports
+        return (TabletSpec(210, second_source_keyspace(self.second_source_flavor), "0", p.second_source_tablet_http,
+                           p.second_source_tablet_grpc, p.second_source_mysql, database=SOURCE_DATABASE),)
+
+
+def saved_flavors(state_dir: Path) -> dict:
+    try:
+        return json.loads((state_dir / "stack.json").read_text())
+    except (OSError, ValueError):
+        return {}

@@ -1,7 +1,10 @@
-"""Install what the stack runs: MariaDB and etcd from Debian, Vitess built from its Go module.
+"""Install what the stack runs: MariaDB and etcd from Debian, MySQL 9.7 from Debian's sid archive,
+Vitess built from its Go module.
 
-The Vitess binaries are cached by version under the cache folder, so only the first setup
-on a machine compiles them.
+Debian 12 ships no MySQL server; sid's ``mysql-server-core`` needs a newer C library, so it is
+installed into a root of its own (debootstrap) and run through that root's dynamic loader.
+The Vitess binaries and the MySQL root are cached under the cache folder, so only the first
+setup on a machine builds or downloads them.
 """
 
 from __future__ import annotations
@@ -28,7 +31,14 @@ DEBIAN_PACKAGES = {
     "etcd": "etcd-server",
     "etcdctl": "etcd-client",
     "chromium": "chromium",  # renders the engagement report (screenshot, browser tests)
+    "debootstrap": "debootstrap",  # installs MySQL from Debian's sid archive into a root of its own
 }
+
+MYSQL_SUITE = "sid"
+MYSQL_PACKAGES = ("mysql-server-core", "mysql-client-core")
+MYSQL_COMMANDS = {"mysqld": "usr/sbin/mysqld", "mysql": "usr/bin/mysql", "mysqldump": "usr/bin/mysqldump",
+                  "mysqlbinlog": "usr/bin/mysqlbinlog"}
+"""Commands of the MySQL root the stack runs, each wrapped to run through the root's loader."""
 
 # Vitess's own go.mod excludes this version; a wrapper module must repeat the exclusion or
 # the dependency graph does not resolve.
@@ -165,3 +175,83 @@ def _chown_tree(root: Path, uid: int, gid: int, *, keep_private: set[Path]) -> N
             st = path.lstat()
             if (st.st_uid, st.st_gid) != (uid, gid):
                 os.chown(path, uid, gid)
+
+
+def debian_mirror() -> str:
+    """The Debian mirror apt already uses here (deb822 or one-line sources), else deb.debian.org."""
+    sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
+    for path in sources:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            words = line.split()
+            if words[:1] == ["URIs:"] and len(words) > 1 and "security" not in words[1]:
+                return words[1].rstrip("/")
+            if words[:1] == ["deb"]:
+                uri = next((w for w in words[1:] if "://" in w), None)
+                if uri and "security" not in uri:
+                    return uri.rstrip("/")
+    return "http://deb.debian.org/debian"
+
+
+def mysql_installed(config: StackConfig) -> bool:
+    return (config.mysql_root / ".installed").exists() and all(
+        (config.mysql_bin / c).exists() for c in MYSQL_COMMANDS)
+
+
+def mysql_version(config: StackConfig) -> str:
+    """The installed server's version text, e.g. ``9.7.4-2`` (from ``mysqld --version``)."""
+    out = subprocess.run([str(config.mysql_bin / "mysqld"), "--version"], capture_output=True, text=True, timeout=30)
+    words = out.stdout.split()
+    return words[words.index("Ver") + 1] if "Ver" in words else out.stdout.strip()
+
+
+def ensure_mysql(config: StackConfig) -> Path:
+    """Return the folder of the MySQL commands, installing MySQL from Debian sid when absent.
+
+    debootstrap writes a minimal Debian sid root holding ``mysql-server-core`` into the cache
+    folder (about 650 MB, a minute or two); the commands in ``bin/`` run its binaries through
+    its own dynamic loader and libraries, so data, sockets and logs can live anywhere.
+    """
+    if mysql_installed(config):
+        say(f"MySQL {(config.mysql_root / '.installed').read_text().strip()}: cached in {config.mysql_root}")
+        return config.mysql_bin
+    if which("debootstrap") is None:
+        raise StackError("debootstrap is needed to install MySQL; install it with\n"
+                         "  sudo apt-get install -y --no-install-recommends debootstrap")
+    if os.geteuid() != 0:
+        raise StackError(f"installing MySQL into {config.mysql_root} needs root once (debootstrap); run "
+                         f"`sudo {which('pocflow') or 'pocflow'} stack setup`, or use the MariaDB source: "
+                         f"pocflow stack up --source-flavor mariadb")
+    root = config.mysql_root
+    partial = root.with_name(root.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.parent.mkdir(parents=True, exist_ok=True)
+    mirror = debian_mirror()
+    with step(f"Installing MySQL ({', '.join(MYSQL_PACKAGES)} from Debian {MYSQL_SUITE}, {mirror}) into "
+              f"{root} (first time only; about 650 MB)"):
+        _run(["debootstrap", "--variant=minbase", f"--include={','.join(MYSQL_PACKAGES)}", MYSQL_SUITE,
+              str(partial), mirror], heartbeat="installing MySQL")
+        shutil.rmtree(root, ignore_errors=True)
+        partial.rename(root)
+        _write_mysql_wrappers(config)
+        version = mysql_version(config)
+        if not version[:1].isdigit():
+            raise StackError(f"the installed mysqld does not run here: {version}")
+        (root / ".installed").write_text(version + "\n")
+    say(f"MySQL {version} installed")
+    return config.mysql_bin
+
+
+def _write_mysql_wrappers(config: StackConfig) -> None:
+    root, bin_dir = config.mysql_root, config.mysql_bin
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    libs = f"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu"
+    for command, relative in MYSQL_COMMANDS.items():
+        wrapper = bin_dir / command
+        wrapper.write_text(f"#!/bin/sh\n# {command} of the MySQL root {root}, run with that root's loader and libraries\n"
+                           f'exec "{root}/lib64/ld-linux-x86-64.so.2" --library-path "{libs}" '
+                           f'"{root}/{relative}" "$@"\n')
+        wrapper.chmod(0o755)

@@ -9,11 +9,12 @@ from dataclasses import asdict, dataclass
 
 from pocflow.stack import install
 from pocflow.stack.cluster import Cluster
-from pocflow.stack.config import (SOURCE_DATABASE, SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig)
+from pocflow.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, SOURCE_FLAVORS, SOURCE_KEYSPACE,
+                                   TARGET_KEYSPACE, StackConfig, saved_flavors, second_source_keyspace)
 from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
 from pocflow.stack.process import StackError, wait_until
 from pocflow.stack.progress import say
-from pocflow.stack.source import SourceMariaDB
+from pocflow.stack.source import SOURCE_SERVERS, SourceServer
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,10 @@ class ComponentStatus:
     port: int
     pid: int | None
     healthy: bool
+    flavor: str | None = None
+    """Source servers and the tablets in front of them: mysql or mariadb."""
+    version: str | None = None
+    """That server's version (``mysqld --version``)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -31,24 +36,49 @@ class Stack:
     def __init__(self, config: StackConfig | None = None):
         self.config = config or StackConfig.from_env()
         self.creds = load_or_create(self.config)
-        self.source = SourceMariaDB(self.config)
+        c = self.config
+        self.source: SourceServer = SOURCE_SERVERS[c.source_flavor](
+            c, port=c.ports.source_mysql, databases=tuple(SOURCE_DATABASES), writable_database=CUTOVER_DATABASE)
+        self.sources = [self.source]
+        if c.second_source_flavor is not None:
+            self.sources.append(SOURCE_SERVERS[c.second_source_flavor](
+                c, port=c.ports.second_source_mysql, databases=(SOURCE_DATABASE,), server_id=1002))
         self.cluster = Cluster(self.config, self.creds)
 
     def components(self) -> list:
-        return [self.source, *self.cluster.components()]
+        return [*self.sources, *self.cluster.components()]
 
     def setup(self) -> None:
-        """Install what is missing: Debian packages and the Vitess binaries."""
+        """Install what is missing: Debian packages, MySQL (when a source runs it) and the Vitess binaries."""
         install.ensure_debian_packages()
+        if "mysql" in (self.config.source_flavor, self.config.second_source_flavor):
+            install.ensure_mysql(self.config)
         install.ensure_vitess(self.config)
 
+    def _check_flavors(self) -> None:
+        """Refuse, before anything starts, to put a source of another flavour on a running stack's port."""
+        saved = saved_flavors(self.config.state_dir)
+        wanted = {"source_flavor": self.config.source_flavor, "second_source_flavor": self.config.second_source_flavor}
+        if not saved or saved == wanted:
+            return
+        running = [f for f in SOURCE_FLAVORS
+                   if SOURCE_SERVERS[f](self.config, port=0, databases=()).pid() is not None]
+        if running:
+            raise StackError(
+                f"the stack runs source {', '.join(running)} (source flavour {saved.get('source_flavor')}, second "
+                f"{saved.get('second_source_flavor') or 'none'}); stop it first with `pocflow stack down`, then "
+                f"bring it up with --source-flavor {wanted['source_flavor']} (each flavour keeps its own data)")
+
     def up(self) -> None:
+        self._check_flavors()
         self.setup()
         install.ensure_service_user(self.config)
         prepared = install.prepare_state_dir(self.config)
         if prepared != self.config:
             self.__init__(prepared)
-        self.source.up(self.creds)
+        for source in self.sources:
+            source.up(self.creds)
+        self.config.save_flavors()
         self.cluster.up()
         try:
             wait_until(lambda: all(s.healthy for s in self.status()), what="stack health", timeout=90)
@@ -60,7 +90,8 @@ class Stack:
 
     def down(self, *, wipe: bool = False) -> None:
         self.cluster.down()
-        self.source.down()
+        for source in reversed(self.sources):
+            source.down()
         leftover = [s.name for s in self.status() if s.pid is not None]
         if leftover:
             raise StackError(f"still running after stop: {', '.join(leftover)}")
@@ -100,13 +131,29 @@ class Stack:
         return True
 
     def status(self) -> list[ComponentStatus]:
-        return [ComponentStatus(c.name, c.port, c.pid(), c.healthy()) for c in self.components()]
+        by_port = {s.port: s for s in self.sources}
+        out = []
+        for c in self.components():
+            server = c if isinstance(c, SourceServer) else by_port.get(getattr(c, "source_port", None))
+            out.append(ComponentStatus(c.name, c.port, c.pid(), c.healthy(), server.flavor if server else None,
+                                       server.version() if server else None))
+        return out
 
     def env(self) -> dict[str, str]:
         """Shell variables for using the stack by hand (and for pocflow's own connections)."""
         p, c = self.config.ports, self.creds
+        per_flavor = {}
+        for server in self.sources:
+            prefix = f"POCFLOW_SOURCE_{server.flavor.upper()}"
+            keyspace = SOURCE_KEYSPACE if server is self.source else second_source_keyspace(server.flavor)
+            per_flavor.update({
+                f"{prefix}_KEYSPACE": keyspace,
+                f"{prefix}_ADMIN_DSN": server.dsn(ADMIN_USER, c.admin_password, SOURCE_DATABASE),
+                f"{prefix}_IMPORT_DSN": server.dsn(IMPORT_USER, c.import_password, SOURCE_DATABASE),
+                f"{prefix}_READONLY_DSN": server.dsn(READONLY_USER, c.readonly_password, SOURCE_DATABASE)})
         return {
             "PATH": f"{self.config.vitess_bin}:$PATH",
+            "POCFLOW_SOURCE_FLAVOR": self.config.source_flavor,
             "VTCTLD_SERVER": self.config.vtctld_grpc_address,
             "VTGATE_MYSQL": f"127.0.0.1:{p.vtgate_mysql}",
             "POCFLOW_SOURCE_HOST": "127.0.0.1",
@@ -118,6 +165,7 @@ class Stack:
             "POCFLOW_SOURCE_IMPORT_DSN": f"mysql://{IMPORT_USER}:{c.import_password}@127.0.0.1:{p.source_mysql}/{SOURCE_DATABASE}",
             "POCFLOW_SOURCE_READONLY_DSN": f"mysql://{READONLY_USER}:{c.readonly_password}@127.0.0.1:{p.source_mysql}/{SOURCE_DATABASE}",
             "POCFLOW_VTGATE_DSN": f"mysql://root@127.0.0.1:{p.vtgate_mysql}/{TARGET_KEYSPACE}",
+            **per_flavor,
         }
 
     def env_script(self) -> str:
@@ -127,7 +175,9 @@ class Stack:
             lines.append(f"export {key}={quoted}")
         p = self.config.ports
         lines.append('vtctldclient-local() { vtctldclient --server "$VTCTLD_SERVER" "$@"; }')
-        lines.append(f'mariadb-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb '
-                     f'--default-character-set=utf8mb4 -h 127.0.0.1 -P {p.source_mysql} -u {ADMIN_USER} {SOURCE_DATABASE} "$@"; }}')
+        for server in self.sources:
+            lines.append(f'{server.flavor}-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb '
+                         f'--default-character-set=utf8mb4 -h 127.0.0.1 -P {server.port} -u {ADMIN_USER} '
+                         f'{SOURCE_DATABASE} "$@"; }}')
         lines.append(f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}')
         return "\n".join(lines)
