@@ -16,7 +16,7 @@ from pocflow.connections import Endpoint, connect
 from pocflow.source.inventory import take
 from pocflow.source.readiness import assess
 from pocflow.sql import quote_identifier
-from pocflow.vitess.movetables import MoveTables, VDiff, VDiffReport, WorkflowStatus
+from pocflow.vitess.movetables import MoveTables, VDiff, VDiffReport, WorkflowStatus, copy_options
 from pocflow.vitess.vtctldclient import NotApproved, Vtctld
 
 WORKFLOW = "pocflow_import_proof"
@@ -94,7 +94,8 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
                           f"(CLI: --approve-cancel).")
     movetables = MoveTables(vtctld, WORKFLOW, target_keyspace)
     with connect(source_readonly) as conn:
-        plan = assess(take(conn, source_readonly.database))
+        inventory = take(conn, source_readonly.database)
+    plan = assess(inventory)
     for table, reason in plan.excluded.items():
         progress(f"excluded {table}: {reason}")
     if movetables.exists():
@@ -102,7 +103,8 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         movetables.cancel(approved=approve_cancel)
 
     started = time.monotonic()
-    movetables.create(source_keyspace=source_keyspace, tables=plan.importable)
+    movetables.create(source_keyspace=source_keyspace, tables=plan.importable,
+                      extra=copy_options(inventory, plan.importable))
     progress(f"MoveTables {WORKFLOW}: {source_keyspace} -> {target_keyspace}, {len(plan.importable)} tables")
     cancelled = False
     try:

@@ -1,7 +1,7 @@
 """The Vitess target cluster, in the order upstream's examples/local brings one up.
 
-etcd -> vtctld -> cell -> keyspaces -> target tablet (mysqlctl-managed MariaDB + vttablet,
-PlannedReparentShard) -> source tablet (unmanaged vttablet in front of the source MariaDB,
+etcd -> vtctld -> cell -> keyspaces -> target tablets (mysqlctl-managed MySQL 9.7 + vttablet,
+PlannedReparentShard) -> source tablets (unmanaged vttablets in front of the source servers,
 TabletExternallyReparented) -> vtgate.
 """
 
@@ -17,57 +17,28 @@ from pathlib import Path
 from pocflow.stack.config import (CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec)
 from pocflow.stack.credentials import IMPORT_USER, Credentials
 from pocflow.stack.install import which
-from pocflow.stack.process import (StackError, owned_pid, port_open, spawn, stop_pid, wait_until)
+from pocflow.stack.process import StackError, log_tail, owned_pid, port_open, spawn, stop_pid, wait_until
 from pocflow.stack.progress import say, step
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
-MARIADB_TABLET_CNF = """[mysqld]
-# Semi-sync is built into MariaDB 10.3+; the .so files Vitess's mariadb10.cnf loads do not exist.
-plugin-load =
-# Query insights read statement digests (rows examined vs sent) from the target tablets.
-performance_schema = ON
-character_set_server = utf8mb4
-collation_server = utf8mb4_general_ci
-default_time_zone = '+00:00'
-innodb_buffer_pool_size = 256M
-innodb_flush_log_at_trx_commit = 2
-sync_binlog = 0
-"""
-
-# Vitess's embedded init_db.sql sets super_read_only, which MariaDB does not have. This is the
-# same set of Vitess accounts, created with read_only instead. Local, socket-only accounts.
-MARIADB_TABLET_INIT_SQL = """
-SET GLOBAL read_only = OFF;
-SET sql_log_bin = 0;
-DELETE FROM mysql.user WHERE User = '';
-DROP DATABASE IF EXISTS test;
-CREATE USER 'vt_dba'@'localhost';
-GRANT ALL ON *.* TO 'vt_dba'@'localhost' WITH GRANT OPTION;
-CREATE USER 'vt_app'@'localhost';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
-  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION CLIENT,
-  CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT, TRIGGER
-  ON *.* TO 'vt_app'@'localhost';
-CREATE USER 'vt_appdebug'@'localhost';
-GRANT SELECT, SHOW DATABASES, PROCESS ON *.* TO 'vt_appdebug'@'localhost';
-CREATE USER 'vt_allprivs'@'localhost';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
-  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE,
-  REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT,
-  TRIGGER ON *.* TO 'vt_allprivs'@'localhost';
-CREATE USER 'vt_repl'@'%';
-GRANT REPLICATION SLAVE ON *.* TO 'vt_repl'@'%';
-CREATE USER 'vt_filtered'@'localhost';
-GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, RELOAD, PROCESS, FILE, REFERENCES, INDEX,
-  ALTER, SHOW DATABASES, CREATE TEMPORARY TABLES, LOCK TABLES, EXECUTE, REPLICATION SLAVE,
-  REPLICATION CLIENT, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, CREATE USER, EVENT,
-  TRIGGER ON *.* TO 'vt_filtered'@'localhost';
-CREATE USER 'vt_monitoring'@'localhost';
-GRANT SELECT, PROCESS, SUPER, REPLICATION CLIENT, RELOAD ON *.* TO 'vt_monitoring'@'localhost';
-FLUSH PRIVILEGES;
-RESET SLAVE ALL;
-RESET MASTER;
-"""
+def target_mysql_cnf(config: StackConfig) -> str:
+    """Settings added to Vitess's own my.cnf of every target MySQL (mysqlctl's EXTRA_MY_CNF)."""
+    root = config.mysql_root
+    return "\n".join([
+        "[mysqld]",
+        # the binaries run outside their Debian root: say where their files are
+        f"lc-messages-dir = {root / 'usr/share/mysql'}",
+        f"character-sets-dir = {root / 'usr/share/mysql/charsets'}",
+        f"plugin-dir = {root / 'usr/lib/mysql/plugin'}",
+        # Query insights read statement digests (rows examined vs sent) from the target tablets.
+        "performance_schema = ON",
+        "character_set_server = utf8mb4",
+        "default_time_zone = '+00:00'",
+        "innodb_buffer_pool_size = 256M",
+        "innodb_redo_log_capacity = 256M",
+        "innodb_flush_log_at_trx_commit = 2",
+        "sync_binlog = 0",
+    ]) + "\n"
 
 
 def http_ok(url: str) -> bool:
@@ -132,7 +103,10 @@ class Daemon:
 
 
 class TargetMysqld:
-    """The MariaDB behind a managed target tablet, created and started by mysqlctl."""
+    """The MySQL behind a managed target tablet, created and started by mysqlctl (Vitess's own
+    supported shape: its init_db.sql accounts, its mysql90.cnf with GTIDs and super_read_only)."""
+
+    flavor = "mysql"
 
     def __init__(self, config: StackConfig, tablet: TabletSpec):
         self.config = config
@@ -155,10 +129,10 @@ class TargetMysqld:
         return self.pid() is not None and port_open(self.port)
 
     def _mysqlctl(self, *args: str) -> None:
-        cnf = self.config.state_dir / "target-mariadb.cnf"
-        cnf.write_text(MARIADB_TABLET_CNF)
-        env = self.config.daemon_env(VTDATAROOT=str(self.config.vtdataroot), VT_MYSQL_ROOT="/usr",
-                                     EXTRA_MY_CNF=str(cnf))
+        cnf = self.config.state_dir / "target-mysql.cnf"
+        cnf.write_text(target_mysql_cnf(self.config))
+        env = self.config.daemon_env(VTDATAROOT=str(self.config.vtdataroot), VT_MYSQL_ROOT=str(self.config.mysql_bin.parent),
+                                     VT_MYSQL_BASEDIR=str(self.config.mysql_root / "usr"), EXTRA_MY_CNF=str(cnf))
         argv = [str(self.config.vitess_bin / "mysqlctl"), "--log_dir", str(self.config.log_dir),
                 "--tablet-uid", str(self.tablet.uid), "--mysql-port", str(self.port), *args]
         log = self.config.log_dir / f"{self.name}.mysqlctl.log"
@@ -166,7 +140,6 @@ class TargetMysqld:
             proc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300,
                                   cwd="/", **self.config.identity())
         if proc.returncode != 0:
-            from pocflow.stack.process import log_tail
             raise StackError(f"mysqlctl {args[0]} failed for tablet {self.tablet.uid}.{log_tail(log)}")
 
     def up(self) -> None:
@@ -174,10 +147,8 @@ class TargetMysqld:
             say(f"{self.name} already running (pid {self.pid()}, port {self.port})")
             return
         if not (self.dir / "data").exists():
-            init_sql = self.config.state_dir / "target-init-db.sql"
-            init_sql.write_text(MARIADB_TABLET_INIT_SQL)
             with step(f"Initialising {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
-                self._mysqlctl("init", "--init-db-sql-file", str(init_sql))
+                self._mysqlctl("init")
         else:
             with step(f"Starting {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
                 self._mysqlctl("start")
@@ -190,7 +161,7 @@ class TargetMysqld:
 
     def sql(self, statements: str, *, vertical: bool = False) -> str:
         """Run SQL as Vitess's local dba account through this server's socket."""
-        argv = [which("mariadb") or "mariadb", "--no-defaults", "--batch",
+        argv = [str(self.config.mysql_bin / "mysql"), "--no-defaults", "--batch",
                 f"--socket={self.dir / 'mysql.sock'}", "--user=vt_dba",
                 *(["--vertical"] if vertical else ["--skip-column-names"]),
                 "-e", statements]
@@ -198,18 +169,6 @@ class TargetMysqld:
         if proc.returncode != 0:
             raise StackError(f"{self.name}: {proc.stderr.strip()}")
         return proc.stdout
-
-    def replicate_from(self, primary: "TargetMysqld") -> None:
-        """Point this server's MariaDB replication at ``primary`` (GTID-based); idempotent."""
-        status = self.sql("SHOW SLAVE STATUS", vertical=True)
-        if (f"Master_Port: {primary.port}" in status and "Slave_IO_Running: Yes" in status
-                and "Slave_SQL_Running: Yes" in status):
-            return
-        with step(f"Replicating {self.name} from {primary.name}"):
-            self.sql("STOP SLAVE; "
-                     f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
-                     "MASTER_USER='vt_repl', MASTER_PASSWORD='', MASTER_USE_GTID=slave_pos, "
-                     "MASTER_CONNECT_RETRY=1; START SLAVE;")
 
 
 class Cluster:
@@ -280,20 +239,13 @@ class Cluster:
         for spec in self.config.source_tablets:
             self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
         targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets))
-        primaries = {(s.keyspace, s.shard): mysqld for s, mysqld, _ in targets if s.primary}
-        for spec, mysqld, _ in sorted(targets, key=lambda t: not t[0].primary):
+        for _, mysqld, _ in targets:
             mysqld.up()
-            if not spec.primary:
-                mysqld.replicate_from(primaries[(spec.keyspace, spec.shard)])
-            elif self._shard_primary(spec) == spec.alias:
-                # MariaDB starts read-only (Vitess's mariadb10.cnf) and a restarted v24 primary
-                # tablet does not lift that on MariaDB; PlannedReparentShard does it the first time.
-                mysqld.sql("SET GLOBAL read_only = OFF")
-        # Replica tablets start before their primary's tablet: a v24 replica tablet that finds a
-        # running primary runs an errant-GTID check that cannot parse MariaDB positions and exits.
-        # A primary tablet that stopped cleanly has unpublished its address, so the check is skipped.
-        for spec, _, tablet in sorted(targets, key=lambda t: t[0].primary):
+        for _, _, tablet in targets:
             tablet.up()
+        # Every tablet of a shard runs before its first primary is elected: PlannedReparentShard then
+        # points the replicas' MySQL at the primary itself.
+        for spec, _, _ in targets:
             if spec.primary:
                 self._ensure_primary(spec)
         self._write_source_credentials()
@@ -353,18 +305,14 @@ class Cluster:
 
     def _ensure_primary(self, spec: TabletSpec) -> None:
         if self._shard_primary(spec) == spec.alias:
+            # A restarted primary's MySQL comes up super_read_only (Vitess's mysql90.cnf) and v24 leaves
+            # lifting that to VTOrc, which this stack does not run: ask the tablet to be writable again.
+            self.vtctld.run("SetWritable", spec.alias, "true")
             return
         with step(f"Making {spec.alias} the primary of {spec.keyspace}/{spec.shard}"):
-            try:
-                # the local stack's own fresh shard: electing its first primary moves no customer traffic
-                self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
-                                "--new-primary", spec.alias, approved=True)
-            except VtctldError as e:
-                # The promotion succeeds; pointing a MariaDB replica at it fails in v24 (see
-                # TargetMysqld.replicate_from), and the stack replicates those servers itself.
-                if "some replicas failed to reparent" not in e.stderr or self._shard_primary(spec) != spec.alias:
-                    raise
-                say(f"  {spec.alias} is primary; its MariaDB replicas are replicated by the stack")
+            # the local stack's own fresh shard: electing its first primary moves no customer traffic
+            self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
+                            "--new-primary", spec.alias, approved=True)
 
     def _ensure_external_primary(self, spec: TabletSpec) -> None:
         if self._shard_primary(spec) == spec.alias:

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import asdict, dataclass
 
 from pocflow.stack import install
-from pocflow.stack.cluster import Cluster
+from pocflow.stack.cluster import Cluster, TargetMysqld
 from pocflow.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, SOURCE_FLAVORS, SOURCE_KEYSPACE,
                                    TARGET_KEYSPACE, StackConfig, saved_flavors, second_source_keyspace)
 from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
@@ -24,7 +24,7 @@ class ComponentStatus:
     pid: int | None
     healthy: bool
     flavor: str | None = None
-    """Source servers and the tablets in front of them: mysql or mariadb."""
+    """Database servers (source and target) and the source tablets in front of them: mysql or mariadb."""
     version: str | None = None
     """That server's version (``mysqld --version``)."""
 
@@ -49,10 +49,10 @@ class Stack:
         return [*self.sources, *self.cluster.components()]
 
     def setup(self) -> None:
-        """Install what is missing: Debian packages, MySQL (when a source runs it) and the Vitess binaries."""
+        """Install what is missing: Debian packages, MySQL (the target tablets' server, and the source's by
+        default) and the Vitess binaries."""
         install.ensure_debian_packages()
-        if "mysql" in (self.config.source_flavor, self.config.second_source_flavor):
-            install.ensure_mysql(self.config)
+        install.ensure_mysql(self.config)
         install.ensure_vitess(self.config)
 
     def _check_flavors(self) -> None:
@@ -135,9 +135,19 @@ class Stack:
         out = []
         for c in self.components():
             server = c if isinstance(c, SourceServer) else by_port.get(getattr(c, "source_port", None))
-            out.append(ComponentStatus(c.name, c.port, c.pid(), c.healthy(), server.flavor if server else None,
-                                       server.version() if server else None))
+            if server is not None:
+                flavor, version = server.flavor, server.version()
+            elif isinstance(c, TargetMysqld):
+                flavor, version = c.flavor, self._target_version()
+            else:
+                flavor = version = None
+            out.append(ComponentStatus(c.name, c.port, c.pid(), c.healthy(), flavor, version))
         return out
+
+    def _target_version(self) -> str:
+        if not hasattr(self, "_target_mysql_version"):
+            self._target_mysql_version = install.mysql_version(self.config)
+        return self._target_mysql_version
 
     def env(self) -> dict[str, str]:
         """Shell variables for using the stack by hand (and for pocflow's own connections)."""

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pocflow.engagement import Engagement
 from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
-from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus
+from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
 from pocflow.vitess.progress import CopyProgress, ErrorGrace
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
@@ -100,14 +100,12 @@ def plan_workflows(ctx: StageContext) -> tuple[list[WorkflowPlan], dict[str, str
     plan = ctx.earlier("sharding-plan").plan
     name = workflow_name(e)
     tables = list(selected.importable)
-    if not plan.sharded:
-        return [WorkflowPlan(name, e.source.keyspace, plan.keyspace, tables)], dict(selected.readiness.excluded)
-    workflows = []
-    # The VSchema already names a sequence per auto-increment key; the target tables drop the
-    # AUTO_INCREMENT attribute and vtgate takes ids from the sequences.
-    workflows.append(WorkflowPlan(name, e.source.keyspace, plan.keyspace, tables,
-                                  ["--sharded-auto-increment-handling", "remove"]))
-    return workflows, dict(selected.readiness.excluded)
+    options = copy_options(selected.inventory, tables)
+    if plan.sharded:
+        # The VSchema already names a sequence per auto-increment key; the target tables drop the
+        # AUTO_INCREMENT attribute and vtgate takes ids from the sequences.
+        options += ["--sharded-auto-increment-handling", "remove"]
+    return [WorkflowPlan(name, e.source.keyspace, plan.keyspace, tables, options)], dict(selected.readiness.excluded)
 
 
 def _ensure_sequences(ctx: StageContext) -> None:

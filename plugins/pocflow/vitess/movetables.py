@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
+from pocflow.source.inventory import Inventory
 from pocflow.vitess.vtctldclient import NotApproved, Vtctld, VtctldError
+
+
+def copy_options(inventory: Inventory, tables: Sequence[str]) -> list[str]:
+    """`MoveTables create` flags the tables' shape asks for.
+
+    Vitess defers secondary keys by default: it drops them on the target before the copy and adds
+    them back after. MySQL refuses to drop an index a foreign key needs (errno 1553, and the stream
+    then stops on a duplicate post-copy action), so a workflow holding a table with a foreign key, or
+    one a foreign key refers to, copies with its keys in place.
+    """
+    moved = set(tables)
+    related = {t.name for t in inventory.tables if t.name in moved and t.foreign_keys}
+    related |= {fk.referenced_table for t in inventory.tables if t.name in moved for fk in t.foreign_keys}
+    return ["--defer-secondary-keys=false"] if related & moved else []
 
 
 class WorkflowError(RuntimeError):
