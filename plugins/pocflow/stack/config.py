@@ -112,7 +112,7 @@ class TabletSpec:
     grpc_port: int
     mysql_port: int
     primary: bool = True
-    """A primary is made primary by PlannedReparentShard; a replica's MariaDB replicates from it."""
+    """A primary is made primary by PlannedReparentShard, which points the replicas' MySQL at it."""
     database: str | None = None
     """For an unmanaged source tablet: the source database it fronts."""
 

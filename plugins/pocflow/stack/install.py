@@ -61,7 +61,7 @@ def missing_debian_packages() -> list[str]:
 def ensure_debian_packages() -> None:
     missing = missing_debian_packages()
     if not missing:
-        say("MariaDB and etcd: already installed")
+        say("Debian packages (MariaDB, etcd, Chromium, debootstrap): already installed")
         return
     if os.geteuid() != 0:
         raise StackError(
@@ -223,8 +223,7 @@ def ensure_mysql(config: StackConfig) -> Path:
                          "  sudo apt-get install -y --no-install-recommends debootstrap")
     if os.geteuid() != 0:
         raise StackError(f"installing MySQL into {config.mysql_root} needs root once (debootstrap); run "
-                         f"`sudo {which('pocflow') or 'pocflow'} stack setup`, or use the MariaDB source: "
-                         f"pocflow stack up --source-flavor mariadb")
+                         f"`sudo {which('pocflow') or 'pocflow'} stack setup`")
     root = config.mysql_root
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)

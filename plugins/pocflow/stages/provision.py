@@ -55,7 +55,7 @@ class Provisioner(Protocol):
 
 
 class LocalStackProvisioner:
-    """Provisions on pocflow's local stack: one mysqlctl-managed MariaDB + vttablet per new shard."""
+    """Provisions on pocflow's local stack: a primary and a replica (mysqlctl-managed MySQL + vttablet) per new shard."""
 
     def __init__(self, vtctld: Vtctld):
         self.vtctld = vtctld
