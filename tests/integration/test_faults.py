@@ -136,10 +136,10 @@ def test_a_target_vttablet_killed_during_the_copy(engagement):
                                                                       signal.SIGKILL)
 
 
-def test_the_source_stopped_briefly_during_the_copy(engagement):
-    # a clean shutdown of the source MariaDB
-    FIGURES["source MariaDB stopped during copy"] = fault_during_copy(engagement, "source", "source-mysql",
-                                                                      signal.SIGTERM)
+def test_the_source_stopped_briefly_during_the_copy(engagement, stack):
+    # a clean shutdown of the source server (MySQL unless the stack runs a MariaDB source)
+    FIGURES["source server stopped during copy"] = fault_during_copy(engagement, "source", stack.source.name,
+                                                                     signal.SIGTERM)
 
 
 def cli_stage(stage: str, run_id: str) -> subprocess.Popen:
