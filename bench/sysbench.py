@@ -1,5 +1,5 @@
 """The load generator against Debian's sysbench 1.0.20: the same point-select workload (sysbench's
-oltp_point_select on its own sbtest1 table), the same concurrency, against the same MariaDB, in
+oltp_point_select on its own sbtest1 table), the same concurrency, against the same source server, in
 alternating rounds. Throughput flat out (goal: at least 0.8x), then the percentiles both report at the
 same fixed rate (sysbench --rate; ours target_rate, corrected for coordinated omission).
 
@@ -124,7 +124,7 @@ def run(seconds: float = 20, threads: int = 4, rounds: int = 2, rate: float = 10
                  "sysbench": theirs, "ours_at_rate": ours_rate, "sysbench_at_rate": theirs_rate,
                  "percentile_ratio_at_rate": agreement,
                  "gap": "our workers are pure Python (PyMySQL): about 250 us of client CPU per query, on the same two "
-                        "cores as MariaDB, against sysbench's C and LuaJIT. The same CPU shows in the latencies at a "
+                        "cores as the database servers, against sysbench's C and LuaJIT. The same CPU shows in the latencies at a "
                         "fixed rate (and a worker's sleep overshoots its schedule under load). A C client in the "
                         "workers (mysqlclient) or an async driver would close most of it.",
                  "note": "Both use the text protocol (--db-ps-mode=disable) with uniform random ids on sysbench's "
@@ -132,7 +132,7 @@ def run(seconds: float = 20, threads: int = 4, rounds: int = 2, rate: float = 10
                          "its histogram (bucketed); ours are exact (HdrHistogram), measured from each query's "
                          "scheduled time at a fixed rate. Flat out, our workers are pure Python (PyMySQL, about "
                          "250 us of client CPU per query against sysbench's C and LuaJIT) and share the 2 cores with "
-                         "MariaDB: a C client in the workers (mysqlclient) would close most of the gap."})
+                         "the servers: a C client in the workers (mysqlclient) would close most of the gap."})
 
 
 def main() -> None:

@@ -155,7 +155,7 @@ def throughput(rows: int, repeat: int = 3) -> Result:
 
 
 def _change(ctx, ids: list[int], undo: bool) -> None:
-    """Change (or restore) the memo of ``ids`` straight in the target primary's MariaDB, as a stray process
+    """Change (or restore) the memo of ``ids`` straight in the target primary's MySQL, as a stray process
     would: drift the source never had (the primary's own replica follows)."""
     from pocflow.stack import Stack
 
@@ -208,7 +208,7 @@ def drift(rows: int, clean_seconds: float | None = None) -> Result:
                  "gap": "differences spread over every chunk make every chunk's leaves be checksummed and their rows "
                         "fetched; PyMySQL parses those rows in Python. Rechecking each named row five times a "
                         "second apart (to ride out replication lag) adds 4 s whatever k is.",
-                 "note": "k rows changed straight in the target primary's MariaDB, spread evenly over the table; "
+                 "note": "k rows changed straight in the target primary's MySQL, spread evenly over the table; "
                          "every run must find exactly k."})
 
 
