@@ -46,7 +46,7 @@ def test_every_component_the_issue_names_is_a_service():
             "vttablet-target", "vitess-setup", "s3", "s3-bucket"} <= set(SERVICES)
     assert AIRFLOW_ENV["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert AIRFLOW_ENV["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
-    assert SERVICES["mysql-source"]["image"] == "mysql:8.0"
+    assert SERVICES["mysql-source"]["image"] == "mysql:8.4"  # the LTS line; 8.0 is past its end of life
     flags = " ".join(SERVICES["mysql-source"]["command"])
     for needed in ("--gtid-mode=ON", "--enforce-gtid-consistency=ON", "--binlog-format=ROW", "--binlog-row-image=FULL"):
         assert needed in flags
