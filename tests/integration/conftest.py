@@ -1,4 +1,5 @@
-"""Integration tests run against the real local stack (MariaDB source + Vitess cluster).
+"""Integration tests run against the real local stack (MySQL source, a second source of the other flavour,
+and the Vitess cluster).
 
 The session starts the stack if it is not running (idempotent) and loads the sample shop.
 """
@@ -13,7 +14,15 @@ from pocflow.vitess.vtctldclient import Vtctld
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
-    s = Stack()
+    import dataclasses
+
+    from pocflow.stack.config import SOURCE_FLAVORS, StackConfig
+
+    config = StackConfig.from_env()
+    if config.second_source_flavor is None:  # both flavours are covered: add a source of the other one
+        other = next(f for f in SOURCE_FLAVORS if f != config.source_flavor)
+        config = dataclasses.replace(config, second_source_flavor=other)
+    s = Stack(config)
     s.up()
     return s
 
@@ -53,6 +62,23 @@ def sample(stack, source_admin):
     return load(source_admin, scale="small", data_dir=stack.config.state_dir / "sample-data")
 
 
+@pytest.fixture(scope="session")
+def second_flavor(stack) -> str:
+    """The flavour of the stack's second source server (MariaDB when the source is MySQL)."""
+    return stack.config.second_source_flavor
+
+
+@pytest.fixture(scope="session")
+def second_source_admin(env, second_flavor) -> Endpoint:
+    return Endpoint.from_dsn(env[f"POCFLOW_SOURCE_{second_flavor.upper()}_ADMIN_DSN"])
+
+
+@pytest.fixture(scope="session")
+def second_sample(stack, second_source_admin):
+    """The sample shop on the second source server."""
+    return load(second_source_admin, scale="small", data_dir=stack.config.state_dir / "sample-data")
+
+
 def cancel_workflows(vtctld: Vtctld, *names_and_keyspaces: tuple[str, str]) -> None:
     """Test cleanup: cancel import workflows (drops their copied tables on the target)."""
     from pocflow.vitess.movetables import MoveTables
@@ -64,6 +90,7 @@ def cancel_workflows(vtctld: Vtctld, *names_and_keyspaces: tuple[str, str]) -> N
 ENGAGEMENT_WORKFLOWS = {
     "demo-shop.yaml": [("demo_shop", "shop")],
     "demo-shop-sharded.yaml": [("demo_shop_sharded", "shop_sharded")],
+    "demo-shop-mariadb.yaml": [("demo_shop_mariadb", "shop_from_mariadb")],
 }
 
 

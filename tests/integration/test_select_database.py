@@ -10,7 +10,7 @@ from pocflow.source.inventory import take
 from pocflow.source.readiness import BLOCKER, INFO, WARNING, assess
 from pocflow.stack.config import StackConfig
 from pocflow.stack.credentials import READONLY_USER, load_or_create
-from pocflow.stack.source import SourceMariaDB
+from pocflow.stack.source import SOURCE_SERVERS
 from pocflow.stages import StageContext, run_stage
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,13 @@ def test_inventory_holds_the_catalogue(selected):
     assert orders.primary_key.columns == ("id",) and orders.foreign_keys[0].referenced_table == "customers"
     assert inv.table("order_lines").primary_key.columns == ("order_id", "line_no")
     assert inv.table("customers").column("legacy_code").charset == "latin1"
-    assert inv.server["binlog_format"] == "ROW" and inv.flavor == "mariadb"
+    assert inv.server["binlog_format"] == "ROW" and inv.flavor == stack_flavor()
     assert inv.import_user_privileges and all(inv.import_user_privileges.values())
     assert [v.name for v in inv.views] == ["customer_order_totals"]
+
+
+def stack_flavor() -> str:
+    return StackConfig.from_env().source_flavor
 
 
 def test_the_result_is_stored_as_json_in_the_artifact_store(selected):
@@ -106,9 +110,14 @@ def test_inventory_asks_as_many_catalogue_queries_for_1000_tables_as_for_10(stac
     assert counts[10] == counts[1000] == inv.catalogue_queries
 
 
+MISCONFIGURED = {"mysql": {"binlog_format": "MIXED", "gtid_mode": "OFF", "enforce_gtid_consistency": "OFF"},
+                 "mariadb": {"binlog_format": "MIXED"}}
+
+
 @pytest.fixture(scope="module")
 def misconfigured_source(stack, tmp_path_factory):
-    """A second MariaDB instance, like the source but with binlog_format=MIXED."""
+    """A second server of the source's flavour, like the source but with binlog_format=MIXED (and, on
+    MySQL, without GTIDs)."""
     base = StackConfig.from_env()
     state = tmp_path_factory.mktemp("mixed-source")
     state.chmod(0o755)
@@ -116,7 +125,8 @@ def misconfigured_source(stack, tmp_path_factory):
                                  ports=dataclasses.replace(base.ports, source_mysql=13399))
     from pocflow.stack import install
     config = install.prepare_state_dir(config)
-    server = SourceMariaDB(config, overrides={"binlog_format": "MIXED"})
+    flavor = base.source_flavor
+    server = SOURCE_SERVERS[flavor](config, port=13399, databases=("shop",), overrides=MISCONFIGURED[flavor])
     creds = load_or_create(config)
     server.up(creds)
     yield Endpoint("127.0.0.1", 13399, READONLY_USER, creds.readonly_password, "shop")
@@ -129,3 +139,13 @@ def test_a_source_logging_mixed_binlogs_gets_a_blocker(misconfigured_source):
     assert inv.server["binlog_format"] == "MIXED"
     blocker = next(f for f in assess(inv).findings if f.id == "binlog-format-not-row")
     assert blocker.severity == BLOCKER and blocker.object == "server" and "MIXED" in blocker.evidence
+
+
+def test_a_mysql_source_without_gtids_gets_blockers(misconfigured_source):
+    if stack_flavor() != "mysql":
+        pytest.skip("GTID mode is a MySQL setting; this stack's source is MariaDB")
+    with connect(misconfigured_source) as conn:
+        inv = take(conn, "shop")
+    ids = {f.id: f for f in assess(inv).findings}
+    assert ids["gtid-mode-off"].severity == BLOCKER and "OFF" in ids["gtid-mode-off"].evidence
+    assert inv.flavor == "mysql"
