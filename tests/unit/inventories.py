@@ -3,14 +3,16 @@
 from pocflow.source.inventory import Column, ForeignKey, Index, Inventory, NamedObject, Table
 
 GOOD_SERVER = {"version": "8.0.36", "version_comment": "MySQL Community Server", "log_bin": "ON",
-               "binlog_format": "ROW", "binlog_row_image": "FULL", "gtid_mode": "ON", "server_id": "7",
+               "binlog_format": "ROW", "binlog_row_image": "FULL", "gtid_mode": "ON",
+               "enforce_gtid_consistency": "ON", "binlog_row_value_options": "", "server_id": "7",
                "binlog_expire_logs_seconds": "604800", "sql_mode": "STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE",
                "max_connections": "500", "max_allowed_packet": "67108864", "time_zone": "SYSTEM"}
 
 
 def col(name, data_type="bigint", *, nullable=False, extra="", charset=None, collation=None, position=1,
-        generated=False):
-    return Column(name, position, data_type, data_type, nullable, charset, collation, extra, generated, None)
+        generated=False, invisible=False, column_type=None):
+    return Column(name, position, data_type, column_type or data_type, nullable, charset, collation, extra, generated,
+                  None, invisible)
 
 
 def table(name, columns, *, pk=("id",), uniques=(), fks=(), engine="InnoDB", rows=1000, size=1_000_000,

@@ -129,3 +129,88 @@ def test_a_backtick_in_a_table_name_blocks_the_whole_database():
     assert blocker.severity == "blocker" and blocker.object == "back`tick" and "RENAME TABLE" in blocker.remediation
     # a backtick in a column name is fine: Vitess reads it
     assert assess(inventory([table("orders", [col("id"), col("col`umn")])])).importable == ["orders"]
+
+
+MARIADB = {"version": "10.11.6-MariaDB-0+deb12u1", "version_comment": "Debian 12", "gtid_strict_mode": "ON"}
+
+
+@pytest.mark.parametrize("server, expected, severity", [
+    ({"gtid_mode": "OFF"}, "gtid-mode-off", BLOCKER),
+    ({"gtid_mode": "ON_PERMISSIVE"}, "gtid-mode-off", BLOCKER),
+    ({"enforce_gtid_consistency": "WARN"}, "gtid-consistency-not-enforced", BLOCKER),
+    ({"enforce_gtid_consistency": "OFF"}, "gtid-consistency-not-enforced", BLOCKER),
+    ({"binlog_row_value_options": "PARTIAL_JSON"}, "binlog-row-value-options", WARNING),
+    ({"binlog_transaction_compression": "ON"}, "binlog-transaction-compression", INFO),
+    ({"sql_generate_invisible_primary_key": "ON"}, "generated-invisible-primary-key", WARNING),
+    ({"version": "5.7.44-log"}, "mysql-version", BLOCKER),
+    ({"version": "8.0.36"}, "mysql-8.0-end-of-life", INFO),
+    ({"version": "9.7.4-2", "version_comment": "(Debian)"}, "mysql-9-source", INFO),
+])
+def test_mysql_server_findings(server, expected, severity):
+    assert (expected, "server") in ids(inventory([T], server=server), severity)
+
+
+@pytest.mark.parametrize("server, absent", [
+    ({"binlog_row_value_options": ""}, "binlog-row-value-options"),
+    ({"binlog_transaction_compression": "OFF"}, "binlog-transaction-compression"),
+    ({"sql_generate_invisible_primary_key": "OFF"}, "generated-invisible-primary-key"),
+    ({"version": "8.4.3"}, "mysql-8.0-end-of-life"),
+    ({"version": "8.4.3"}, "mysql-9-source"),
+    ({"version": "9.7.4-2"}, "mysql-8.0-end-of-life"),
+])
+def test_mysql_settings_that_are_fine_have_no_finding(server, absent):
+    assert absent not in {i for i, _ in ids(inventory([T], server=server))}
+
+
+def test_mysql_9_says_what_it_removed():
+    f = finding(inventory([T], server={"version": "9.7.4-2", "version_comment": "(Debian)"}), "mysql-9-source")
+    assert "MD5()" in f.evidence and "mysql_native_password" in f.evidence
+
+
+@pytest.mark.parametrize("server, expected", [
+    ({}, {("mariadb-source", INFO)}),
+    ({"gtid_strict_mode": "OFF"}, {("mariadb-source", INFO), ("mariadb-gtid-strict-mode-off", WARNING)}),
+    ({"version": "10.6.12-MariaDB"}, {("mariadb-source", INFO), ("mariadb-version", BLOCKER)}),
+])
+def test_mariadb_keeps_its_own_findings_and_gets_none_of_mysqls(server, expected):
+    # the MySQL-only settings are absent on MariaDB, and that is no finding
+    inv = inventory([T], server={**MARIADB, **server, "gtid_mode": None, "enforce_gtid_consistency": None,
+                                 "binlog_row_value_options": None})
+    flavour_ids = {"mariadb-source", "mariadb-gtid-strict-mode-off", "mariadb-version", "gtid-mode-off",
+                   "gtid-consistency-not-enforced", "binlog-row-value-options", "mysql-version",
+                   "mysql-8.0-end-of-life", "mysql-9-source"}
+    assert {(f.id, f.severity) for f in assess(inv).findings if f.id in flavour_ids} == expected
+
+
+@pytest.mark.parametrize("column, expected", [
+    (col("v", generated=True, extra="VIRTUAL GENERATED"), ("generated-column", WARNING)),
+    (col("u", "timestamp", extra="DEFAULT_GENERATED on update CURRENT_TIMESTAMP"), None),
+    (col("h", invisible=True, extra="INVISIBLE"), ("invisible-column", WARNING)),
+    (col("e", "vector", column_type="vector(3)", nullable=True), ("vector-column", WARNING)),
+])
+def test_column_findings(column, expected):
+    inv = inventory([table("t", [col("id"), column])])
+    found = {(f.id, f.severity) for f in assess(inv).findings if f.object == f"shop.t.{column.name}"
+             and f.id in ("generated-column", "invisible-column", "vector-column", "generated-invisible-primary-key")}
+    assert found == ({expected} if expected else set())
+
+
+def test_a_generated_invisible_primary_key_has_its_own_finding_and_remediation():
+    gipk = col("my_row_id", extra="auto_increment INVISIBLE", invisible=True, column_type="bigint unsigned")
+    inv = inventory([table("legacy", [gipk, col("x", "int", position=2)], pk=("my_row_id",), auto_increment=10)])
+    r = assess(inv)
+    f = next(f for f in r.findings if f.object == "shop.legacy.my_row_id")
+    assert (f.id, f.severity) == ("generated-invisible-primary-key", WARNING)
+    assert "ALTER TABLE `legacy` ALTER COLUMN `my_row_id` SET VISIBLE" in f.remediation
+    assert "invisible-column" not in {x.id for x in r.findings} and r.importable == ["legacy"]
+
+
+@pytest.mark.parametrize("server, kept", [
+    ({"binlog_expire_logs_seconds": "0", "expire_logs_days": "0.000000"}, None),   # MariaDB 10.6+: never expire
+    ({"binlog_expire_logs_seconds": "0", "expire_logs_days": "0"}, None),
+    ({"binlog_expire_logs_seconds": "0", "expire_logs_days": "1.500000"}, "36"),
+    ({"binlog_expire_logs_seconds": "3600", "expire_logs_days": None}, "1"),      # MySQL 9: no expire_logs_days
+])
+def test_binlog_retention_reads_both_flavours_variables(server, kept):
+    found = [f for f in assess(inventory([T], server=server)).findings if f.id == "binlog-retention-short"]
+    assert [f.evidence for f in found] == ([f"binary logs are kept {kept} h"] if kept else [])

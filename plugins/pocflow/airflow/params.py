@@ -66,7 +66,10 @@ def engagement_params() -> dict[str, Param]:
                                       section="Sharding"),
         "workload_files": Param(None, type=["null", "array"], items={"type": "string"}, title="Workload files",
                                 description="Workload specs (YAML), SQL files or query logs, relative to the "
-                                            "project, one per line." + _FROM_FILE, section="Testing"),
+                                            "project, one per line." + _FROM_FILE + " With none here or in the "
+                                            "file, testing uses the SELECTs the source sampled per statement "
+                                            "digest (MySQL 8.0.3+ with performance_schema; MariaDB keeps none).",
+                                section="Testing"),
         "approve_read_switch": Param(None, type=["null", "string"], enum=[None, "true", "false"],
                                      values_display={"true": "yes: switch reads to Vitess for the tests (reversible)",
                                                      "false": "no: leave traffic alone"},

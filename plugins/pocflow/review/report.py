@@ -106,7 +106,8 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
         sections.append("<h2>Latency, source vs target</h2><p>All query classes, corrected for coordinated "
                         "omission at the target rate.</p>" + percentile_chart(curves)
                         + "<h3>p99 per query class (ms)</h3>" + bar_chart(bars))
-        sections.append("<h2>Query compatibility (replay)</h2>" + _table(
+        sections.append("<h2>Query compatibility (replay)</h2>"
+                        f"<p>Workload: {_e(testing.workload_described())}.</p>" + _table(
             ["query", "result", "source rows", "target rows", "source ms", "target ms", "target error"],
             [[q.name, q.classification, q.source.rows, q.target.rows, q.source.milliseconds, q.target.milliseconds,
               (q.target.error or "")[:120]] for q in testing.replay]))

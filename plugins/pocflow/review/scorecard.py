@@ -124,6 +124,7 @@ def compatibility(testing, c: Criteria) -> Area:
     fail = bool(wrong) or len(unsupported) > c.max_unsupported_queries
     return Area("query compatibility", _status(fail, bool(unsupported or slower)),
                 [f"{len(testing.replay)} distinct queries replayed: {testing.counts()}",
+                 f"workload: {testing.workload_described()}",
                  f"unsupported: {len(unsupported)} (criterion: at most {c.max_unsupported_queries})"], problems)
 
 

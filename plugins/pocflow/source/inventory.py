@@ -1,7 +1,8 @@
 """Inventory of a source database: a fixed set of catalogue queries, whatever the number of tables.
 
 Every query reads information_schema (or performance_schema / mysql.user) for the whole
-database at once; nothing is asked per table. The same code works on MySQL 8 and MariaDB.
+database at once; nothing is asked per table. The same code works on MySQL 8+ and MariaDB;
+where the two differ it asks pocflow.source.flavor.
 """
 
 from __future__ import annotations
@@ -9,13 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-SERVER_VARIABLES = (
-    "version", "version_comment", "log_bin", "binlog_format", "binlog_row_image", "gtid_mode",
-    "enforce_gtid_consistency", "gtid_strict_mode", "server_id", "binlog_expire_logs_seconds",
-    "expire_logs_days", "sql_mode", "max_connections", "max_allowed_packet", "performance_schema",
-    "character_set_server", "collation_server", "time_zone", "system_time_zone", "lower_case_table_names",
-    "innodb_file_per_table", "read_only",
-)
+from pocflow.source.flavor import Flavor, column_is_generated, column_is_invisible, server_variables_query
+
 # 'user'@'host' of the connected account, as information_schema writes grantees.
 _ME = ("CONCAT(CHAR(39), SUBSTRING_INDEX(CURRENT_USER(), '@', 1), CHAR(39), '@', CHAR(39), "
        "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), CHAR(39))")
@@ -35,6 +31,8 @@ class Column:
     extra: str
     generated: bool
     max_length: int | None
+    invisible: bool = False
+    """Left out of SELECT * (EXTRA holds INVISIBLE); results stored before this field read as visible."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,9 @@ class Digest:
     total_latency_ms: float
     rows_examined: int
     rows_sent: int
+    sample_text: str = ""
+    """A real statement of this digest (MySQL's QUERY_SAMPLE_TEXT); empty on MariaDB. performance_schema
+    cuts it at performance_schema_max_sql_text_length and ends a cut one with '...'."""
 
 
 @dataclass
@@ -123,8 +124,14 @@ class Inventory:
     own_privileges: list[str] = field(default_factory=list)
 
     @property
+    def server_flavor(self) -> Flavor:
+        """The source's flavour and version, from its version variables."""
+        return Flavor.of_server(self.server)
+
+    @property
     def flavor(self) -> str:
-        return "mariadb" if "mariadb" in (self.server.get("version", "") + self.server.get("version_comment", "")).lower() else "mysql"
+        """``mysql`` or ``mariadb``."""
+        return self.server_flavor.name
 
     @property
     def total_bytes(self) -> int:
@@ -159,7 +166,7 @@ class Inventory:
                    catalogue_queries=d.get("catalogue_queries", 0), own_privileges=d.get("own_privileges", []))
 
 
-def take(conn, database: str, *, import_user: str | None = None, top_digests: int = 25) -> Inventory:
+def take(conn, database: str, *, import_user: str | None = None, top_digests: int = 100) -> Inventory:
     """Read the inventory of ``database`` over an open PyMySQL connection (tuple rows)."""
     queries = 0
 
@@ -170,10 +177,10 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
             cur.execute(sql, args or None)
             return list(cur.fetchall())
 
-    names = ", ".join(["%s"] * len(SERVER_VARIABLES))
-    server = {k.lower(): v for k, v in rows(
-        f"SELECT LOWER(variable_name), variable_value FROM information_schema.global_variables "
-        f"WHERE LOWER(variable_name) IN ({names})", SERVER_VARIABLES)}
+    server = {k.lower(): v for k, v in rows(*server_variables_query())}
+    flavor = Flavor.of_server(server)
+    for statement in flavor.catalogue_session_settings:
+        rows(statement)
 
     tables: dict[str, Table] = {}
     for name, engine, rows_est, data, index, collation, auto_inc in rows(
@@ -189,10 +196,10 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
             "FROM information_schema.columns WHERE table_schema = %s ORDER BY table_name, ordinal_position",
             (database,)):
         if tname in tables:
-            generated = bool(gen_expr) or "GENERATED" in (extra or "").upper()
             tables[tname].columns.append(Column(cname, int(pos), dtype.lower(), ctype, nullable == "YES", charset,
-                                                collation, extra or "", generated,
-                                                int(max_len) if max_len is not None else None))
+                                                collation, extra or "", column_is_generated(extra, gen_expr),
+                                                int(max_len) if max_len is not None else None,
+                                                column_is_invisible(extra)))
 
     index_cols: dict[tuple[str, str], list[tuple[int, str, bool]]] = {}
     for tname, iname, non_unique, seq, cname in rows(
@@ -253,12 +260,19 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
 
     digests: list[Digest] = []
     if str(server.get("performance_schema", "")).upper() in ("ON", "1"):
+        # Reads only, most frequent first: they stand in for a workload (pocflow.workload.digests), and
+        # DDL or the catalogue queries of this very inventory would otherwise fill the list.
+        sample = flavor.digest_sample_column or "''"
         try:
-            digests = [Digest(d or "", text or "", int(n), float(lat or 0) / 1e9, int(ex or 0), int(sent or 0))
-                       for d, text, n, lat, ex, sent in rows(
-                "SELECT digest, digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_rows_sent "
-                "FROM performance_schema.events_statements_summary_by_digest WHERE schema_name = %s "
-                "AND digest_text IS NOT NULL ORDER BY sum_timer_wait DESC LIMIT %s", (database, top_digests))]
+            digests = [Digest(d or "", text or "", int(n), float(lat or 0) / 1e9, int(ex or 0), int(sent or 0),
+                              sample_text or "")
+                       for d, text, n, lat, ex, sent, sample_text in rows(
+                "SELECT digest, digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_rows_sent, "
+                f"{sample} FROM performance_schema.events_statements_summary_by_digest WHERE schema_name = %s "
+                "AND (digest_text LIKE 'SELECT%%' OR digest_text LIKE 'WITH%%' OR digest_text LIKE '(%%') "
+                "AND digest_text NOT LIKE '%%information_schema%%' "
+                "AND digest_text NOT LIKE '%%performance_schema%%' "
+                "ORDER BY count_star DESC, sum_timer_wait DESC LIMIT %s", (database, top_digests))]
         except Exception:
             digests = []
     return Inventory(database, server, list(tables.values()), views, triggers, routines, events, schemas,

@@ -2,17 +2,18 @@
 
 Pure functions over an Inventory. Each finding has a stable id, a severity, the object it
 concerns, the evidence and what to do. Covers PlanetScale's import prerequisites and the AWS
-DMS MySQL-source assessments that apply to a Vitess import.
+DMS MySQL-source assessments that apply to a Vitess import. Rules that exist for one flavour
+only (GTIDs, versions, flavour-only binlog settings) come from pocflow.source.flavor.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 
+from pocflow.source.flavor import BLOCKER, INFO, WARNING, is_generated_invisible_primary_key
 from pocflow.source.inventory import IMPORT_PRIVILEGES, Inventory, Table
+from pocflow.sql import quote_identifier
 
-BLOCKER, WARNING, INFO = "blocker", "warning", "info"
 SUPPORTED_CHARSETS = {"utf8", "utf8mb3", "utf8mb4", "latin1", "ascii", "binary"}
 MAX_TABLES = 2048
 MAX_COLUMNS = 1017
@@ -54,19 +55,8 @@ def server_findings(inv: Inventory) -> list[Finding]:
     if str(s.get("binlog_row_image", "")).upper() not in ("FULL", "NOBLOB"):
         add("binlog-row-image", BLOCKER, f"binlog_row_image = {s.get('binlog_row_image')}",
             "set binlog_row_image = FULL")
-    if inv.flavor == "mysql":
-        if str(s.get("gtid_mode", "")).upper() != "ON":
-            add("gtid-mode-off", BLOCKER, f"gtid_mode = {s.get('gtid_mode')}",
-                "enable GTIDs: enforce_gtid_consistency = ON, then gtid_mode = ON (stepwise)")
-    else:
-        add("mariadb-source", INFO, f"version {s.get('version')}: MariaDB GTIDs (domain-server-sequence)",
-            "MariaDB 10.10+ is supported as an import source; Vitess targets run MySQL 8")
-        if str(s.get("gtid_strict_mode", "")).upper() not in ("ON", "1"):
-            add("mariadb-gtid-strict-mode-off", WARNING, f"gtid_strict_mode = {s.get('gtid_strict_mode')}",
-                "set gtid_strict_mode = ON so positions compare reliably")
-        m = re.match(r"(\d+)\.(\d+)", s.get("version", ""))
-        if m and (int(m.group(1)), int(m.group(2))) < (10, 10):
-            add("mariadb-version", BLOCKER, f"version {s.get('version')}", "upgrade to MariaDB 10.10 or newer")
+    for check in inv.server_flavor.server_checks(s):
+        add(*check)
     retention = _retention_seconds(s)
     if retention is not None and retention < MIN_RETENTION_SECONDS:
         add("binlog-retention-short", BLOCKER, f"binary logs are kept {retention / 3600:.0f} h",
@@ -124,16 +114,16 @@ def _privilege_name(column: str) -> str:
 
 
 def _retention_seconds(s: dict[str, str]) -> float | None:
-    seconds = s.get("binlog_expire_logs_seconds")
-    days = s.get("expire_logs_days")
-    try:
-        if seconds not in (None, "", "0"):
-            return float(seconds)
-        if days not in (None, "", "0"):
-            return float(days) * 86400
-    except ValueError:
-        return None
-    return None  # 0 means binary logs never expire
+    """How long binary logs are kept; None when they never expire (0) or the server does not say.
+    MariaDB 10.6+ writes expire_logs_days as a fraction ('0.000000')."""
+    for name, unit in (("binlog_expire_logs_seconds", 1), ("expire_logs_days", 86400)):
+        try:
+            value = float(s.get(name) or 0)
+        except ValueError:
+            return None
+        if value:
+            return value * unit
+    return None
 
 
 def table_findings(inv: Inventory, table: Table) -> list[Finding]:
@@ -168,6 +158,7 @@ def table_findings(inv: Inventory, table: Table) -> list[Finding]:
             "foreign keys need MoveTables --atomic-copy with all tables, and must stay within a shard when "
             "sharded; consider enforcing the relation in the application")
     max_packet = int(inv.server.get("max_allowed_packet") or 0)
+    primary = table.primary_key.columns if table.primary_key else ()
     for col in table.columns:
         c_charset = col.charset
         if c_charset and c_charset not in SUPPORTED_CHARSETS:
@@ -180,6 +171,23 @@ def table_findings(inv: Inventory, table: Table) -> list[Finding]:
             add("generated-column", WARNING, f"{col.column_type} {col.extra}",
                 "VReplication copies the base columns and lets the target generate this one; check it after import",
                 column=col.name)
+        if col.invisible and is_generated_invisible_primary_key(col.name, col.extra, primary):
+            add("generated-invisible-primary-key", WARNING,
+                f"{col.column_type} {col.extra}: the primary key MySQL generated (sql_generate_invisible_primary_key)",
+                f"make it visible before the import (ALTER TABLE {quote_identifier(table.name)} ALTER COLUMN "
+                f"{quote_identifier(col.name)} SET VISIBLE) so the target and the comparison see it; on a sharded "
+                "target it also needs a Vitess sequence",
+                column=col.name)
+        elif col.invisible:
+            add("invisible-column", WARNING, f"{col.column_type} {col.extra}",
+                "SELECT * leaves it out on source and target; VReplication copies it (Vitess lists columns from "
+                "information_schema), but check queries and tools that rely on SELECT *, or make it visible "
+                "(ALTER COLUMN ... SET VISIBLE) before the import",
+                column=col.name)
+        if col.data_type == "vector":
+            add("vector-column", WARNING, f"{col.column_type}: a MySQL 9 type",
+                "the target keyspace's MySQL must support VECTOR (MySQL 9.0+); a MySQL 8.0/8.4 target cannot "
+                "create this table", column=col.name)
         lob = LOB_MAX_BYTES.get(col.data_type)
         if lob and max_packet and lob > max_packet:
             add("lob-larger-than-packet", WARNING, f"{col.column_type} can hold {lob:,} bytes; "

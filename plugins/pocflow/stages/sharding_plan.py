@@ -46,29 +46,36 @@ class ShardingPlanResult:
 
 
 def known_queries(ctx: StageContext, digests) -> list[QueryShape]:
-    """The engagement's workload queries (rendered once) and the source's statement digests."""
+    """The engagement's workload queries (rendered once), or else the source's own reads: the
+    statements sampled per digest (MySQL), or the digest texts (MariaDB), weighted by count."""
     import random
 
+    from pocflow.workload.digests import statements
     from pocflow.workload.spec import WorkloadError, load_workload
 
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in ctx.engagement.workloads]
     shapes = []
-    try:
-        workload = load_workload(paths)
-        rng = random.Random(1)
-        for t in workload.queries:
-            s = shape(t.render(rng), weight=max(1, int(t.weight)))
-            if s is not None and s.tables:
-                shapes.append(s)
-    except WorkloadError as e:
-        ctx.log(f"sharding-plan: no workload queries ({e})")
+    if paths:
+        try:
+            workload = load_workload(paths)
+            rng = random.Random(1)
+            for t in workload.queries:
+                s = shape(t.render(rng), weight=max(1, int(t.weight)))
+                if s is not None and s.tables:
+                    shapes.append(s)
+        except WorkloadError as e:
+            ctx.log(f"sharding-plan: no workload queries ({e})")
     if not shapes:
-        # Without workload files the source's statement digests stand in. Once an import has run
-        # they also hold Vitess's copy and diff scans, so workload files are the better input.
-        for d in digests:
-            s = shape(d.text, weight=d.count)
+        # Once an import has run the digests also hold Vitess's and pocflow's own scans (left out
+        # by workload.digests), so workload files remain the better input.
+        found = statements(digests, runnable_only=False)
+        for d in found:
+            s = shape(d.sql, weight=max(1, d.count))
             if s is not None and s.tables:
                 shapes.append(s)
+        samples = sum(d.runnable for d in found)
+        ctx.log(f"sharding-plan: no workload queries from files; {len(shapes)} of the source's own reads stand in "
+                f"({samples} sampled statements, {len(found) - samples} digest texts, weighted by count)")
     return shapes
 
 

@@ -4,6 +4,10 @@ Correctness replay of every distinct query, the same mix under load on both side
 percentiles per query class), and query insights on the target. The target is reached through
 vtgate at ``<keyspace>@replica`` once read traffic is switched to it, which the engagement must
 approve (``approve_read_switch``); ReverseTraffic undoes it.
+
+The workload is the engagement's files, or, when it names none, the SELECTs the source sampled
+per statement digest (MySQL's performance_schema, read by the select-database stage). Either is
+settled before reads are switched.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from pocflow.sql import quote_identifier
 from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
 from pocflow.vitess.movetables import MoveTables, TrafficState
+from pocflow.workload.digests import digest_workload
 from pocflow.workload.insights import DigestRows, PatternInsight, explain, target_digests
 from pocflow.workload.load import LoadResult, run_load
 from pocflow.workload.replay import ReplayedQuery, Execution, replay
-from pocflow.workload.spec import load_workload
+from pocflow.workload.spec import Workload, WorkloadError, load_workload
 
 PROBLEM_CLASSES = ("unsupported", "different_result", "error_on_target_only", "slower")
+FROM_FILES, FROM_DIGESTS = "files", "source digests"
 
 
 @dataclass
@@ -39,6 +45,15 @@ class TestingResult:
     target_load: LoadResult | None = None
     insights: list[PatternInsight] = field(default_factory=list)
     target_digests: list[DigestRows] = field(default_factory=list)
+    workload_source: str = ""
+    """Where the workload came from: ``files`` (the engagement's) or ``source digests``; empty if none ran."""
+
+    def workload_described(self) -> str:
+        """Where the replayed and loaded queries came from, in words for the review."""
+        if self.workload_source == FROM_DIGESTS:
+            return ("the source's own SELECTs, sampled per statement digest by performance_schema "
+                    "(the engagement names no workload files)")
+        return "the engagement's workload files"
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -67,7 +82,7 @@ class TestingResult:
                 "target_load": self.target_load.to_dict() if self.target_load else None,
                 "insights": [i.to_dict() for i in self.insights],
                 "target_digests": [d.to_dict() for d in self.target_digests], "counts": self.counts(),
-                "p99_comparison": self.p99_comparison()}
+                "p99_comparison": self.p99_comparison(), "workload_source": self.workload_source}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TestingResult":
@@ -77,7 +92,9 @@ class TestingResult:
                    LoadResult.from_dict(d["source_load"]) if d.get("source_load") else None,
                    LoadResult.from_dict(d["target_load"]) if d.get("target_load") else None,
                    [PatternInsight(**i) for i in d.get("insights", [])],
-                   [DigestRows(**x) for x in d.get("target_digests", [])])
+                   [DigestRows(**x) for x in d.get("target_digests", [])],
+                   # results stored before digests could stand in always ran the engagement's files
+                   d.get("workload_source", "" if d["skipped_reason"] else FROM_FILES))
 
     def summary(self) -> str:
         if self.skipped_reason:
@@ -92,7 +109,8 @@ class TestingResult:
             rows.append([c["class"], s.count, f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}", t.count, f"{t.p50_ms:.2f}",
                          f"{t.p99_ms:.2f}", f"{c['regression_pct']:+.0f}%", t.errors,
                          q.classification if q else "-", "scatter" if i and i.scatter else ""])
-        head = (f"testing on {self.target_keyspace}@replica (reads switched): replay {self.counts()}; "
+        head = (f"testing on {self.target_keyspace}@replica (reads switched), workload from "
+                f"{self.workload_source or FROM_FILES}: replay {self.counts()}; "
                 f"source {self.source_load.throughput_qps:,.0f} q/s, target {self.target_load.throughput_qps:,.0f} q/s "
                 f"at concurrency {self.target_load.concurrency}"
                 + (f", {self.target_load.target_rate:g} q/s target rate (latency corrected for coordinated omission)"
@@ -117,11 +135,36 @@ def switch_reads(ctx: StageContext, workflows: list[dict]) -> bool:
     return True
 
 
+def choose_workload(ctx: StageContext) -> tuple[Workload, str]:
+    """The workload and where it came from: the engagement's files, else the source's sampled SELECTs.
+    Raises WorkloadError (naming what to do) when there is neither."""
+    e = ctx.engagement
+    settings = {"duration_seconds": e.testing.duration_seconds, "concurrency": e.testing.concurrency,
+                "target_rate": e.testing.target_rate}
+    if e.workloads:
+        paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
+        return load_workload(paths, **settings), FROM_FILES
+    digests = ctx.earlier("select-database").inventory.digests
+    workload = digest_workload(digests, **settings)
+    ctx.log(f"testing: the engagement names no workload files; the workload is {len(workload.queries)} SELECT(s) "
+            f"the source sampled per statement digest, weighted by count "
+            f"({', '.join(q.name for q in workload.queries[:10])}{', ...' if len(workload.queries) > 10 else ''})")
+    return workload, FROM_DIGESTS
+
+
 @register("testing", TestingResult)
 def run(ctx: StageContext) -> TestingResult:
     e = ctx.engagement
-    imported = ctx.earlier("import")
     keyspace = e.target.keyspace
+    # The workload first: nothing is switched for a test that cannot run.
+    try:
+        workload, workload_source = choose_workload(ctx)
+    except WorkloadError as err:
+        if e.workloads:
+            raise  # a broken workload file: the engagement must be fixed
+        ctx.log(f"testing: skipped: {err}")
+        return TestingResult(keyspace, False, str(err))
+    imported = ctx.earlier("import")
     current = {w["workflow"]: MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"]).status().traffic_state
                for w in imported.workflows}
     already = all(TrafficState(s).reads_switched for s in current.values())
@@ -131,9 +174,6 @@ def run(ctx: StageContext) -> TestingResult:
     if not already:
         switch_reads(ctx, imported.workflows)
 
-    paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
-    workload = load_workload(paths, duration_seconds=e.testing.duration_seconds, concurrency=e.testing.concurrency,
-                             target_rate=e.testing.target_rate)
     rng = random.Random(20261128)
     queries = [(t.name, t.render(rng)) for t in workload.queries]
 
@@ -173,4 +213,4 @@ def run(ctx: StageContext) -> TestingResult:
     finally:
         for conn in conns:
             conn.close()
-    return TestingResult(keyspace, True, "", replayed, source_load, target_load, insights, digests)
+    return TestingResult(keyspace, True, "", replayed, source_load, target_load, insights, digests, workload_source)
