@@ -10,22 +10,21 @@ import pytest
 
 from pocflow.airflow.local import dags_test
 from pocflow.stack.config import second_source_keyspace
-
-from .conftest import cancel_workflows
+from pocflow.vitess.movetables import MoveTables
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def second_run(stack, second_flavor, second_sample, vtctld):
-    workflow = (f"demo_shop_{second_flavor}", f"shop_from_{second_flavor}")
-    cancel_workflows(vtctld, workflow)
+    workflow = MoveTables(vtctld, f"demo_shop_{second_flavor}", f"shop_from_{second_flavor}")
+    workflow.cancel(approved=True)
     conf = {"engagement_file": "demo-shop-mariadb.yaml", "engagement_name": f"demo-shop-{second_flavor}",
             "source_connection_id": f"pocflow_source_{second_flavor}",
-            "source_keyspace": second_source_keyspace(second_flavor), "target_keyspace": workflow[1]}
+            "source_keyspace": second_source_keyspace(second_flavor), "target_keyspace": workflow.target_keyspace}
     proc = dags_test(conf=conf, capture=True)
     yield proc
-    cancel_workflows(vtctld, workflow)
+    workflow.cancel(approved=True)
 
 
 def stage(proc, name: str) -> dict:

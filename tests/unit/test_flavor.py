@@ -2,7 +2,7 @@
 
 import pytest
 
-from pocflow.source.flavor import (MARIADB, MYSQL, Flavor, column_is_generated, column_is_invisible,
+from pocflow.source.flavor import (MARIADB, MYSQL, Flavor, column_is_generated, column_is_invisible, comparable_column_type,
                                    is_generated_invisible_primary_key, server_variables_query)
 from pocflow.source.inventory import Inventory
 
@@ -128,3 +128,15 @@ def test_mysql_8_reads_current_table_sizes_not_a_day_old_cache(version, settings
 def test_each_flavour_names_the_variables_its_checks_read(version, has, lacks):
     names = set(Flavor.detect(version).variables)
     assert has <= names and not lacks & names
+
+
+@pytest.mark.parametrize("mariadb, mysql", [("bigint(20) unsigned", "bigint unsigned"), ("int(11)", "int"),
+                                            ("tinyint(1)", "tinyint(1)"), ("smallint(5) unsigned", "smallint unsigned")])
+def test_integer_display_widths_do_not_make_column_types_differ(mariadb, mysql):
+    assert comparable_column_type(mariadb) == comparable_column_type(mysql)
+
+
+@pytest.mark.parametrize("a, b", [("int", "bigint"), ("varchar(10)", "varchar(20)"), ("decimal(10,2)", "decimal(12,2)"),
+                                  ("int unsigned", "int")])
+def test_real_type_changes_still_differ(a, b):
+    assert comparable_column_type(a) != comparable_column_type(b)

@@ -41,6 +41,16 @@ _GENERATED = re.compile(r"\b(VIRTUAL|STORED|PERSISTENT)\s+GENERATED\b", re.I)
 _VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 
 
+_INTEGER_WIDTH = re.compile(r"\b(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)", re.I)
+
+
+def comparable_column_type(column_type: str) -> str:
+    """A column type as both flavours would write it: MySQL 8.0.19+ prints integers without their
+    display width (``bigint unsigned``), MariaDB with it (``bigint(20) unsigned``); the width never
+    changed what a column holds."""
+    return _INTEGER_WIDTH.sub(lambda m: m.group(1), column_type.strip().lower())
+
+
 def server_variables_query(names: tuple[str, ...] = SERVER_VARIABLES) -> tuple[str, tuple[str, ...]]:
     """SQL and arguments reading ``names`` (lower-case) from either flavour: rows of (name, value)."""
     return (f"SHOW GLOBAL VARIABLES WHERE LOWER(Variable_name) IN ({', '.join(['%s'] * len(names))})",

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
+from pocflow.source.flavor import comparable_column_type
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 from pocflow.stages import StageContext, register
@@ -108,11 +109,12 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
     by_shard = len(target.shards)
     seen = {}
     for field_, ctype, null, *_ in cols[: len(cols) // max(by_shard, 1)]:
-        seen[field_] = (ctype.lower() if isinstance(ctype, str) else ctype.decode().lower(), null == "YES")
+        seen[field_] = (ctype if isinstance(ctype, str) else ctype.decode(), null == "YES")
     for c in table.columns:
         if c.name not in seen:
             problems.append(f"column {c.name} missing on the target")
-        elif seen[c.name] != (c.column_type.lower(), c.nullable):
+        elif (comparable_column_type(seen[c.name][0]), seen[c.name][1]) != (comparable_column_type(c.column_type),
+                                                                         c.nullable):
             problems.append(f"column {c.name}: source {c.column_type} {'NULL' if c.nullable else 'NOT NULL'}, "
                             f"target {seen[c.name][0]} {'NULL' if seen[c.name][1] else 'NOT NULL'}")
     for extra in sorted(set(seen) - {c.name for c in table.columns}):
