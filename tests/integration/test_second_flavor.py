@@ -60,5 +60,8 @@ def test_import_and_both_comparisons_match_on_the_second_flavour(second_run, sec
 
 def test_testing_runs_the_workload_on_the_second_flavour(second_run):
     testing = stage(second_run, "testing")
-    assert testing["reads_switched"] and testing["counts"].get("same", 0) >= 8
+    # the same rows on both sides for every query ("slower" is timing on a shared machine, not correctness)
+    counts = testing["counts"]
+    assert testing["reads_switched"] and counts.get("same", 0) + counts.get("slower", 0) >= 8, counts
+    assert not set(counts) - {"same", "slower"}, counts
     assert testing["source_load"]["queries"] > 100 and testing["target_load"]["queries"] > 100
