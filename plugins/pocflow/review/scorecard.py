@@ -114,15 +114,19 @@ def compatibility(testing, c: Criteria) -> Area:
     unsupported = [q for q in testing.replay if q.classification == "unsupported"]
     wrong = [q for q in testing.replay if q.classification in ("different_result", "error_on_target_only")]
     slower = [q for q in testing.replay if q.classification == "slower"]
+    warned = [q for q in testing.replay if q.classification == "different_warnings"]
     problems = ([f"{q.name}: unsupported by Vitess here ({(q.target.error or '')[:160]}); rewrite it"
                  for q in unsupported]
                 + [f"{q.name}: {q.classification.replace('_', ' ')}"
                    + (f" ({q.target.error[:160]})" if q.target.error else
                       f" (source {q.source.rows} rows, target {q.target.rows} rows)") for q in wrong]
                 + [f"{q.name}: slower on the target in replay ({q.source.milliseconds:.1f} ms -> "
-                   f"{q.target.milliseconds:.1f} ms)" for q in slower])
+                   f"{q.target.milliseconds:.1f} ms)" for q in slower]
+                + [f"{q.name}: same rows, other warnings (source {q.source.warning_codes or 'none'}, target "
+                   f"{q.target.warning_codes or 'none'}): check for truncation or conversion the application "
+                   "relies on" for q in warned])
     fail = bool(wrong) or len(unsupported) > c.max_unsupported_queries
-    return Area("query compatibility", _status(fail, bool(unsupported or slower)),
+    return Area("query compatibility", _status(fail, bool(unsupported or slower or warned)),
                 [f"{len(testing.replay)} distinct queries replayed: {testing.counts()}",
                  f"workload: {testing.workload_described()}",
                  f"unsupported: {len(unsupported)} (criterion: at most {c.max_unsupported_queries})"], problems)
