@@ -90,6 +90,7 @@ def data_validation(validation, c: Criteria) -> Area:
     gx_failed = [f"{e['table']} on {e['side']}: {', '.join(e['failed'])}" for e in validation.expectations
                  if not e["success"]]
     schema = [f"{t}: {p}" for t, ps in validation.schema.items() for p in ps]
+    aggregates = [f"{t}: {d}" for t, ds in validation.aggregates.items() for d in ds]
     skipped = [f"{t.table} not validated: {t.reason}" for t in validation.tables if t.status == "skipped"]
     diffs = [f"{t.table}: {t.differences_total} differing row(s), e.g. "
              + ", ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) for t in validation.tables
@@ -100,10 +101,14 @@ def data_validation(validation, c: Criteria) -> Area:
     evidence = [f"{rows} differing row(s) by our comparison (criterion: at most {c.max_mismatched_rows})",
                 f"VDiff: {vdiff_text}",
                 f"Great Expectations: {passed_suites}/{len(validation.expectations)} suites passed",
-                f"schema parity: {'ok' if not schema else f'{len(schema)} difference(s)'}"]
-    fail = rows > c.max_mismatched_rows or bool(vdiff_bad) or bool(gx_failed)
+                f"schema parity: {'ok' if not schema else f'{len(schema)} difference(s)'}",
+                f"column aggregates (rows, NULLs, MIN/MAX/SUM, distinct keys) compared exactly: "
+                f"{'equal' if not aggregates else f'{len(aggregates)} difference(s)'} in "
+                f"{len(validation.aggregates)} table(s)"]
+    fail = rows > c.max_mismatched_rows or bool(vdiff_bad) or bool(gx_failed) or bool(aggregates)
     return Area("data validation", _status(fail, bool(schema or skipped)), evidence,
-                diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + schema + skipped)
+                diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + aggregates + schema
+                + skipped)
 
 
 def compatibility(testing, c: Criteria) -> Area:

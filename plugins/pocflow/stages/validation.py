@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+from pocflow.quality import aggregates
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
@@ -28,7 +30,9 @@ class ValidationResult:
     lag_seconds: float | None = None
     workflow_states: dict[str, str] = field(default_factory=dict)
     expectations: list[dict] = field(default_factory=list)
-    """Great Expectations outcomes per table and side (source, target shard)."""
+    """Great Expectations outcomes per table and side (target shard; the source for the engagement's own suites)."""
+    aggregates: dict[str, list[str]] = field(default_factory=dict)
+    """Per table, the column aggregates that differ between source and target (empty: all equal)."""
 
     @property
     def mismatched_rows(self) -> int:
@@ -38,18 +42,19 @@ class ValidationResult:
     def passed(self) -> bool:
         vdiff_clean = all(not v.get("has_mismatch") and v.get("state") == "completed" for v in self.vdiff.values())
         return (vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
-                and all(e["success"] for e in self.expectations))
+                and all(e["success"] for e in self.expectations) and not any(self.aggregates.values()))
 
     def to_dict(self) -> dict:
         return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
                 "workflows": self.workflows, "lag_seconds": self.lag_seconds,
                 "workflow_states": self.workflow_states, "expectations": self.expectations,
-                "mismatched_rows": self.mismatched_rows, "passed": self.passed}
+                "aggregates": self.aggregates, "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ValidationResult":
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
-                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []))
+                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
+                   d.get("aggregates", {}))
 
     def vdiff_table(self, table: str) -> dict | None:
         for report in self.vdiff.values():
@@ -75,8 +80,10 @@ class ValidationResult:
             gx = [e for e in self.expectations if e["table"] == t.table]
             gx_failed = [f"{e['side']}: {', '.join(e['failed'])}" for e in gx if not e["success"]]
             gx_text = "-" if not gx else ("ok" if not gx_failed else "FAILED")
+            aggregates = self.aggregates.get(t.table)
             rows.append([t.table, t.status, f"{t.rows_source:,}", f"{t.rows_target:,}", t.chunks,
-                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs", gx_text,
+                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs",
+                         "-" if aggregates is None else "ok" if not aggregates else "DIFFER", gx_text,
                          t.reason or "; ".join(filter(None, [keys] + gx_failed))])
         vdiff_states = ", ".join(f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}"
                                  for w, v in self.vdiff.items())
@@ -84,11 +91,13 @@ class ValidationResult:
                 f"row(s) by our comparison; VDiff {vdiff_states}")
         notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings})
         parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
-                                   "GX", "example keys / failed expectations"], rows, max_width=70)]
+                                   "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
         if notes:
             parts += ["", "handled:"] + [f"  - {n}" for n in notes]
         for table, problems in self.schema.items():
             parts += [f"schema {table}: {p}" for p in problems]
+        for table, differing in self.aggregates.items():
+            parts += [f"aggregates {table}: {d}" for d in differing]
         return "\n".join(parts)
 
 
@@ -172,7 +181,7 @@ def run(ctx: StageContext) -> ValidationResult:
         uuid = run_vdiff(vdiff, e.name, ctx.run_id, log=ctx.log)
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
-    tables, schema, expectations = [], {}, []
+    tables, schema, expectations, aggregates = [], {}, [], {}
     gx = GreatExpectations()
     source = SourceSide(ctx.source())
     try:
@@ -182,8 +191,10 @@ def run(ctx: StageContext) -> ValidationResult:
                 for name in w.tables:
                     table = selected.inventory.table(name)
                     ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
-                    tables.append(TableComparison(table, source, target, settings).run())
+                    comparison = TableComparison(table, source, target, settings)
+                    tables.append(comparison.run())
                     schema[name] = schema_differences(table, target)
+                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target, settings)
                     expectations += run_expectations(ctx, gx, table, source, target)
             finally:
                 target.close()
@@ -195,19 +206,29 @@ def run(ctx: StageContext) -> ValidationResult:
                               max(lags) if lags else None,
                               {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
                                             else ", ".join(x.status for x in s.streams) or "missing")
-                               for s in current}, expectations)
+                               for s in current}, expectations, aggregates)
     return result
+
+
+def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target: TargetSide,
+                       settings: DiffSettings) -> list[str]:
+    """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed."""
+    with ThreadPoolExecutor(2) as pool:
+        s, t = (pool.submit(aggregates.read, side, table, keys, settings) for side in (source, target))
+        return aggregates.differences(s.result(), t.result())
 
 
 def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide,
                      target: TargetSide) -> list[dict]:
-    """The table's suite on the source and on every target shard; raw GX results go to the artifact store."""
+    """The suite profiled from the source, on every target shard; the engagement's own suites also on the
+    source. A suite built from the source's own profile cannot fail on the source, so it is not run (nor
+    counted) there. Raw GX results go to the artifact store."""
     e = ctx.engagement
     source_profile = profile(source, table)
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
-    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", specs)]
+    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
     sharded = len(target.shards) > 1
     for shard in target.shards:
         # A shard holds part of the rows: the row count is checked on the sum of the shards below.
