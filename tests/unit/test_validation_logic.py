@@ -23,12 +23,15 @@ def test_values_are_normalised_against_known_false_differences():
     assert column_expression(col("d", "decimal"), s) == ("`d`", None)
 
 
-def test_row_hash_tells_null_from_empty():
-    sql = row_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings())
-    # only nullable columns need the NULL indicator: CONCAT_WS skips NULLs
-    assert "CONCAT(ISNULL(`a`))" in sql and "ISNULL(`b`)" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
+def test_row_text_tells_null_from_empty_by_length_and_needs_no_markers():
+    columns = [col("a", "varchar", nullable=True), col("b"), col("c", "text"), col("n", "int", nullable=True)]
+    sql = row_hash_sql(columns, DiffSettings())
+    # a nullable text column: its length (-1 for NULL) before it; the last NOT NULL text column needs none;
+    # a nullable number prints '' for NULL (no number prints empty); no ISNULL markers
+    assert "CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`, `b`, `c`, COALESCE(`n`, ''))" in sql
+    assert "ISNULL" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
     assert "MD5(" not in sql and "SHA1(" not in sql  # both removed in MySQL 9
-    assert chunk_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings()).startswith("CRC32(CONCAT_WS(")
+    assert chunk_hash_sql(columns, DiffSettings()).startswith("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`")
 
 
 def status(tables, lag="0s"):
