@@ -69,6 +69,19 @@ def test_regressions_name_new_differences_lag_and_stopped_workflows():
     assert regressions(None, night(state="Stopped")) == ["workflow wf is not running (Stopped)"]
 
 
+def test_a_known_difference_whose_values_changed_overnight_is_not_new():
+    before = {"key": {"id": 1}, "kind": "different",
+              "columns": [{"column": "n", "source": 1, "target": 2, "class": "unexplained"}]}
+    after = {**before, "columns": [{"column": "n", "source": 5, "target": 6, "class": "unexplained"}]}
+    assert regressions(night(1, [before]), night(1, [after])) == []
+    assert regressions(night(1, [{"key": {"id": 1}, "kind": "different"}]), night(1, [after])) == []
+    rng = {"key": {}, "kind": "count_only", "range": {"after": {"id": 6}, "through": {"id": 8}}, "rows_source": 2,
+           "rows_target": 3}
+    assert regressions(night(), night(1, [rng])) == [
+        "t: 1 differing row(s), was 0; new: count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), "
+        "3 target row(s), none could be named"]
+
+
 def test_vdiff_samples_are_kept_with_their_kind():
     data = {"State": "completed", "HasMismatch": True, "ShardSummaries": {"0": {"TableStates": {
         "t": {"RowsCompared": 2, "MismatchedRows": 1}}}}, "Reports": {"t": {"0": {
