@@ -82,8 +82,9 @@ class DiffSettings:
     """Columns whose values never appear in a result (shown as MASK); their differences are still classified."""
     count_hidden_by_normalisation: bool = True
     """Tables with normalised columns get a second pass over those columns' raw values."""
-    repair_rows: int = 10_000
-    """Source rows kept per table for the repair script."""
+    repair_rows: int = 1_000
+    """Source rows kept per table for the repair script (read by key, 500 per query, after the recheck); a
+    table with more differences is re-copied rather than repaired row by row."""
 
     def __post_init__(self):
         object.__setattr__(self, "masked_columns", frozenset(c.lower() for c in self.masked_columns))
@@ -580,8 +581,7 @@ class TableComparison:
             found.ranges += [Range((a - 1,), (b - 1,)) for a, b in batch if (a - low) // width not in named_leaves]
 
     def _name_range(self, rng: Range, p: _Pass, found: _Found) -> None:
-        named = _differing(*self.both(lambda side: self.row_hashes(side, rng) if p is self.main
-                                      else self.listing(side, *rng.where(self.keys), p)))
+        named = _differing(*self.both(lambda side: self.listing(side, *rng.where(self.keys), p)))
         found.keys.update(dict.fromkeys(named))
         if not named:
             found.ranges.append(rng)
