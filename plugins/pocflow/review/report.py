@@ -124,7 +124,7 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
         sections.append("<h2>Data validation</h2>" + _table(
             ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
             [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,
-              "; ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) or t.reason,
+              "; ".join(d.describe() for d in t.differences[:3]) or t.reason,
               "ok" if not validation.schema.get(t.table) else "differs"] for t in validation.tables]))
     if cutovers:
         sections.append('<h2 id="cutover">Cutover log</h2>' + "".join(

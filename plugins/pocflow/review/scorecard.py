@@ -93,7 +93,7 @@ def data_validation(validation, c: Criteria) -> Area:
     aggregates = [f"{t}: {d}" for t, ds in validation.aggregates.items() for d in ds]
     skipped = [f"{t.table} not validated: {t.reason}" for t in validation.tables if t.status == "skipped"]
     diffs = [f"{t.table}: {t.differences_total} differing row(s), e.g. "
-             + ", ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) for t in validation.tables
+             + ", ".join(d.describe() for d in t.differences[:3]) for t in validation.tables
              if t.differences_total]
     vdiff_text = ", ".join(f"{w} {v.get('state')}{' with mismatches' if v.get('has_mismatch') else ''}"
                            for w, v in validation.vdiff.items())

@@ -76,7 +76,7 @@ class ValidationResult:
                                                            or v["extra_rows_target"]) else
                                            f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
                                            f"{v['extra_rows_target']} tgt-only")
-            keys = ", ".join(f"{d.kind}:{d.key}" for d in t.differences[:3])
+            keys = "; ".join(d.describe() for d in t.differences[:3])
             gx = [e for e in self.expectations if e["table"] == t.table]
             gx_failed = [f"{e['side']}: {', '.join(e['failed'])}" for e in gx if not e["success"]]
             gx_text = "-" if not gx else ("ok" if not gx_failed else "FAILED")
@@ -89,7 +89,9 @@ class ValidationResult:
                                  for w, v in self.vdiff.items())
         head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
                 f"row(s) by our comparison; VDiff {vdiff_states}")
-        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings})
+        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings}
+                       | {f"{t.table}: {h['normalisation']} hid {h['rows']} differing row(s), e.g. {h['keys']}"
+                          for t in self.tables for h in t.hidden_by_normalisation if h["rows"]})
         parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
                                    "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
         if notes:
