@@ -105,10 +105,12 @@ def data_validation(validation, c: Criteria) -> Area:
                 f"column aggregates (rows, NULLs, MIN/MAX/SUM, distinct keys) compared exactly: "
                 f"{'equal' if not aggregates else f'{len(aggregates)} difference(s)'} in "
                 f"{len(validation.aggregates)} table(s)"]
+    explained = [f"{n} differing column value(s) of class {cls} ({tables}): {what}; {todo}"
+                 for cls, n, tables, what, todo in validation.explained()]
     fail = rows > c.max_mismatched_rows or bool(vdiff_bad) or bool(gx_failed) or bool(aggregates)
     return Area("data validation", _status(fail, bool(schema or skipped)), evidence,
-                diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + aggregates + schema
-                + skipped)
+                explained + diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + aggregates
+                + schema + skipped)
 
 
 def compatibility(testing, c: Criteria) -> Area:

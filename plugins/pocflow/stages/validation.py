@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from pocflow.quality import aggregates
+from pocflow.quality.diagnosis import CATALOGUE
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
@@ -33,6 +34,8 @@ class ValidationResult:
     """Great Expectations outcomes per table and side (target shard; the source for the engagement's own suites)."""
     aggregates: dict[str, list[str]] = field(default_factory=dict)
     """Per table, the column aggregates that differ between source and target (empty: all equal)."""
+    repair_scripts: dict[str, str] = field(default_factory=dict)
+    """Per table with keyed differences, where the SQL that would make the target equal lies (never run)."""
 
     @property
     def mismatched_rows(self) -> int:
@@ -48,13 +51,14 @@ class ValidationResult:
         return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
                 "workflows": self.workflows, "lag_seconds": self.lag_seconds,
                 "workflow_states": self.workflow_states, "expectations": self.expectations,
-                "aggregates": self.aggregates, "mismatched_rows": self.mismatched_rows, "passed": self.passed}
+                "aggregates": self.aggregates, "repair_scripts": self.repair_scripts,
+                "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ValidationResult":
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
                    d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
-                   d.get("aggregates", {}))
+                   d.get("aggregates", {}), d.get("repair_scripts", {}))
 
     def vdiff_table(self, table: str) -> dict | None:
         for report in self.vdiff.values():
@@ -67,6 +71,27 @@ class ValidationResult:
         """The keys of VDiff's example rows for ``table``, as (kind, {column: value})."""
         v = self.vdiff_table(table) or {}
         return [(s["kind"], {k: s["row"].get(k) for k in key_columns}) for s in v.get("samples", [])]
+
+    def explained(self) -> list[list]:
+        """[class, differing columns, tables, what it is, what to do] for every class found, most frequent first."""
+        counts: dict[str, int] = {}
+        tables: dict[str, set[str]] = {}
+        for t in self.tables:
+            for cls, n in t.column_classes.items():
+                counts[cls] = counts.get(cls, 0) + n
+                tables.setdefault(cls, set()).add(t.table)
+        return [[cls, n, ", ".join(sorted(tables[cls])), CATALOGUE[cls].explanation, CATALOGUE[cls].what_to_do]
+                for cls, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+    def column_differences(self, limit: int = 50) -> list[list]:
+        """[table, key, column, source value, target value, class] of the named differing rows."""
+        out = []
+        for t in self.tables:
+            for d in t.differences:
+                for c in d.columns or []:
+                    out.append([t.table, ", ".join(f"{k}={v}" for k, v in d.key.items()), c.column, c.source,
+                                c.target, c.cls])
+        return out[:limit]
 
     def summary(self) -> str:
         rows = []
@@ -92,14 +117,23 @@ class ValidationResult:
         notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings}
                        | {f"{t.table}: {h['normalisation']} hid {h['rows']} differing row(s), e.g. {h['keys']}"
                           for t in self.tables for h in t.hidden_by_normalisation if h["rows"]})
-        parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
-                                   "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
+        parts = [head]
+        explained = self.explained()
+        if explained:
+            parts += ["", "differences explained (per differing column):",
+                      render(["class", "columns", "tables", "what it is", "what to do"], explained, max_width=70),
+                      "", render(["table", "key", "column", "source", "target", "class"], self.column_differences(20),
+                                 max_width=40)]
+        parts += ["", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
+                              "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
         if notes:
             parts += ["", "handled:"] + [f"  - {n}" for n in notes]
         for table, problems in self.schema.items():
             parts += [f"schema {table}: {p}" for p in problems]
         for table, differing in self.aggregates.items():
             parts += [f"aggregates {table}: {d}" for d in differing]
+        for table, uri in self.repair_scripts.items():
+            parts.append(f"repair SQL for {table} (written, never run): {uri}")
         return "\n".join(parts)
 
 
@@ -183,7 +217,7 @@ def run(ctx: StageContext) -> ValidationResult:
         uuid = run_vdiff(vdiff, e.name, ctx.run_id, log=ctx.log)
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
-    tables, schema, expectations, aggregates = [], {}, [], {}
+    tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
     gx = GreatExpectations()
     source = SourceSide(ctx.source())
     try:
@@ -193,8 +227,13 @@ def run(ctx: StageContext) -> ValidationResult:
                 for name in w.tables:
                     table = selected.inventory.table(name)
                     ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
-                    comparison = TableComparison(table, source, target, settings)
+                    comparison = TableComparison(table, source, target,
+                                                 replace(settings, masked_columns=masked_in(e, name)))
                     tables.append(comparison.run())
+                    if comparison.repairable:
+                        repairs[name] = ctx.store.put_text(f"repair/{name}.sql", comparison.repair_sql(ctx.run_id))
+                        ctx.log(f"validation: {name}: the SQL that would make the target equal for "
+                                f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)")
                     schema[name] = schema_differences(table, target)
                     aggregates[name] = compare_aggregates(table, comparison.keys, source, target, settings)
                     expectations += run_expectations(ctx, gx, table, source, target)
@@ -208,8 +247,18 @@ def run(ctx: StageContext) -> ValidationResult:
                               max(lags) if lags else None,
                               {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
                                             else ", ".join(x.status for x in s.streams) or "missing")
-                               for s in current}, expectations, aggregates)
+                               for s in current}, expectations, aggregates, repairs)
     return result
+
+
+def masked_in(engagement, table: str) -> frozenset[str]:
+    """The engagement's sensitive columns that belong to ``table`` (``column`` or ``table.column``)."""
+    out = set()
+    for name in engagement.validation.masked_columns:
+        owner, _, column = name.rpartition(".")
+        if not owner or owner == table:
+            out.add(column)
+    return frozenset(out)
 
 
 def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target: TargetSide,
