@@ -70,6 +70,8 @@ class ValidationSettings:
     chunk_rows: int = 10_000
     row_count_tolerance: float = 0.01
     """Great Expectations' row count check on the target: within this fraction of the source's."""
+    masked_columns: tuple[str, ...] = ()
+    """Columns whose values never appear in validation results and reports (``column`` or ``table.column``)."""
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ FORM_FIELDS = {
     "float_decimals": ("validation", "float_decimals"),
     "chunk_rows": ("validation", "chunk_rows"),
     "row_count_tolerance": ("validation", "row_count_tolerance"),
+    "masked_columns": ("validation", "masked_columns"),
     "approve_read_switch": ("testing", "approve_read_switch"),
     "test_duration_seconds": ("testing", "duration_seconds"),
     "test_concurrency": ("testing", "concurrency"),
@@ -248,6 +251,18 @@ def from_inputs(form: dict[str, Any] | None = None, *, file: str | Path | None =
     data: dict[str, Any] = load_file(file) if file else {}
     data = _merge(data, _nest({k: v for k, v in form.items() if k != "engagement_file"}))
     return validate(data, connection_exists=connection_exists, today=today)
+
+
+def _names(raw: Any, path: tuple[str, ...], problem) -> tuple[str, ...]:
+    """A list of column names (or ``table.column``), given as a list or as text split at commas and lines."""
+    if raw in (None, ""):
+        return ()
+    if isinstance(raw, str):
+        raw = [w.strip() for w in re.split(r"[,\n]", raw) if w.strip()]
+    if not isinstance(raw, list) or not all(isinstance(w, str) and w.strip() for w in raw):
+        problem(path, "must be a list of column names (column or table.column)")
+        return ()
+    return tuple(w.strip() for w in raw)
 
 
 def _fraction(raw: Any, problem: Callable) -> float:
@@ -454,7 +469,8 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
         max_mismatched_rows=whole(("validation", "max_mismatched_rows"), None, 0, 10**12),
         float_decimals=whole(("validation", "float_decimals"), 6, 0, 30),
         chunk_rows=whole(("validation", "chunk_rows"), 10_000, 100, 10_000_000),
-        row_count_tolerance=_fraction(get("validation", "row_count_tolerance"), problem))
+        row_count_tolerance=_fraction(get("validation", "row_count_tolerance"), problem),
+        masked_columns=_names(get("validation", "masked_columns"), ("validation", "masked_columns"), problem))
 
     def number(path: tuple[str, ...], default: float | None, low: float, high: float) -> float | None:
         raw = get(*path)

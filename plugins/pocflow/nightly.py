@@ -11,6 +11,7 @@ from typing import Callable
 
 from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
+from pocflow.quality.diff import RowDifference
 from pocflow.stages import STAGES, StageContext, _load_stages, record
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
@@ -87,15 +88,21 @@ def history_entry(run_id: str, validation) -> dict:
     }
 
 
+def _identity(difference: dict) -> str:
+    """A stored difference's kind, key and range: the values of its columns may change from night to night."""
+    return json.dumps([difference["kind"], difference.get("key"), difference.get("range")], sort_keys=True)
+
+
 def regressions(previous: dict | None, current: dict) -> list[str]:
     """What got worse since the previous night: new differing rows, growing lag, a workflow stopped."""
     out = []
     prev_tables = (previous or {}).get("tables", {})
     for table, now in current["tables"].items():
         before = prev_tables.get(table, {"differences": 0, "keys": []})
-        new_keys = [k for k in now["keys"] if k not in before.get("keys", [])]
+        known = {_identity(k) for k in before.get("keys", [])}
+        new_keys = [k for k in now["keys"] if _identity(k) not in known]
         if now["differences"] > before.get("differences", 0) or new_keys:
-            shown = ", ".join(f"{k['kind']} {k['key']}" for k in new_keys[:5])
+            shown = ", ".join(RowDifference.from_dict(k).describe() for k in new_keys[:5])
             out.append(f"{table}: {now['differences']} differing row(s), was {before.get('differences', 0)}"
                        + (f"; new: {shown}" if shown else ""))
     for workflow, state in current["workflow_states"].items():

@@ -93,6 +93,18 @@ def test_a_mismatched_row_fails_data_validation():
     assert any("orders: 1 differing row(s), e.g. different {'id': 0}" in p for p in c.open_problems)
 
 
+def test_a_range_no_row_of_which_could_be_named_fails_data_validation():
+    v = validation()
+    unnamed = RowDifference({}, "count_only", range={"after": {"id": 6}, "through": {"id": 8}}, rows_source=2,
+                            rows_target=3)
+    v.tables[0] = TableDiff("orders", "mismatch", rows_source=10, rows_target=11, chunks=1, differences_total=1,
+                            differences=[unnamed])
+    c = card(validation=v)
+    assert statuses(c)["data validation"] == FAIL
+    assert any("count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), 3 target row(s)" in p
+               for p in c.open_problems)
+
+
 def with_criteria(**changes):
     e = engagement()
     return dataclasses.replace(e, criteria=dataclasses.replace(e.criteria, **changes))

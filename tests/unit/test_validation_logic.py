@@ -23,12 +23,15 @@ def test_values_are_normalised_against_known_false_differences():
     assert column_expression(col("d", "decimal"), s) == ("`d`", None)
 
 
-def test_row_hash_tells_null_from_empty():
-    sql = row_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings())
-    # only nullable columns need the NULL indicator: CONCAT_WS skips NULLs
-    assert "CONCAT(ISNULL(`a`))" in sql and "ISNULL(`b`)" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
+def test_row_text_tells_null_from_empty_by_length_and_needs_no_markers():
+    columns = [col("a", "varchar", nullable=True), col("b"), col("c", "text"), col("n", "int", nullable=True)]
+    sql = row_hash_sql(columns, DiffSettings())
+    # a nullable text column: its length (-1 for NULL) before it; the last NOT NULL text column needs none;
+    # a nullable number prints '' for NULL (no number prints empty); no ISNULL markers
+    assert "CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`, `b`, `c`, COALESCE(`n`, ''))" in sql
+    assert "ISNULL" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
     assert "MD5(" not in sql and "SHA1(" not in sql  # both removed in MySQL 9
-    assert chunk_hash_sql([col("a", "varchar", nullable=True), col("b")], DiffSettings()).startswith("CRC32(CONCAT_WS(")
+    assert chunk_hash_sql(columns, DiffSettings()).startswith("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`")
 
 
 def status(tables, lag="0s"):
@@ -64,6 +67,19 @@ def test_regressions_name_new_differences_lag_and_stopped_workflows():
     assert regressions(night(1, [key]), night(1, [key])) == []
     assert regressions(night(lag=1), night(lag=100)) == ["replication lag grew from 1s to 100s"]
     assert regressions(None, night(state="Stopped")) == ["workflow wf is not running (Stopped)"]
+
+
+def test_a_known_difference_whose_values_changed_overnight_is_not_new():
+    before = {"key": {"id": 1}, "kind": "different",
+              "columns": [{"column": "n", "source": 1, "target": 2, "class": "unexplained"}]}
+    after = {**before, "columns": [{"column": "n", "source": 5, "target": 6, "class": "unexplained"}]}
+    assert regressions(night(1, [before]), night(1, [after])) == []
+    assert regressions(night(1, [{"key": {"id": 1}, "kind": "different"}]), night(1, [after])) == []
+    rng = {"key": {}, "kind": "count_only", "range": {"after": {"id": 6}, "through": {"id": 8}}, "rows_source": 2,
+           "rows_target": 3}
+    assert regressions(night(), night(1, [rng])) == [
+        "t: 1 differing row(s), was 0; new: count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), "
+        "3 target row(s), none could be named"]
 
 
 def test_vdiff_samples_are_kept_with_their_kind():

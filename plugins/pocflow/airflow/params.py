@@ -70,6 +70,10 @@ def engagement_params() -> dict[str, Param]:
                                             "file, testing uses the SELECTs the source sampled per statement "
                                             "digest (MySQL 8.0.3+ with performance_schema; MariaDB keeps none).",
                                 section="Testing"),
+        "masked_columns": Param(None, type=["null", "array"], items={"type": "string"}, title="Sensitive columns",
+                                description="Columns (name or table.column) whose values validation never shows: "
+                                            "differences name the column and its class, the values are masked.",
+                                section="Validation"),
         "approve_read_switch": Param(None, type=["null", "string"], enum=[None, "true", "false"],
                                      values_display={"true": "yes: switch reads to Vitess for the tests (reversible)",
                                                      "false": "no: leave traffic alone"},

@@ -10,24 +10,54 @@ rows' 60-bit SHA-256 prefixes are compared by key. Keys that still differ are re
 times before they are reported, so rows changing under live replication do not show up as
 differences. Memory stays bounded by the chunk and narrow sizes.
 
+Nothing differs silently. A key held by more than one row on a side (a row on two shards, a target
+that lost its unique key) is a difference of its own (``duplicate_on_target``/``duplicate_on_source``);
+a range whose checksums still differ on recheck while none of its rows can be named is a
+``count_only`` difference with its bounds and both row counts; a table without a key whose checksums
+differ is a ``checksum_only`` difference. Every kind counts in ``differences_total``.
+
+A row's text is its columns' comparable values joined by '#', where every column whose text may hold a
+'#' (text, binary, JSON, BIT, ...) is preceded by its length in bytes: ('x#', 'y') and ('x', '#y') no
+longer read alike, and NULL (length -1) is told from '' without markers.
+
+For the reported ``different`` rows each differing column is named, with both values and a diagnosis
+(quality/diagnosis.py); the source rows of differing keys are kept for a repair script (quality/repair.py).
+
 Value normalisation (each a setting, each reported): text compared as utf8mb4 bytes whatever the
 column's charset and collation, FLOAT/DOUBLE rounded to ``float_decimals`` (as a DECIMAL, which
 prints alike on MySQL and MariaDB), -0 folded into 0,
-TIMESTAMP compared as epoch seconds so session time zones do not matter.
+TIMESTAMP compared as epoch seconds so session time zones do not matter. A second pass over the raw
+values of normalised columns counts the rows that a normalisation made match (``hidden_by_normalisation``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
+from pocflow.quality.diagnosis import FLOAT_TYPES, TEXT_TYPES, diagnose
 from pocflow.source.inventory import Column, Table
 from pocflow.sql import quote_identifier
 
-TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
-FLOAT_TYPES = {"float", "double", "real"}
+INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
+SEPARATOR_FREE_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"decimal", "numeric", "date", "datetime", "time", "year",
+                                                      "timestamp"}
+"""Types whose comparable text never holds the '#' separator and is never empty: no length prefix needed."""
+
+MISSING_ON_TARGET, EXTRA_ON_TARGET, DIFFERENT = "missing_on_target", "extra_on_target", "different"
+DUPLICATE_ON_TARGET, DUPLICATE_ON_SOURCE = "duplicate_on_target", "duplicate_on_source"
+COUNT_ONLY, CHECKSUM_ONLY = "count_only", "checksum_only"
+KINDS = (MISSING_ON_TARGET, EXTRA_ON_TARGET, DIFFERENT, DUPLICATE_ON_TARGET, DUPLICATE_ON_SOURCE, COUNT_ONLY,
+         CHECKSUM_ONLY)
+
+MASK = "<masked>"
+SHOWN_CHARACTERS = 80
+"""Longer values are shortened to this many characters (binary: hex digits), an ellipsis and their length."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +77,17 @@ class DiffSettings:
     recheck_attempts: int = 5
     recheck_wait_seconds: float = 1.0
     max_reported: int = 20
+    """Differences listed per table (all are counted); the listed ``different`` rows get their columns named."""
+    masked_columns: frozenset[str] = frozenset()
+    """Columns whose values never appear in a result (shown as MASK); their differences are still classified."""
+    count_hidden_by_normalisation: bool = True
+    """Tables with normalised columns get a second pass over those columns' raw values."""
+    repair_rows: int = 1_000
+    """Source rows kept per table for the repair script (read by key, 500 per query, after the recheck); a
+    table with more differences is re-copied rather than repaired row by row."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "masked_columns", frozenset(c.lower() for c in self.masked_columns))
 
 
 def column_expression(col: Column, settings: DiffSettings) -> tuple[str, str | None]:
@@ -60,20 +101,59 @@ def column_expression(col: Column, settings: DiffSettings) -> tuple[str, str | N
             f"float precision: {col.name} rounded to {settings.float_decimals} decimals, -0 as 0"
     if col.data_type == "timestamp":
         return f"UNIX_TIMESTAMP({q})", f"time zone: {col.name} compared as epoch seconds"
-    if col.data_type in TEXT_TYPES and settings.text_as_utf8mb4 and col.charset and col.charset != "utf8mb4":
+    if _converted_text(col, settings):
         # utf8mb4 text already is its utf8mb4 bytes: converting it costs a fifth of a scan for nothing
         return f"CAST(CONVERT({q} USING utf8mb4) AS BINARY)", \
             f"collation: {col.name} ({col.charset}) compared as utf8mb4 bytes"
     return q, None
 
 
+def _converted_text(col: Column, settings: DiffSettings) -> bool:
+    return bool(col.data_type in TEXT_TYPES and settings.text_as_utf8mb4 and col.charset and col.charset != "utf8mb4")
+
+
+def raw_expression(col: Column) -> str | None:
+    """SQL for a normalised column's value as stored, told apart exactly on MySQL and MariaDB alike
+    (None for TIMESTAMP: its epoch seconds are what is stored, only the session's time zone changes its text)."""
+    q = quote_identifier(col.name)
+    if col.data_type in FLOAT_TYPES:
+        return f"({q} + 0e0)"  # as DOUBLE: a FLOAT's own text has 6 significant digits
+    if col.data_type in TEXT_TYPES:
+        return f"CAST({q} AS BINARY)"  # the bytes in the column's own charset
+    return None
+
+
+def _text_arguments(columns: Sequence[Column], exprs: Sequence[str]) -> list[list[str]]:
+    """Per column, its CONCAT_WS('#', ...) arguments in a row text that no two different rows share.
+
+    A column whose text may hold '#' is preceded by its length in bytes (LENGTH, which reads the stored
+    length: no scan of the value); NULL has length -1 and no value (CONCAT_WS skips NULLs). The last such
+    column needs no length when it is NOT NULL: it is what lies between the fields before and after it.
+    Columns of separator-free types go as they are, a NULL as '' (no number or date prints empty)."""
+    open_ = [i for i, c in enumerate(columns) if c.data_type not in SEPARATOR_FREE_TYPES]
+    last = open_[-1] if open_ else None
+    out = []
+    for i, (c, e) in enumerate(zip(columns, exprs)):
+        if c.data_type in SEPARATOR_FREE_TYPES:
+            out.append([f"COALESCE({e}, '')" if c.nullable else e])
+        elif i == last and not c.nullable:
+            out.append([e])
+        else:
+            out.append([f"COALESCE(LENGTH({e}), -1)" if c.nullable else f"LENGTH({e})", e])
+    return out
+
+
 def _row_text(columns: Sequence[Column], settings: DiffSettings) -> str:
-    """Every column's comparable value in one string; NULLs of nullable columns told from empty values."""
-    exprs = [column_expression(c, settings)[0] for c in columns]
-    nullable = [c for c in columns if c.nullable]
-    if nullable:
-        exprs.append("CONCAT(" + ", ".join(f"ISNULL({quote_identifier(c.name)})" for c in nullable) + ")")
-    return f"CONCAT_WS('#', {', '.join(exprs)})"
+    """Every column's comparable value in one string."""
+    return _joined(_text_arguments(columns, [column_expression(c, settings)[0] for c in columns]))
+
+
+def _joined(arguments: Iterable[Sequence[str]]) -> str:
+    return f"CONCAT_WS('#', {', '.join(a for args in arguments for a in args)})"
+
+
+def _sha2_prefix(text: str) -> str:
+    return f"CAST(CONV(SUBSTRING(SHA2({text}, 256), 1, 15), 16, 10) AS UNSIGNED)"
 
 
 def row_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
@@ -83,15 +163,12 @@ def row_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
     for the same text. Summed over 1M rows (median of 3): MariaDB 10.11 SHA2 1.0 s, MD5 1.6 s, two
     CRC32s (of the text and its reverse) 0.8 s; MySQL 9.7 SHA2 1.2 s, two CRC32s 1.9 s. CRC32 is
     linear in its input, so a pair of them guards worse against structured changes."""
-    return f"CAST(CONV(SUBSTRING(SHA2({_row_text(columns, settings)}, 256), 1, 15), 16, 10) AS UNSIGNED)"
+    return _sha2_prefix(_row_text(columns, settings))
 
 
 def chunk_hash_sql(columns: Sequence[Column], settings: DiffSettings) -> str:
     """A 32-bit CRC per row, summed per chunk: cheap enough to read whole tables with."""
     return f"CRC32({_row_text(columns, settings)})"
-
-
-INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 
 def normalisations(columns: Sequence[Column], settings: DiffSettings) -> list[str]:
@@ -129,14 +206,70 @@ class Range:
             args += list(self.upper)
         return (" AND ".join(parts) or "1=1"), args
 
+    def bounds(self, keys: Sequence[str]) -> dict:
+        """{"after": key or None (exclusive), "through": key or None (inclusive)}, JSON-ready."""
+        def as_key(t):
+            return None if t is None else {k: _jsonable(v) for k, v in zip(keys, t)}
+        return {"after": as_key(self.lower), "through": as_key(self.upper)}
+
+
+@dataclass
+class ColumnDifference:
+    column: str
+    source: Any
+    target: Any
+    cls: str
+    """A diagnosis class, a key of quality.diagnosis.CATALOGUE."""
+
+    def to_dict(self) -> dict:
+        return {"column": self.column, "source": self.source, "target": self.target, "class": self.cls}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ColumnDifference":
+        return cls(d["column"], d.get("source"), d.get("target"), d.get("class", "unexplained"))
+
 
 @dataclass
 class RowDifference:
     key: dict[str, Any]
-    kind: str  # missing_on_target | extra_on_target | different
+    kind: str  # one of KINDS
+    columns: list[ColumnDifference] = field(default_factory=list)
+    """``different``: the columns that differ (rows past max_reported are not attributed)."""
+    range: dict | None = None
+    """``count_only``: the key range, {"after": key (exclusive), "through": key (inclusive)}, None for no bound."""
+    rows_source: int | None = None
+    rows_target: int | None = None
+    """Rows on each side: of the range (count_only), the table (checksum_only) or the key (duplicate_*)."""
 
     def to_dict(self) -> dict:
-        return {"key": {k: _jsonable(v) for k, v in self.key.items()}, "kind": self.kind}
+        d: dict[str, Any] = {"key": {k: _jsonable(v) for k, v in self.key.items()}, "kind": self.kind}
+        if self.columns:
+            d["columns"] = [c.to_dict() for c in self.columns]
+        if self.range is not None:
+            d["range"] = self.range
+        if self.rows_source is not None or self.rows_target is not None:
+            d["rows_source"], d["rows_target"] = self.rows_source, self.rows_target
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RowDifference":
+        return cls(d.get("key", {}), d["kind"], [ColumnDifference.from_dict(c) for c in d.get("columns", [])],
+                   d.get("range"), d.get("rows_source"), d.get("rows_target"))
+
+    def describe(self) -> str:
+        """One line for tables and logs: the kind, the key or range, the differing columns and their classes."""
+        if self.kind == COUNT_ONLY:
+            r = self.range or {}
+            return (f"count_only keys after {r.get('after')} through {r.get('through')}: {self.rows_source} source "
+                    f"row(s), {self.rows_target} target row(s), none could be named")
+        if self.kind == CHECKSUM_ONLY:
+            return f"checksum_only: {self.rows_source} source row(s), {self.rows_target} target row(s)"
+        text = f"{self.kind} {self.key}"
+        if self.kind in (DUPLICATE_ON_TARGET, DUPLICATE_ON_SOURCE):
+            text += f" ({self.rows_source} source row(s), {self.rows_target} target row(s))"
+        if self.columns:
+            text += ": " + ", ".join(f"{c.column} ({c.cls})" for c in self.columns)
+        return text
 
 
 def _jsonable(v: Any) -> Any:
@@ -145,6 +278,28 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (int, float, str)) or v is None:
         return v
     return str(v)
+
+
+def shown(value: Any, masked: bool = False) -> Any:
+    """A value as a result shows it: NULL as None, numbers as they are, binary as 0x-hex, anything longer
+    than SHOWN_CHARACTERS cut with an ellipsis and its full length; a masked column's value as MASK."""
+    if value is None:
+        return None
+    if masked:
+        return MASK
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        digits = bytes(value).hex()
+        if len(digits) > SHOWN_CHARACTERS:
+            return f"0x{digits[:SHOWN_CHARACTERS]}… ({len(value)} bytes)"
+        return f"0x{digits}"
+    text = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
+    if len(text) > SHOWN_CHARACTERS:
+        return f"{text[:SHOWN_CHARACTERS]}… ({len(text)} characters)"
+    return text
 
 
 @dataclass
@@ -162,6 +317,13 @@ class TableDiff:
     warnings: list[str] = field(default_factory=list)
     normalisations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    differences_by_kind: dict[str, int] = field(default_factory=dict)
+    """Every confirmed difference (not only the listed ones) per kind."""
+    column_classes: dict[str, int] = field(default_factory=dict)
+    """Differing columns of the listed ``different`` rows per diagnosis class."""
+    hidden_by_normalisation: list[dict] = field(default_factory=list)
+    """Per normalised column: {"column", "normalisation", "rows", "keys"}: rows whose raw values differ
+    while their compared (normalised) values matched, and a few of their keys."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -171,8 +333,27 @@ class TableDiff:
     @classmethod
     def from_dict(cls, d: dict) -> "TableDiff":
         d = dict(d)
-        d["differences"] = [RowDifference(x["key"], x["kind"]) for x in d.get("differences", [])]
-        return cls(**d)
+        d["differences"] = [RowDifference.from_dict(x) for x in d.get("differences", [])]
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What a scan sums per chunk and what it names rows by."""
+    crc: str
+    names: tuple[str, ...]
+
+
+@dataclass
+class _Found:
+    """Suspects of a scan: keys whose rows differ, and differing ranges in which no row could be named."""
+    keys: dict[tuple, None] = field(default_factory=dict)
+    ranges: list[Range] = field(default_factory=list)
+
+
+Listing = dict[tuple, list[tuple]]
+"""Key -> the names (hash tuples) of every row holding it on one side: a key held twice has two."""
 
 
 class TableComparison:
@@ -184,10 +365,17 @@ class TableComparison:
         self.t = quote_identifier(table.name)
         self.hash = row_hash_sql(table.columns, settings)
         self.crc = chunk_hash_sql(table.columns, settings)
+        self.main = _Pass(self.crc, (self.hash,))
         self.order = ", ".join(quote_identifier(k) for k in self.keys)
         self.key_list = ", ".join(quote_identifier(k) for k in self.keys)
         key_col = table.column(self.keys[0]) if len(self.keys) == 1 else None
         self.integer_key = key_col is not None and key_col.data_type in INTEGER_TYPES
+        self.normalised = [c for c in table.columns
+                           if column_expression(c, settings)[1] and raw_expression(c) is not None]
+        self.source_rows: dict[tuple, tuple] = {}
+        """Raw source values (in table.columns order) of differing keys, for quality.repair.repair_sql."""
+        self.repairable: list[RowDifference] = []
+        """Every confirmed keyed difference, up to settings.repair_rows (not only the listed ones)."""
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="diff-side")
 
     def both(self, fn: Callable[[Side], Any]) -> tuple[Any, Any]:
@@ -196,16 +384,18 @@ class TableComparison:
         return s.result(), t.result()
 
     # --- checksums -------------------------------------------------------------------------
-    def checksum(self, side: Side, rng: Range) -> tuple[int, int]:
+    def checksum(self, side: Side, rng: Range, p: _Pass | None = None) -> tuple[int, int]:
         """(rows, sum of the rows' CRCs) of ``rng``; a sharded side adds its shards' figures up."""
         where, args = rng.where(self.keys)
-        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({self.crc}), 0) FROM {self.t} WHERE {where}", args)
+        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) FROM {self.t} WHERE {where}",
+                         args)
         return _combine(rows)
 
-    def bucket_checksums(self, side: Side, low: int, high: int, width: int) -> dict[int, tuple[int, int]]:
+    def bucket_checksums(self, side: Side, low: int, high: int, width: int,
+                         p: _Pass | None = None) -> dict[int, tuple[int, int]]:
         """Checksums of the integer-key buckets [low + i*width, low + (i+1)*width) within [low, high), one query."""
         k = quote_identifier(self.keys[0])
-        rows = side.rows(f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({self.crc}), 0) "
+        rows = side.rows(f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) "
                          f"FROM {self.t} WHERE {k} >= %s AND {k} < %s GROUP BY 1", [low, width, low, high])
         out: dict[int, list] = {}
         for bucket, *figures in rows:  # a sharded side returns a row per shard and bucket
@@ -226,23 +416,33 @@ class TableComparison:
             return None
         return min(tuple(r) for r in rows) if len(rows) > 1 else tuple(rows[0])
 
-    def row_hashes(self, side: Side, rng: Range) -> dict[tuple, int]:
-        where, args = rng.where(self.keys)
-        return {tuple(r[:-1]): int(r[-1]) for r in side.rows(
-            f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {where}", args)}
+    def listing(self, side: Side, where: str, args: Sequence[Any], p: _Pass | None = None) -> Listing:
+        """The names of the rows matching ``where``, by key; every row of a key held more than once."""
+        p = p or self.main
+        n = len(self.keys)
+        out: Listing = {}
+        for r in side.rows(f"SELECT {self.key_list}, {', '.join(p.names)} FROM {self.t} WHERE {where}", args):
+            out.setdefault(tuple(r[:n]), []).append(tuple(int(x) for x in r[n:]))
+        return out
 
-    def row_hashes_of(self, side: Side, keys: Sequence[tuple]) -> dict[tuple, int]:
-        """Row hashes of the given keys (one query per batch); keys absent on ``side`` are left out."""
+    def row_hashes(self, side: Side, rng: Range) -> Listing:
+        return self.listing(side, *rng.where(self.keys))
+
+    def _key_batches(self, keys: Sequence[tuple], size: int = 500) -> Iterable[tuple[str, list]]:
+        """(WHERE condition, args) selecting the given keys, per batch."""
         cols = [quote_identifier(k) for k in self.keys]
         target = cols[0] if len(cols) == 1 else f"({', '.join(cols)})"
         one = "%s" if len(cols) == 1 else f"({', '.join(['%s'] * len(cols))})"
-        out: dict[tuple, int] = {}
-        for i in range(0, len(keys), 500):
-            batch = keys[i:i + 500]
-            args = [v for key in batch for v in key]
-            for r in side.rows(f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {target} IN "
-                               f"({', '.join([one] * len(batch))})", args):
-                out[tuple(r[:-1])] = int(r[-1])
+        for i in range(0, len(keys), size):
+            batch = keys[i:i + size]
+            yield f"{target} IN ({', '.join([one] * len(batch))})", [v for key in batch for v in key]
+
+    def row_hashes_of(self, side: Side, keys: Sequence[tuple], p: _Pass | None = None) -> Listing:
+        """Row names of the given keys (one query per batch); keys absent on ``side`` are left out."""
+        out: Listing = {}
+        for where, args in self._key_batches(keys):
+            for key, names in self.listing(side, where, args, p).items():
+                out.setdefault(key, []).extend(names)
         return out
 
     # --- the comparison --------------------------------------------------------------------
@@ -251,22 +451,29 @@ class TableComparison:
         result = TableDiff(self.table.name, "match", normalisations=normalisations(self.table.columns, self.settings))
         try:
             if not self.keys:
-                result.warnings.append("no primary or NOT NULL unique key: whole-table checksum only, differing "
-                                       "rows cannot be named")
-                s, t = self.both(lambda side: self.checksum(side, Range(None, None)))
-                result.rows_source, result.rows_target, result.chunks = s[0], t[0], 1
-                if s != t:
-                    result.status, result.chunks_differing = "mismatch", 1
+                self._run_keyless(result)
                 result.seconds = round(time.monotonic() - started, 3)
                 return result
-            suspects = self._scan_integer(result) if self.integer_key else self._scan_by_boundaries(result)
-            confirmed = self.recheck(suspects)
+            found = _Found()
+            self._scan(result, self.main, found)
+            confirmed, ranges, settled = self.recheck(found)
+            differences = [RowDifference({}, COUNT_ONLY, range=rng.bounds(self.keys), rows_source=s, rows_target=t)
+                           for rng, s, t in ranges]
+            differences += [RowDifference(dict(zip(self.keys, key)), kind,
+                                          rows_source=len(s) if kind.startswith("duplicate") else None,
+                                          rows_target=len(t) if kind.startswith("duplicate") else None)
+                            for key, kind, s, t in sorted(confirmed, key=lambda x: tuple(map(str, x[0])))]
+            result.settled_on_recheck = settled
+            result.differences_total = len(differences)
+            result.differences_by_kind = dict(Counter(d.kind for d in differences))
+            result.differences = differences[:self.settings.max_reported]
+            if self.normalised and self.settings.count_hidden_by_normalisation:
+                result.hidden_by_normalisation = self.hidden_by_normalisation({k for k, *_ in confirmed})
+            self.repairable = [d for d in differences if d.key][:self.settings.repair_rows]
+            self._attribute(result)
         finally:
             self._pool.shutdown()
-        result.settled_on_recheck = len(suspects) - len(confirmed)
-        result.differences_total = len(confirmed)
-        result.differences = [RowDifference(dict(zip(self.keys, k)), kind) for k, kind in confirmed[:self.settings.max_reported]]
-        if confirmed:
+        if differences:
             result.status = "mismatch"
         elif result.chunks_differing:
             result.warnings.append(f"{result.chunks_differing} chunk(s) differed while rows were changing; "
@@ -274,37 +481,63 @@ class TableComparison:
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
-    def _scan_by_boundaries(self, result: TableDiff) -> list[tuple[tuple, str]]:
+    def _run_keyless(self, result: TableDiff) -> None:
+        """A table without a usable key: its whole checksum, re-read after a wait while it differs."""
+        result.warnings.append("no primary or NOT NULL unique key: whole-table checksum only, differing "
+                               "rows cannot be named")
+        whole = Range(None, None)
+        s, t = self.both(lambda side: self.checksum(side, whole))
+        result.rows_source, result.rows_target, result.chunks = s[0], t[0], 1
+        if s == t:
+            return
+        result.chunks_differing = 1
+        for _ in range(self.settings.recheck_attempts):
+            time.sleep(self.settings.recheck_wait_seconds)
+            s, t = self.both(lambda side: self.checksum(side, whole))
+            if s == t:
+                result.settled_on_recheck = 1
+                result.warnings.append("the table's checksums differed while rows were changing; they matched "
+                                       "on recheck")
+                return
+        d = RowDifference({}, CHECKSUM_ONLY, rows_source=s[0], rows_target=t[0])
+        result.status, result.differences, result.differences_total = "mismatch", [d], 1
+        result.differences_by_kind = {CHECKSUM_ONLY: 1}
+
+    def _scan(self, result: TableDiff, p: _Pass, found: _Found) -> None:
+        if self.integer_key:
+            self._scan_integer(result, p, found)
+        else:
+            self._scan_by_boundaries(result, p, found)
+
+    def _scan_by_boundaries(self, result: TableDiff, p: _Pass, found: _Found) -> None:
         """Any key: chunks of chunk_rows rows cut at the source's keys."""
-        suspects: list[tuple[tuple, str]] = []
         lower: tuple | None = None
         while True:
             upper = self.boundary(self.source, Range(lower, None), self.settings.chunk_rows - 1)
             rng = Range(lower, upper)
-            s, t = self.both(lambda side: self.checksum(side, rng))
+            s, t = self.both(lambda side: self.checksum(side, rng, p))
             result.chunks += 1
             result.rows_source += s[0]
             result.rows_target += t[0]
             if s != t:
                 result.chunks_differing += 1
-                suspects += self.narrow(rng, max(s[0], t[0]))
+                self.narrow(rng, max(s[0], t[0]), p, found)
             if upper is None:
-                return suspects
+                return
             lower = upper
 
-    def _scan_integer(self, result: TableDiff) -> list[tuple[tuple, str]]:
+    def _scan_integer(self, result: TableDiff, p: _Pass, found: _Found) -> None:
         """An integer key: chunks cut by value, a segment of chunks per GROUP BY query on each side."""
         bounds = [b for b in self.both(self.key_bounds) if b is not None]
         if not bounds:
-            return []
+            return
         low, high = min(b[0] for b in bounds), max(b[1] for b in bounds) + 1
         density = max(self.table.rows_estimate, 1) / (high - low)
         width = max(1, int(self.settings.chunk_rows / min(max(density, 1e-9), 1.0)))
         segment = width * self.settings.chunks_per_query
-        suspects: list[tuple[tuple, str]] = []
         for start in range(low, high, segment):
             end = min(start + segment, high)
-            s, t = self.both(lambda side: self.bucket_checksums(side, start, end, width))
+            s, t = self.both(lambda side: self.bucket_checksums(side, start, end, width, p))
             for bucket in sorted(s.keys() | t.keys()):
                 a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
                 result.chunks += 1
@@ -313,93 +546,205 @@ class TableComparison:
                 if a != b:
                     result.chunks_differing += 1
                     lo = start + bucket * width
-                    suspects += self.narrow_integer(lo, min(lo + width, end), max(a[0], b[0]))
-        return suspects
+                    self.narrow_integer(lo, min(lo + width, end), max(a[0], b[0]), p, found)
 
-    def narrow_integer(self, low: int, high: int, rows: int) -> list[tuple[tuple, str]]:
+    def narrow_integer(self, low: int, high: int, rows: int, p: _Pass, found: _Found) -> None:
         """Split the differing key range [low, high) by value (one GROUP BY per side and step) down to
         fetch_rows rows, then name the differing keys."""
         if rows <= self.settings.fetch_rows * self.settings.leaf_keys or high - low <= self.settings.fanout:
-            return self._name_integer(low, high)
+            return self._name_integer(low, high, p, found)
         parts = min(self.settings.fanout, max(2, -(-rows // (self.settings.fetch_rows * self.settings.leaf_keys))))
         width = max(1, -(-(high - low) // parts))
-        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width))
-        out = []
+        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width, p))
         for bucket in sorted(s.keys() | t.keys()):
             a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
             if a != b:
                 lo = low + bucket * width
-                out += self.narrow_integer(lo, min(lo + width, high), max(a[0], b[0]))
-        return out
+                self.narrow_integer(lo, min(lo + width, high), max(a[0], b[0]), p, found)
 
-    def _name_integer(self, low: int, high: int) -> list[tuple[tuple, str]]:
+    def _name_integer(self, low: int, high: int, p: _Pass, found: _Found) -> None:
         """Checksums of every leaf_keys keys of [low, high), then the rows of the differing leaves only:
-        many scattered differences cost a fraction of fetching every row's hash."""
+        many scattered differences cost a fraction of fetching every row's hash. A differing leaf none
+        of whose rows differs is kept as a range."""
         width = self.settings.leaf_keys
-        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width))
+        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width, p))
         leaves = [low + b * width for b in sorted(s.keys() | t.keys()) if s.get(b, (0, 0)) != t.get(b, (0, 0))]
         k = quote_identifier(self.keys[0])
-        out: list[tuple[tuple, str]] = []
         per_query = max(1, self.settings.fetch_rows // width)
         for i in range(0, len(leaves), per_query):
             batch = [(a, min(a + width, high)) for a in leaves[i:i + per_query]]
             cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(batch))
             args = [v for pair in batch for v in pair]
-            src, tgt = self.both(lambda side: {tuple(r[:-1]): int(r[-1]) for r in side.rows(
-                f"SELECT {self.key_list}, {self.hash} FROM {self.t} WHERE {cond}", args)})
-            out += _differences(src, tgt)
-        return out
+            named = _differing(*self.both(lambda side: self.listing(side, cond, args, p)))
+            found.keys.update(dict.fromkeys(named))
+            named_leaves = {(int(key[0]) - low) // width for key in named}
+            found.ranges += [Range((a - 1,), (b - 1,)) for a, b in batch if (a - low) // width not in named_leaves]
 
-    def _name_differences(self, rng: Range) -> list[tuple[tuple, str]]:
-        src, tgt = self.both(lambda side: self.row_hashes(side, rng))
-        return _differences(src, tgt)
+    def _name_range(self, rng: Range, p: _Pass, found: _Found) -> None:
+        named = _differing(*self.both(lambda side: self.listing(side, *rng.where(self.keys), p)))
+        found.keys.update(dict.fromkeys(named))
+        if not named:
+            found.ranges.append(rng)
 
-    def narrow(self, rng: Range, rows: int) -> list[tuple[tuple, str]]:
+    def narrow(self, rng: Range, rows: int, p: _Pass | None = None, found: _Found | None = None) -> _Found:
         """Split a differing range until it is small, then name the differing keys."""
+        p, found = p or self.main, found if found is not None else _Found()
         if rows <= self.settings.narrow_rows:
-            return self._name_differences(rng)
-        s_count = self.checksum(self.source, rng)[0]
+            self._name_range(rng, p, found)
+            return found
+        s_count = self.checksum(self.source, rng, p)[0]
         side, count = (self.source, s_count) if s_count * 2 >= rows else (self.target, rows)
         middle = self.boundary(side, rng, count // 2 - 1)
         if middle is None or middle == rng.upper:
             # Cannot split further on this side (all rows beyond the source's): compare directly in pieces.
             middle = self.boundary(self.target, rng, rows // 2 - 1)
             if middle is None or middle == rng.upper:
-                return self.narrow(rng, 0)
-        out = []
+                return self.narrow(rng, 0, p, found)
         for part in (Range(rng.lower, middle), Range(middle, rng.upper)):
-            s, t = self.both(lambda side: self.checksum(side, part))
+            s, t = self.both(lambda side: self.checksum(side, part, p))
             if s != t:
-                out += self.narrow(part, max(s[0], t[0]))
-        return out
+                self.narrow(part, max(s[0], t[0]), p, found)
+        return found
 
-    def recheck(self, suspects: list[tuple[tuple, str]]) -> list[tuple[tuple, str]]:
-        """Keep only keys that still differ after replication had time to apply pending changes."""
-        pending = list(suspects)
-        for attempt in range(self.settings.recheck_attempts):
-            if not pending:
-                break
+    def recheck(self, found: _Found, p: _Pass | None = None
+                ) -> tuple[list[tuple[tuple, str, list, list]], list[tuple[Range, int, int]], int]:
+        """Keep only what still differs after replication had time to apply pending changes: keys as
+        (key, kind, source names, target names), ranges as (range, source rows, target rows), and how
+        many suspects settled. A range that still differs is listed again: rows named now join the keys."""
+        p = p or self.main
+        keys, ranges = list(found.keys), list(found.ranges)
+        seen = len(keys) + len(ranges)
+        still_keys: list[tuple[tuple, str, list, list]] = []
+        still_ranges: list[tuple[Range, int, int]] = []
+        for attempt in range(max(1, self.settings.recheck_attempts)):
             if attempt:
                 time.sleep(self.settings.recheck_wait_seconds)
-            keys = [k for k, _ in pending]
-            src, tgt = self.both(lambda side: self.row_hashes_of(side, keys))
-            still = []
+            still_ranges = []
+            for rng in ranges:
+                s, t = self.both(lambda side: self.checksum(side, rng, p))
+                if s == t:
+                    continue
+                named = [k for k in _differing(*self.both(lambda side: self.listing(side, *rng.where(self.keys), p)))
+                         if k not in keys]
+                keys += named
+                seen += len(named)
+                if not named:
+                    still_ranges.append((rng, s[0], t[0]))
+            ranges = [r for r, _, _ in still_ranges]
+            src, tgt = self.both(lambda side: self.row_hashes_of(side, keys, p)) if keys else ({}, {})
+            still_keys = []
             for key in keys:
-                s, t = src.get(key), tgt.get(key)
-                if s != t:
-                    kind = "missing_on_target" if t is None else "extra_on_target" if s is None else "different"
-                    still.append((key, kind))
-            pending = still
-        return pending
+                s_names, t_names = src.get(key, []), tgt.get(key, [])
+                kind = _kind(s_names, t_names)
+                if kind:
+                    still_keys.append((key, kind, s_names, t_names))
+            keys = [k for k, *_ in still_keys]
+            if not keys and not ranges:
+                break
+        return still_keys, still_ranges, seen - len(still_keys) - len(still_ranges)
+
+    # --- what lies behind the differences ----------------------------------------------------
+    def hidden_by_normalisation(self, differing: set[tuple]) -> list[dict]:
+        """Rows whose normalised columns' raw values differ although the compared row matched, per column:
+        the same chunked scan over those columns' raw values only, then the differing keys rechecked."""
+        cols = self.normalised
+        raws = [raw_expression(c) or quote_identifier(c.name) for c in cols]
+        p = _Pass(f"CRC32({_joined(_text_arguments(cols, raws))})",
+                  tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws)))
+        found = _Found()
+        self._scan(TableDiff(self.table.name, "match"), p, found)
+        found = _Found({k: None for k in found.keys if k not in differing})
+        confirmed, _, _ = self.recheck(found, p)
+        hidden: dict[str, list[tuple]] = {c.name: [] for c in cols}
+        for key, kind, s, t in confirmed:
+            if kind != DIFFERENT:
+                continue  # a row missing on one side is a difference of the compared values already
+            for c, a, b in zip(cols, s[0], t[0]):
+                if a != b:
+                    hidden[c.name].append(key)
+        notes = {c.name: column_expression(c, self.settings)[1] for c in cols}
+        return [{"column": c.name, "normalisation": notes[c.name], "rows": len(hidden[c.name]),
+                 "keys": [{k: _jsonable(v) for k, v in zip(self.keys, key)} for key in sorted(hidden[c.name])[:3]]}
+                for c in cols]
+
+    def full_rows(self, side: Side, keys: Sequence[tuple]) -> dict[tuple, list[tuple[tuple, tuple]]]:
+        """Per key, every row holding it on ``side`` as (comparable texts, raw values), in table.columns order."""
+        cols = self.table.columns
+        pieces = [_joined([args]) for args in _text_arguments(cols, [column_expression(c, self.settings)[0]
+                                                                     for c in cols])]
+        raws = [f"UNIX_TIMESTAMP({quote_identifier(c.name)})" if c.data_type == "timestamp"
+                else quote_identifier(c.name) for c in cols]
+        select = ", ".join(f"{a}, {b}" for a, b in zip(pieces, raws))
+        n, out = len(self.keys), {}
+        for where, args in self._key_batches(keys):
+            for r in side.rows(f"SELECT {self.key_list}, {select} FROM {self.t} WHERE {where}", args):
+                values = r[n:]
+                raw = tuple(_utc(v) if c.data_type == "timestamp" else v for c, v in zip(cols, values[1::2]))
+                out.setdefault(tuple(r[:n]), []).append((tuple(values[0::2]), raw))
+        return out
+
+    def _attribute(self, result: TableDiff) -> None:
+        """Name the differing columns of the listed ``different`` rows (both values, a diagnosis) and keep
+        the source rows the repair script needs: one batched query per side."""
+        listed = [d for d in result.differences if d.kind == DIFFERENT]
+        needs_source = [d for d in self.repairable if d.kind in (MISSING_ON_TARGET, DIFFERENT, DUPLICATE_ON_TARGET)]
+        listed_keys = [tuple(d.key[k] for k in self.keys) for d in listed]
+        source_keys = list(dict.fromkeys(listed_keys + [tuple(d.key[k] for k in self.keys) for d in needs_source]))
+        if not source_keys:
+            return
+        src, tgt = self.both(lambda side: self.full_rows(side, source_keys if side is self.source else listed_keys))
+        self.source_rows = {key: rows[0][1] for key, rows in src.items() if len(rows) == 1}
+        classes: Counter = Counter()
+        for d, key in zip(listed, listed_keys):
+            if len(src.get(key, [])) != 1 or len(tgt.get(key, [])) != 1:
+                continue  # changed since the recheck
+            (s_text, s_raw), (t_text, t_raw) = src[key][0], tgt[key][0]
+            for c, a, b, x, y in zip(self.table.columns, s_text, t_text, s_raw, t_raw):
+                if a != b:
+                    cls = diagnose(c, x, y)
+                    masked = c.name.lower() in self.settings.masked_columns
+                    d.columns.append(ColumnDifference(c.name, shown(x, masked), shown(y, masked), cls))
+                    classes[cls] += 1
+        result.column_classes = dict(classes)
+
+    def repair_sql(self, run: str) -> str:
+        """SQL that would make the target's differing rows equal to the source's (written, never run)."""
+        from pocflow.quality.repair import repair_sql
+
+        return repair_sql(self.table, self.repairable, self.source_rows, run=run, key=self.keys)
 
 
-def _differences(src: dict[tuple, int], tgt: dict[tuple, int]) -> list[tuple[tuple, str]]:
-    out = [(k, "missing_on_target") for k in src.keys() - tgt.keys()]
-    out += [(k, "extra_on_target") for k in tgt.keys() - src.keys()]
-    out += [(k, "different") for k in src.keys() & tgt.keys() if src[k] != tgt[k]]
-    return sorted(out, key=lambda x: tuple(map(str, x[0])))
+def _utc(epoch: Any) -> dt.datetime | None:
+    """A TIMESTAMP's epoch seconds as a UTC DATETIME, whatever the session's time zone."""
+    if epoch is None:
+        return None
+    seconds = Decimal(str(epoch))
+    whole = int(seconds)
+    return dt.datetime(1970, 1, 1) + dt.timedelta(seconds=whole, microseconds=int((seconds - whole) * 1_000_000))
+
+
+def _kind(source: list, target: list) -> str | None:
+    """How a key's rows differ, from their names on each side (None: they match)."""
+    if sorted(source) == sorted(target):
+        return None
+    if len(target) > 1 and len(target) >= len(source):
+        return DUPLICATE_ON_TARGET
+    if len(source) > 1:
+        return DUPLICATE_ON_SOURCE
+    if not target:
+        return MISSING_ON_TARGET
+    if not source:
+        return EXTRA_ON_TARGET
+    return DIFFERENT
+
+
+def _differing(src: Listing, tgt: Listing) -> list[tuple]:
+    """Keys whose rows differ between two listings (a key held twice on a side always does)."""
+    return sorted((k for k in src.keys() | tgt.keys() if _kind(src.get(k, []), tgt.get(k, []))),
+                  key=lambda k: tuple(map(str, k)))
 
 
 def _combine(rows: Sequence[Sequence]) -> tuple[int, int]:
     """One (rows, sum) from a row per shard."""
     return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+

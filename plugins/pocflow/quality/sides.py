@@ -18,13 +18,18 @@ def keyspace_shards(vtctld: Vtctld, keyspace: str) -> list[str]:
     return sorted((data.get("shards") or {}).keys())
 
 
+# Both sides read temporal keys, chunk boundaries and values in one time zone, whatever each
+# server's default: TIMESTAMP keys compare and bound chunks alike on both.
+SESSION_TIME_ZONE = "SET SESSION time_zone = '+00:00'"
+
+
 class SourceSide:
     name = "source"
 
     def __init__(self, endpoint: Endpoint):
         self.conn = connect(endpoint)
         with self.conn.cursor() as cur:
-            cur.execute("SET SESSION time_zone = '+00:00'")
+            cur.execute(SESSION_TIME_ZONE)
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         with self.conn.cursor() as cur:
@@ -45,6 +50,7 @@ class TargetSide:
             conn = connect(vtgate.with_database(None))
             with conn.cursor() as cur:
                 cur.execute(f"USE {quote_identifier(f'{keyspace}:{shard}@{tablet_type}')}")
+                cur.execute(SESSION_TIME_ZONE)
             self.conns.append(conn)
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:

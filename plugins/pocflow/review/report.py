@@ -121,10 +121,17 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
             + (f"<p>Not imported: {_e(', '.join(f'{k} ({v})' for k, v in imported.excluded.items()))}</p>"
                if imported.excluded else ""))
     if validation:
+        explained = validation.explained()
+        if explained:
+            sections.append("<h2>Differences explained</h2>" + _table(
+                ["class", "differing columns", "tables", "what it is", "what to do"], explained)
+                + _table(["table", "key", "column", "source", "target", "class"], validation.column_differences())
+                + "".join(f"<p>Repair SQL for {_e(t)} (written, never run): {_e(u)}</p>"
+                          for t, u in validation.repair_scripts.items()))
         sections.append("<h2>Data validation</h2>" + _table(
             ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
             [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,
-              "; ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) or t.reason,
+              "; ".join(d.describe() for d in t.differences[:3]) or t.reason,
               "ok" if not validation.schema.get(t.table) else "differs"] for t in validation.tables]))
     if cutovers:
         sections.append('<h2 id="cutover">Cutover log</h2>' + "".join(

@@ -90,9 +90,10 @@ def data_validation(validation, c: Criteria) -> Area:
     gx_failed = [f"{e['table']} on {e['side']}: {', '.join(e['failed'])}" for e in validation.expectations
                  if not e["success"]]
     schema = [f"{t}: {p}" for t, ps in validation.schema.items() for p in ps]
+    aggregates = [f"{t}: {d}" for t, ds in validation.aggregates.items() for d in ds]
     skipped = [f"{t.table} not validated: {t.reason}" for t in validation.tables if t.status == "skipped"]
     diffs = [f"{t.table}: {t.differences_total} differing row(s), e.g. "
-             + ", ".join(f"{d.kind} {d.key}" for d in t.differences[:3]) for t in validation.tables
+             + ", ".join(d.describe() for d in t.differences[:3]) for t in validation.tables
              if t.differences_total]
     vdiff_text = ", ".join(f"{w} {v.get('state')}{' with mismatches' if v.get('has_mismatch') else ''}"
                            for w, v in validation.vdiff.items())
@@ -100,10 +101,16 @@ def data_validation(validation, c: Criteria) -> Area:
     evidence = [f"{rows} differing row(s) by our comparison (criterion: at most {c.max_mismatched_rows})",
                 f"VDiff: {vdiff_text}",
                 f"Great Expectations: {passed_suites}/{len(validation.expectations)} suites passed",
-                f"schema parity: {'ok' if not schema else f'{len(schema)} difference(s)'}"]
-    fail = rows > c.max_mismatched_rows or bool(vdiff_bad) or bool(gx_failed)
+                f"schema parity: {'ok' if not schema else f'{len(schema)} difference(s)'}",
+                f"column aggregates (rows, NULLs, MIN/MAX/SUM, distinct keys) compared exactly: "
+                f"{'equal' if not aggregates else f'{len(aggregates)} difference(s)'} in "
+                f"{len(validation.aggregates)} table(s)"]
+    explained = [f"{n} differing column value(s) of class {cls} ({tables}): {what}; {todo}"
+                 for cls, n, tables, what, todo in validation.explained()]
+    fail = rows > c.max_mismatched_rows or bool(vdiff_bad) or bool(gx_failed) or bool(aggregates)
     return Area("data validation", _status(fail, bool(schema or skipped)), evidence,
-                diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + schema + skipped)
+                explained + diffs + [f"VDiff found differences in {w}" for w in vdiff_bad] + gx_failed + aggregates
+                + schema + skipped)
 
 
 def compatibility(testing, c: Criteria) -> Area:
@@ -114,15 +121,19 @@ def compatibility(testing, c: Criteria) -> Area:
     unsupported = [q for q in testing.replay if q.classification == "unsupported"]
     wrong = [q for q in testing.replay if q.classification in ("different_result", "error_on_target_only")]
     slower = [q for q in testing.replay if q.classification == "slower"]
+    warned = [q for q in testing.replay if q.classification == "different_warnings"]
     problems = ([f"{q.name}: unsupported by Vitess here ({(q.target.error or '')[:160]}); rewrite it"
                  for q in unsupported]
                 + [f"{q.name}: {q.classification.replace('_', ' ')}"
                    + (f" ({q.target.error[:160]})" if q.target.error else
                       f" (source {q.source.rows} rows, target {q.target.rows} rows)") for q in wrong]
                 + [f"{q.name}: slower on the target in replay ({q.source.milliseconds:.1f} ms -> "
-                   f"{q.target.milliseconds:.1f} ms)" for q in slower])
+                   f"{q.target.milliseconds:.1f} ms)" for q in slower]
+                + [f"{q.name}: same rows, other warnings (source {q.source.warning_codes or 'none'}, target "
+                   f"{q.target.warning_codes or 'none'}): check for truncation or conversion the application "
+                   "relies on" for q in warned])
     fail = bool(wrong) or len(unsupported) > c.max_unsupported_queries
-    return Area("query compatibility", _status(fail, bool(unsupported or slower)),
+    return Area("query compatibility", _status(fail, bool(unsupported or slower or warned)),
                 [f"{len(testing.replay)} distinct queries replayed: {testing.counts()}",
                  f"workload: {testing.workload_described()}",
                  f"unsupported: {len(unsupported)} (criterion: at most {c.max_unsupported_queries})"], problems)

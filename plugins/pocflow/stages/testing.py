@@ -31,7 +31,7 @@ from pocflow.workload.load import LoadResult, run_load
 from pocflow.workload.replay import ReplayedQuery, Execution, replay
 from pocflow.workload.spec import Workload, WorkloadError, load_workload
 
-PROBLEM_CLASSES = ("unsupported", "different_result", "error_on_target_only", "slower")
+PROBLEM_CLASSES = ("unsupported", "different_result", "different_warnings", "error_on_target_only", "slower")
 FROM_FILES, FROM_DIGESTS = "files", "source digests"
 
 

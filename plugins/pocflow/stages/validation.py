@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 
+from pocflow.quality import aggregates
+from pocflow.quality.diagnosis import CATALOGUE
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
@@ -28,7 +31,11 @@ class ValidationResult:
     lag_seconds: float | None = None
     workflow_states: dict[str, str] = field(default_factory=dict)
     expectations: list[dict] = field(default_factory=list)
-    """Great Expectations outcomes per table and side (source, target shard)."""
+    """Great Expectations outcomes per table and side (target shard; the source for the engagement's own suites)."""
+    aggregates: dict[str, list[str]] = field(default_factory=dict)
+    """Per table, the column aggregates that differ between source and target (empty: all equal)."""
+    repair_scripts: dict[str, str] = field(default_factory=dict)
+    """Per table with keyed differences, where the SQL that would make the target equal lies (never run)."""
 
     @property
     def mismatched_rows(self) -> int:
@@ -38,18 +45,20 @@ class ValidationResult:
     def passed(self) -> bool:
         vdiff_clean = all(not v.get("has_mismatch") and v.get("state") == "completed" for v in self.vdiff.values())
         return (vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
-                and all(e["success"] for e in self.expectations))
+                and all(e["success"] for e in self.expectations) and not any(self.aggregates.values()))
 
     def to_dict(self) -> dict:
         return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
                 "workflows": self.workflows, "lag_seconds": self.lag_seconds,
                 "workflow_states": self.workflow_states, "expectations": self.expectations,
+                "aggregates": self.aggregates, "repair_scripts": self.repair_scripts,
                 "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
     def from_dict(cls, d: dict) -> "ValidationResult":
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
-                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []))
+                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
+                   d.get("aggregates", {}), d.get("repair_scripts", {}))
 
     def vdiff_table(self, table: str) -> dict | None:
         for report in self.vdiff.values():
@@ -63,6 +72,27 @@ class ValidationResult:
         v = self.vdiff_table(table) or {}
         return [(s["kind"], {k: s["row"].get(k) for k in key_columns}) for s in v.get("samples", [])]
 
+    def explained(self) -> list[list]:
+        """[class, differing columns, tables, what it is, what to do] for every class found, most frequent first."""
+        counts: dict[str, int] = {}
+        tables: dict[str, set[str]] = {}
+        for t in self.tables:
+            for cls, n in t.column_classes.items():
+                counts[cls] = counts.get(cls, 0) + n
+                tables.setdefault(cls, set()).add(t.table)
+        return [[cls, n, ", ".join(sorted(tables[cls])), CATALOGUE[cls].explanation, CATALOGUE[cls].what_to_do]
+                for cls, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+
+    def column_differences(self, limit: int = 50) -> list[list]:
+        """[table, key, column, source value, target value, class] of the named differing rows."""
+        out = []
+        for t in self.tables:
+            for d in t.differences:
+                for c in d.columns or []:
+                    out.append([t.table, ", ".join(f"{k}={v}" for k, v in d.key.items()), c.column, c.source,
+                                c.target, c.cls])
+        return out[:limit]
+
     def summary(self) -> str:
         rows = []
         for t in self.tables:
@@ -71,24 +101,39 @@ class ValidationResult:
                                                            or v["extra_rows_target"]) else
                                            f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
                                            f"{v['extra_rows_target']} tgt-only")
-            keys = ", ".join(f"{d.kind}:{d.key}" for d in t.differences[:3])
+            keys = "; ".join(d.describe() for d in t.differences[:3])
             gx = [e for e in self.expectations if e["table"] == t.table]
             gx_failed = [f"{e['side']}: {', '.join(e['failed'])}" for e in gx if not e["success"]]
             gx_text = "-" if not gx else ("ok" if not gx_failed else "FAILED")
+            aggregates = self.aggregates.get(t.table)
             rows.append([t.table, t.status, f"{t.rows_source:,}", f"{t.rows_target:,}", t.chunks,
-                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs", gx_text,
+                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs",
+                         "-" if aggregates is None else "ok" if not aggregates else "DIFFER", gx_text,
                          t.reason or "; ".join(filter(None, [keys] + gx_failed))])
         vdiff_states = ", ".join(f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}"
                                  for w, v in self.vdiff.items())
         head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
                 f"row(s) by our comparison; VDiff {vdiff_states}")
-        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings})
-        parts = [head, "", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
-                                   "GX", "example keys / failed expectations"], rows, max_width=70)]
+        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings}
+                       | {f"{t.table}: {h['normalisation']} hid {h['rows']} differing row(s), e.g. {h['keys']}"
+                          for t in self.tables for h in t.hidden_by_normalisation if h["rows"]})
+        parts = [head]
+        explained = self.explained()
+        if explained:
+            parts += ["", "differences explained (per differing column):",
+                      render(["class", "columns", "tables", "what it is", "what to do"], explained, max_width=70),
+                      "", render(["table", "key", "column", "source", "target", "class"], self.column_differences(20),
+                                 max_width=40)]
+        parts += ["", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
+                              "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
         if notes:
             parts += ["", "handled:"] + [f"  - {n}" for n in notes]
         for table, problems in self.schema.items():
             parts += [f"schema {table}: {p}" for p in problems]
+        for table, differing in self.aggregates.items():
+            parts += [f"aggregates {table}: {d}" for d in differing]
+        for table, uri in self.repair_scripts.items():
+            parts.append(f"repair SQL for {table} (written, never run): {uri}")
         return "\n".join(parts)
 
 
@@ -172,7 +217,7 @@ def run(ctx: StageContext) -> ValidationResult:
         uuid = run_vdiff(vdiff, e.name, ctx.run_id, log=ctx.log)
         vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
 
-    tables, schema, expectations = [], {}, []
+    tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
     gx = GreatExpectations()
     source = SourceSide(ctx.source())
     try:
@@ -182,8 +227,15 @@ def run(ctx: StageContext) -> ValidationResult:
                 for name in w.tables:
                     table = selected.inventory.table(name)
                     ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
-                    tables.append(TableComparison(table, source, target, settings).run())
+                    comparison = TableComparison(table, source, target,
+                                                 replace(settings, masked_columns=masked_in(e, name)))
+                    tables.append(comparison.run())
+                    if comparison.repairable:
+                        repairs[name] = ctx.store.put_text(f"repair/{name}.sql", comparison.repair_sql(ctx.run_id))
+                        ctx.log(f"validation: {name}: the SQL that would make the target equal for "
+                                f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)")
                     schema[name] = schema_differences(table, target)
+                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target, settings)
                     expectations += run_expectations(ctx, gx, table, source, target)
             finally:
                 target.close()
@@ -195,19 +247,39 @@ def run(ctx: StageContext) -> ValidationResult:
                               max(lags) if lags else None,
                               {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
                                             else ", ".join(x.status for x in s.streams) or "missing")
-                               for s in current}, expectations)
+                               for s in current}, expectations, aggregates, repairs)
     return result
+
+
+def masked_in(engagement, table: str) -> frozenset[str]:
+    """The engagement's sensitive columns that belong to ``table`` (``column`` or ``table.column``)."""
+    out = set()
+    for name in engagement.validation.masked_columns:
+        owner, _, column = name.rpartition(".")
+        if not owner or owner == table:
+            out.add(column)
+    return frozenset(out)
+
+
+def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target: TargetSide,
+                       settings: DiffSettings) -> list[str]:
+    """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed."""
+    with ThreadPoolExecutor(2) as pool:
+        s, t = (pool.submit(aggregates.read, side, table, keys, settings) for side in (source, target))
+        return aggregates.differences(s.result(), t.result())
 
 
 def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide,
                      target: TargetSide) -> list[dict]:
-    """The table's suite on the source and on every target shard; raw GX results go to the artifact store."""
+    """The suite profiled from the source, on every target shard; the engagement's own suites also on the
+    source. A suite built from the source's own profile cannot fail on the source, so it is not run (nor
+    counted) there. Raw GX results go to the artifact store."""
     e = ctx.engagement
     source_profile = profile(source, table)
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
-    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", specs)]
+    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
     sharded = len(target.shards) > 1
     for shard in target.shards:
         # A shard holds part of the rows: the row count is checked on the sum of the shards below.

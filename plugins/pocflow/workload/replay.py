@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import pymysql
@@ -27,6 +27,8 @@ class Execution:
     error: str | None
     warnings: int
     milliseconds: float
+    warning_codes: list[str] = field(default_factory=list)
+    """``SHOW WARNINGS`` after the first run, as 'Level Code' (e.g. 'Warning 1292'), sorted."""
 
 
 @dataclass
@@ -37,7 +39,9 @@ class ReplayedQuery:
     sql: str
     source: Execution
     target: Execution
-    classification: str  # same | unsupported | different_result | error_on_target_only | error_on_both | slower
+    classification: str
+    """same | unsupported | different_result | different_warnings | error_on_target_only | error_on_source_only |
+    error_on_both | slower"""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,23 +72,26 @@ def _canonical(v: Any) -> Any:
 
 
 def execute(conn, sql: str, *, repeat: int = 3) -> Execution:
-    """Run ``sql`` ``repeat`` times; the median latency, the result of the first run."""
-    times, result = [], None
+    """Run ``sql`` ``repeat`` times; the median latency, the result and the warnings of the first run."""
+    times: list[float] = []
+    rows_seen, checksum, codes = 0, "", []
     for i in range(repeat):
         started = time.perf_counter()
         try:
             with conn.cursor() as cur:
                 cur.execute(sql)
                 rows = list(cur.fetchall())
-                warnings = conn.warning_count if hasattr(conn, "warning_count") else 0
+                times.append((time.perf_counter() - started) * 1000)
+                if i == 0:
+                    rows_seen, checksum = len(rows), result_checksum(rows, bool(_ORDER_BY.search(sql)))
+                    # outside the timing: the warnings the statement left on this session
+                    cur.execute("SHOW WARNINGS")
+                    codes = sorted(f"{level} {code}" for level, code, *_ in cur.fetchall())
         except pymysql.MySQLError as e:
             return Execution(None, None, f"{e.args[0]}: {e.args[1] if len(e.args) > 1 else ''}".strip(), 0,
                              round((time.perf_counter() - started) * 1000, 3))
-        times.append((time.perf_counter() - started) * 1000)
-        if i == 0:
-            result = (len(rows), result_checksum(rows, bool(_ORDER_BY.search(sql))), warnings)
     times.sort()
-    return Execution(result[0], result[1], None, result[2], round(times[len(times) // 2], 3))
+    return Execution(rows_seen, checksum, None, len(codes), round(times[len(times) // 2], 3), codes)
 
 
 def classify(source: Execution, target: Execution, *, slower_factor: float) -> str:
@@ -98,6 +105,8 @@ def classify(source: Execution, target: Execution, *, slower_factor: float) -> s
         return "error_on_source_only"
     if (source.rows, source.checksum) != (target.rows, target.checksum):
         return "different_result"
+    if source.warning_codes != target.warning_codes:
+        return "different_warnings"
     if target.milliseconds > max(source.milliseconds * slower_factor, source.milliseconds + 5):
         return "slower"
     return "same"

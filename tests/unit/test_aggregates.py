@@ -1,0 +1,76 @@
+"""Column aggregates: what is measured per column type, shards combined, differences named."""
+
+from decimal import Decimal
+
+from pocflow.quality import aggregates
+from pocflow.quality.diff import DiffSettings
+from pocflow.source.inventory import Column, Index, Table
+
+
+def col(name, data_type, nullable=False):
+    return Column(name, 1, data_type, data_type, nullable, None, None, "", False, None)
+
+
+TABLE = Table("t", "InnoDB", 10, 0, 0, None, None,
+              [col("id", "bigint"), col("price", "decimal"), col("w", "float", nullable=True),
+               col("note", "varchar", nullable=True), col("at", "datetime")],
+              [Index("PRIMARY", True, ("id",), True)])
+
+
+class Shards:
+    """A side whose every shard answers with one row of aggregates."""
+
+    name = "target"
+
+    def __init__(self, *rows):
+        self.answers, self.sql = list(rows), []
+
+    def rows(self, sql, args=()):
+        self.sql.append(sql)
+        return self.answers
+
+
+def test_measures_follow_the_column_types():
+    names = [(m.name, m.column) for m in aggregates.measures(TABLE, ["id"], DiffSettings())]
+    assert ("total", "price") in names and ("total", "w") in names and ("total", "at") not in names
+    assert ("minimum", "at") in names and ("minimum", "note") not in names
+    assert ("nulls", "w") in names and ("nulls", "id") not in names
+    assert names[-1] == ("distinct_keys", None)
+    w_sum = next(m.sql for m in aggregates.measures(TABLE, ["id"], DiffSettings()) if m.name == "total" and m.column == "w")
+    assert "ROUND(`w`, 6)" in w_sum and "DECIMAL" in w_sum  # floats summed after the comparison's normalisation
+
+
+def read(*rows):
+    return aggregates.read(Shards(*rows), TABLE, ["id"], DiffSettings())
+
+
+# rows, id min/max/sum, price min/max/sum, w nulls/min/max/sum, note nulls, at min/max, distinct ids
+ONE = (3, 1, 3, Decimal(6), Decimal("1.50"), Decimal("9.00"), Decimal("12.50"), 1, Decimal("0.5"), Decimal("2.5"),
+       Decimal("3.0"), 0, "2026-01-01", "2026-01-03", 3)
+OTHER = (2, 4, 5, Decimal(9), Decimal("0.50"), Decimal("2.00"), Decimal("2.50"), 0, Decimal("1.0"), Decimal("1.0"),
+         Decimal("2.0"), 2, "2026-01-02", "2026-01-09", 2)
+
+
+def test_shards_are_combined():
+    a = read(ONE, OTHER)
+    assert (a.rows, a.distinct_keys) == (5, 5)
+    assert (a.minimum["id"], a.maximum["id"], a.total["id"]) == ("1", "5", "15")
+    assert (a.minimum["price"], a.total["price"]) == ("0.5", "15")
+    assert (a.nulls["w"], a.nulls["note"], a.maximum["at"]) == (1, 2, "2026-01-09")
+
+
+def test_equal_aggregates_have_no_differences():
+    assert aggregates.differences(read(ONE, OTHER), read(ONE, OTHER)) == []
+
+
+def test_a_key_on_two_shards_shows_as_more_distinct_keys_than_the_source():
+    source = read(ONE)
+    duplicated = list(ONE)
+    duplicated[-1] = 4  # four distinct keys over the shards' rows: one key sits on two shards
+    assert aggregates.differences(source, read(tuple(duplicated))) == ["distinct keys: source 3, target 4"]
+
+
+def test_a_changed_value_is_named_by_aggregate_and_column():
+    changed = list(ONE)
+    changed[6] = Decimal("12.49")
+    assert aggregates.differences(read(ONE), read(tuple(changed))) == ["SUM(price): source 12.5, target 12.49"]
