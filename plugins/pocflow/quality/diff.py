@@ -672,7 +672,10 @@ class TableComparison:
         cols = self.table.columns
         pieces = [_joined([args]) for args in _text_arguments(cols, [column_expression(c, self.settings)[0]
                                                                      for c in cols])]
+        # TIMESTAMP as epoch seconds (shown in UTC); FLOAT/DOUBLE as DOUBLE with every digit (a FLOAT's own
+        # text has 6 significant digits, so two values a copy made differ would print alike)
         raws = [f"UNIX_TIMESTAMP({quote_identifier(c.name)})" if c.data_type == "timestamp"
+                else f"({quote_identifier(c.name)} + 0e0)" if c.data_type in FLOAT_TYPES
                 else quote_identifier(c.name) for c in cols]
         select = ", ".join(f"{a}, {b}" for a, b in zip(pieces, raws))
         n, out = len(self.keys), {}
