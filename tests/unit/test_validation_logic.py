@@ -26,12 +26,23 @@ def test_values_are_normalised_against_known_false_differences():
 def test_row_text_tells_null_from_empty_by_length_and_needs_no_markers():
     columns = [col("a", "varchar", nullable=True), col("b"), col("c", "text"), col("n", "int", nullable=True)]
     sql = row_hash_sql(columns, DiffSettings())
-    # a nullable text column: its length (-1 for NULL) before it; the last NOT NULL text column needs none;
-    # a nullable number prints '' for NULL (no number prints empty); no ISNULL markers
-    assert "CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`, `b`, `c`, COALESCE(`n`, ''))" in sql
+    # text that may hold the 0xFF separator (no charset known here): its length (-1 for NULL) before it;
+    # the last NOT NULL such column needs none; a nullable number prints '' for NULL; no ISNULL markers
+    assert "CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(LENGTH(`a`), -1), `a`, `b`, `c`, COALESCE(`n`, ''))" in sql
     assert "ISNULL" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
     assert "MD5(" not in sql and "SHA1(" not in sql  # both removed in MySQL 9
-    assert chunk_hash_sql(columns, DiffSettings()).startswith("CRC32(CONCAT_WS('#', COALESCE(LENGTH(`a`), -1), `a`")
+    assert chunk_hash_sql(columns, DiffSettings()).startswith("CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(LENGTH(`a`), -1), `a`")
+
+
+def test_utf8_text_needs_no_length_because_no_utf8_text_holds_the_separator():
+    utf8 = [col("a", "varchar", nullable=True, charset="utf8mb4"), col("b", "char", charset="ascii"),
+            col("j", "json", nullable=True), col("l", "varchar", charset="latin1"), col("n", "int")]
+    sql = chunk_hash_sql(utf8, DiffSettings())
+    # a NULL of UTF-8 text is 0xFE (no UTF-8 text either); latin1 may hold 0xFF, but as the last NOT NULL
+    # column it needs no length
+    assert sql == ("CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(`a`, CAST(X'FE' AS BINARY)), CAST(CONVERT(`b` USING utf8mb4) AS BINARY), "
+                   "COALESCE(`j`, CAST(X'FE' AS BINARY)), "
+                   "CAST(CONVERT(`l` USING utf8mb4) AS BINARY), `n`))")
 
 
 def status(tables, lag="0s"):

@@ -123,19 +123,38 @@ def raw_expression(col: Column) -> str | None:
     return None
 
 
-def _text_arguments(columns: Sequence[Column], exprs: Sequence[str]) -> list[list[str]]:
-    """Per column, its CONCAT_WS('#', ...) arguments in a row text that no two different rows share.
+UTF8_CHARSETS = {"utf8mb4", "utf8mb3", "utf8", "ascii"}
+SEPARATOR = "CAST(X'FF' AS BINARY)"
+"""Between a row's fields: the byte 0xFF, which no UTF-8 (or ASCII) text holds. As a BINARY value the
+whole row text is bytes (a bare X'FF' would be converted to a column's utf8mb4, which MySQL 8+ refuses)."""
+NULL_TEXT = "CAST(X'FE' AS BINARY)"
+"""A NULL of a text column: 0xFE, which no UTF-8 text is either, so NULL differs from ''."""
 
-    A column whose text may hold '#' is preceded by its length in bytes (LENGTH, which reads the stored
-    length: no scan of the value); NULL has length -1 and no value (CONCAT_WS skips NULLs). The last such
-    column needs no length when it is NOT NULL: it is what lies between the fields before and after it.
-    Columns of separator-free types go as they are, a NULL as '' (no number or date prints empty)."""
-    open_ = [i for i, c in enumerate(columns) if c.data_type not in SEPARATOR_FREE_TYPES]
+
+def _separator_free(column: Column) -> bool:
+    """Whether a column's comparable text can never hold the 0xFF separator: numbers and dates, and text
+    stored as UTF-8 or ASCII (a server keeps such columns valid). Binary, BLOB, BIT and text of other
+    character sets (latin1's 0xFF is 'ÿ') can."""
+    if column.data_type in SEPARATOR_FREE_TYPES or column.data_type == "json":
+        return True
+    return column.data_type in TEXT_TYPES and (column.charset or "").lower() in UTF8_CHARSETS
+
+
+def _text_arguments(columns: Sequence[Column], exprs: Sequence[str]) -> list[list[str]]:
+    """Per column, its CONCAT_WS(0xFF, ...) arguments in a row text that no two different rows share.
+
+    Numbers, dates and UTF-8 text go as they are (the cheap, common case: nothing added per row); their
+    NULL is '' for numbers and dates (which never print empty) and 0xFE for text. A column whose text may
+    hold 0xFF is preceded by its length in bytes (LENGTH reads the stored length); NULL has length -1 and
+    no value (CONCAT_WS skips NULLs). The last such column needs no length when it is NOT NULL: it is
+    what lies between the fields before and after it."""
+    open_ = [i for i, c in enumerate(columns) if not _separator_free(c)]
     last = open_[-1] if open_ else None
     out = []
     for i, (c, e) in enumerate(zip(columns, exprs)):
-        if c.data_type in SEPARATOR_FREE_TYPES:
-            out.append([f"COALESCE({e}, '')" if c.nullable else e])
+        if _separator_free(c):
+            empty = "''" if c.data_type in SEPARATOR_FREE_TYPES else NULL_TEXT
+            out.append([f"COALESCE({e}, {empty})" if c.nullable else e])
         elif i == last and not c.nullable:
             out.append([e])
         else:
@@ -149,7 +168,7 @@ def _row_text(columns: Sequence[Column], settings: DiffSettings) -> str:
 
 
 def _joined(arguments: Iterable[Sequence[str]]) -> str:
-    return f"CONCAT_WS('#', {', '.join(a for args in arguments for a in args)})"
+    return f"CONCAT_WS({SEPARATOR}, {', '.join(a for args in arguments for a in args)})"
 
 
 def _sha2_prefix(text: str) -> str:
