@@ -128,7 +128,9 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
                 + _table(["table", "key", "column", "source", "target", "class"], validation.column_differences())
                 + "".join(f"<p>Repair SQL for {_e(t)} (written, never run): {_e(u)}</p>"
                           for t, u in validation.repair_scripts.items()))
-        sections.append("<h2>Data validation</h2>" + _table(
+        hidden = [f"{t.table}.{h['column']}: {h['normalisation']} hid {h['rows']} differing row(s)"
+                  for t in validation.tables for h in t.hidden_by_normalisation if h["rows"]]
+        sections.append("<h2>Data validation</h2>" + "".join(f"<p>{_e(h)}</p>" for h in hidden) + _table(
             ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
             [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,
               "; ".join(d.describe() for d in t.differences[:3]) or t.reason,
