@@ -13,6 +13,7 @@ import pytest
 from pocflow.connections import Endpoint, connect
 from pocflow.quality import aggregates
 from pocflow.quality.diff import DiffSettings, TableComparison
+from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import SourceSide, TargetSide
 from pocflow.source.inventory import take
 from pocflow.stack.config import SOURCE_KEYSPACE, second_source_keyspace
@@ -127,7 +128,7 @@ def test_what_the_copy_changed_is_named_down_to_the_column_and_classified(import
             assert c.cls == "float_precision" and c.source != c.target
     if result.differences_total:
         assert result.status == "mismatch" and result.column_classes
-        assert comparison.repairable and "UPDATE" in comparison.repair_sql("test")
+        assert comparison.repairable and "UPDATE" in repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys)
 
 
 def test_a_key_on_two_shards_and_a_row_gone_from_one_are_named_by_key_and_kind(imported):
@@ -138,7 +139,7 @@ def test_a_key_on_two_shards_and_a_row_gone_from_one_are_named_by_key_and_kind(i
     assert result.differences_total >= 3 and result.status == "mismatch"
     # row count and distinct keys add up again (one row gone, one key twice), the sums do not
     assert set(sums) - set(clean_sums), (sums, clean_sums)
-    script = comparison.repair_sql("test")
+    script = repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys)
     assert f"'{deleted[1]}'" in script and f"'{doubled[1]}'" in script
 
 

@@ -74,3 +74,14 @@ def test_a_changed_value_is_named_by_aggregate_and_column():
     changed = list(ONE)
     changed[6] = Decimal("12.49")
     assert aggregates.differences(read(ONE), read(tuple(changed))) == ["SUM(price): source 12.5, target 12.49"]
+
+
+def test_a_masked_columns_aggregates_say_only_that_they_differ():
+    changed = list(ONE)
+    changed[6] = Decimal("12.49")
+    assert aggregates.differences(read(ONE), read(tuple(changed)), frozenset({"price"})) == [
+        "SUM(price): differs (values masked)"]
+
+
+def test_round_numbers_print_without_an_exponent():
+    assert aggregates._text(Decimal("100")) == "100" and aggregates._text(Decimal("1.50")) == "1.5"

@@ -64,8 +64,13 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else format(value.normalize(), "f")
+        return format(value.normalize(), "f")
     return str(value)
+
+
+def _order(value: Any) -> tuple:
+    """Sort key for one column's values across shards: a zero date reads as text, after real values."""
+    return (isinstance(value, str), value)
 
 
 def read(side: Side, table: Table, keys: Sequence[str], settings: DiffSettings) -> TableAggregates:
@@ -83,16 +88,17 @@ def read(side: Side, table: Table, keys: Sequence[str], settings: DiffSettings) 
         elif m.name == "nulls":
             out.nulls[m.column] = sum(int(v) for v in present)
         elif m.name == "minimum":
-            out.minimum[m.column] = _text(min(present)) if present else None
+            out.minimum[m.column] = _text(min(present, key=_order)) if present else None
         elif m.name == "maximum":
-            out.maximum[m.column] = _text(max(present)) if present else None
+            out.maximum[m.column] = _text(max(present, key=_order)) if present else None
         else:
             out.total[m.column] = _text(sum(present)) if present else None
     return out
 
 
-def differences(source: TableAggregates, target: TableAggregates) -> list[str]:
-    """Every aggregate that is not equal on both sides, as 'what: source X, target Y'."""
+def differences(source: TableAggregates, target: TableAggregates, masked: frozenset[str] = frozenset()) -> list[str]:
+    """Every aggregate that is not equal on both sides, as 'what: source X, target Y' (for a ``masked``
+    column only that it differs)."""
     out = []
     if source.rows != target.rows:
         out.append(f"rows: source {source.rows:,}, target {target.rows:,}")
@@ -102,5 +108,6 @@ def differences(source: TableAggregates, target: TableAggregates) -> list[str]:
                         ("MAX", source.maximum, target.maximum), ("SUM", source.total, target.total)):
         for column in a:
             if a[column] != b.get(column):
-                out.append(f"{label}({column}): source {a[column]}, target {b.get(column)}")
+                out.append(f"{label}({column}): differs (values masked)" if column.lower() in masked
+                           else f"{label}({column}): source {a[column]}, target {b.get(column)}")
     return out

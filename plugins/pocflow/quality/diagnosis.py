@@ -84,7 +84,8 @@ def diagnose(column: Column, source: Any, target: Any) -> str:
         return UNEXPLAINED
     t = column.data_type
     if t in FLOAT_TYPES:
-        return FLOAT_PRECISION if _float_close(source, target) else UNEXPLAINED
+        close = _float_close(source, target) if t == "float" else _six_digit_text(source, target)
+        return FLOAT_PRECISION if close else UNEXPLAINED
     if t in TEMPORAL_TYPES:
         a, b = _instant(source), _instant(target)
         if a is None or b is None:
@@ -115,6 +116,16 @@ def _float_close(a: Any, b: Any) -> bool:
     if not (math.isfinite(x) and math.isfinite(y)):
         return False
     return math.isclose(x, y, rel_tol=1e-6, abs_tol=0.0) or f"{x:.6g}" == f"{y:.6g}"
+
+
+def _six_digit_text(a: Any, b: Any) -> bool:
+    """A DOUBLE that went through a 6-significant-digit text form: one value is the other printed so.
+    (Any two nearby DOUBLEs are not: 1234567 -> 1234568 is a changed value.)"""
+    try:
+        x, y = float(a), float(b)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(x) and math.isfinite(y) and (float(f"{x:.6g}") == y or float(f"{y:.6g}") == x)
 
 
 def _instant(v: Any) -> dt.datetime | dt.timedelta | None:

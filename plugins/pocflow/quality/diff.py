@@ -729,12 +729,6 @@ class TableComparison:
                     classes[cls] += 1
         result.column_classes = dict(classes)
 
-    def repair_sql(self, run: str) -> str:
-        """SQL that would make the target's differing rows equal to the source's (written, never run)."""
-        from pocflow.quality.repair import repair_sql
-
-        return repair_sql(self.table, self.repairable, self.source_rows, run=run, key=self.keys)
-
 
 def _utc(epoch: Any) -> dt.datetime | None:
     """A TIMESTAMP's epoch seconds as a UTC DATETIME, whatever the session's time zone."""

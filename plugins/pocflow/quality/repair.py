@@ -70,9 +70,10 @@ def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: 
     lines = [f"-- Repair of {t} on the target: makes the target's rows equal to the source's for the differences "
              f"below.",
              f"-- Written by pocflow's validation for run {run}; never run. Review it, then run it on the target.",
-             f"-- {len(differences)} difference(s)."]
+             f"-- {len(differences)} difference(s).",
+             "-- the text literals below are UTF-8", "SET NAMES utf8mb4;"]
     if any(c.data_type == "timestamp" for c in table.columns):
-        lines.append("SET time_zone = '+00:00';  -- TIMESTAMP values below are UTC")
+        lines += ["-- the TIMESTAMP values below are UTC", "SET time_zone = '+00:00';"]
     for d in differences:
         lines.append("")
         lines.append(f"-- {d.describe()}")

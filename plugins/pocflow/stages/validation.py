@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
+from pocflow.quality.repair import repair_sql
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
@@ -231,11 +233,13 @@ def run(ctx: StageContext) -> ValidationResult:
                                                  replace(settings, masked_columns=masked_in(e, name)))
                     tables.append(comparison.run())
                     if comparison.repairable:
-                        repairs[name] = ctx.store.put_text(f"repair/{name}.sql", comparison.repair_sql(ctx.run_id))
+                        repairs[name] = ctx.store.put_text(f"repair/{name}.sql", repair_sql(
+                            table, comparison.repairable, comparison.source_rows, run=ctx.run_id, key=comparison.keys))
                         ctx.log(f"validation: {name}: the SQL that would make the target equal for "
                                 f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)")
                     schema[name] = schema_differences(table, target)
-                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target, settings)
+                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target,
+                                                          comparison.settings)
                     expectations += run_expectations(ctx, gx, table, source, target)
             finally:
                 target.close()
@@ -263,10 +267,19 @@ def masked_in(engagement, table: str) -> frozenset[str]:
 
 def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target: TargetSide,
                        settings: DiffSettings) -> list[str]:
-    """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed."""
+    """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed.
+    A difference is read again (as the row comparison rechecks) before it stands: writes still on their
+    way through replication settle."""
+    differing: list[str] = []
     with ThreadPoolExecutor(2) as pool:
-        s, t = (pool.submit(aggregates.read, side, table, keys, settings) for side in (source, target))
-        return aggregates.differences(s.result(), t.result())
+        for attempt in range(max(1, settings.recheck_attempts)):
+            if attempt:
+                time.sleep(settings.recheck_wait_seconds)
+            s, t = (pool.submit(aggregates.read, side, table, keys, settings) for side in (source, target))
+            differing = aggregates.differences(s.result(), t.result(), settings.masked_columns)
+            if not differing:
+                break
+    return differing
 
 
 def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide,

@@ -84,14 +84,21 @@ def execute(conn, sql: str, *, repeat: int = 3) -> Execution:
                 times.append((time.perf_counter() - started) * 1000)
                 if i == 0:
                     rows_seen, checksum = len(rows), result_checksum(rows, bool(_ORDER_BY.search(sql)))
-                    # outside the timing: the warnings the statement left on this session
-                    cur.execute("SHOW WARNINGS")
-                    codes = sorted(f"{level} {code}" for level, code, *_ in cur.fetchall())
+                    codes = _warnings(cur)
         except pymysql.MySQLError as e:
             return Execution(None, None, f"{e.args[0]}: {e.args[1] if len(e.args) > 1 else ''}".strip(), 0,
                              round((time.perf_counter() - started) * 1000, 3))
     times.sort()
     return Execution(rows_seen, checksum, None, len(codes), round(times[len(times) // 2], 3), codes)
+
+
+def _warnings(cur) -> list[str]:
+    """The warnings the last statement left on this session, outside its timing; none if they cannot be read."""
+    try:
+        cur.execute("SHOW WARNINGS")
+        return sorted(f"{level} {code}" for level, code, *_ in cur.fetchall())
+    except pymysql.MySQLError:
+        return []
 
 
 def classify(source: Execution, target: Execution, *, slower_factor: float) -> str:
