@@ -106,39 +106,35 @@ def mysql_cast(v, to: str):
     return str(d.copy_abs() if d.is_zero() else d)  # MySQL prints no -0
 
 
-def _closing(sql: str, open_at: int) -> int:
-    """The index of the parenthesis closing the one at ``open_at`` (quotes skipped)."""
-    depth, i, quote = 0, open_at, None
-    while i < len(sql):
-        ch = sql[i]
+def _unquoted(text: str, start: int = 0):
+    """(index, character, parenthesis depth after it) of every character outside quotes, from ``start``."""
+    depth, quote = 0, None
+    for i in range(start, len(text)):
+        ch = text[i]
         if quote:
             if ch == quote:
                 quote = None
-        elif ch in "'`":
+            continue
+        if ch in "'`":
             quote = ch
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+        yield i, ch, depth
+
+
+def _closing(sql: str, open_at: int) -> int:
+    """The index of the parenthesis closing the one at ``open_at`` (quotes skipped)."""
+    for i, ch, depth in _unquoted(sql, open_at):
+        if ch == ")" and depth == 0:
+            return i
     raise ValueError(f"unbalanced parentheses in {sql!r}")
 
 
 def _top_level_as(inner: str) -> int:
-    depth, quote = 0, None
-    for i, ch in enumerate(inner):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'`":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and inner.startswith(" AS ", i):
+    for i, _, depth in _unquoted(inner):
+        if depth == 0 and inner.startswith(" AS ", i):
             return i
     raise ValueError(f"no AS in CAST({inner})")
 

@@ -444,9 +444,6 @@ class TableComparison:
             out.setdefault(tuple(r[:n]), []).append(tuple(int(x) for x in r[n:]))
         return out
 
-    def row_hashes(self, side: Side, rng: Range) -> Listing:
-        return self.listing(side, *rng.where(self.keys))
-
     def _key_batches(self, keys: Sequence[tuple], size: int = 500) -> Iterable[tuple[str, list]]:
         """(WHERE condition, args) selecting the given keys, per batch."""
         cols = [quote_identifier(k) for k in self.keys]
