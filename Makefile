@@ -10,23 +10,24 @@ POCFLOW := $(BIN)/pocflow
 DEMO_REPORT := artifacts/demo-shop-report.md
 PYTEST_ARGS ?=
 
-.PHONY: help setup venv stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
+.PHONY: help setup venv lint stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
 
 help:
 	@echo "make demo         set up everything, run a whole engagement on the sample shop, print the recommendation and report"
 	@echo "make test         set up everything, start the local stack, run unit and integration tests"
 	@echo "make airflow      Airflow UI and API on :8080 with the DAGs, the local stack and airflow_settings.yaml"
 	@echo "make test-faults  only the fault-injection tests (killed tablets, source, task, vtgate)"
+	@echo "make lint         ruff (lint + format check) and mypy on plugins/pocflow"
 	@echo "make bench        benchmarks (ratios against a baseline measured in the same run; QUICK=1, ONLY=name)"
 	@echo "make setup        Python environment, Debian packages, Vitess binaries (cached by version)"
 	@echo "make stack-up | stack-down | stack-status    the local source (MySQL 9.7; FLAVOR=mariadb for MariaDB 10.11) + Vitess stack"
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "pocflow needs Python 3.11, found " + sys.version.split()[0]'
 	@echo "[pocflow] Python environment in $(VENV) ..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet -r requirements.txt
+	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 	@echo "[pocflow] Python environment ready"
@@ -87,6 +88,14 @@ bench: stack-up
 
 lock: venv
 	$(BIN)/uv pip compile requirements.in -o requirements.txt --python-version 3.11
+	$(BIN)/uv pip compile requirements-dev.in -o requirements-dev.txt --python-version 3.11
+
+# ruff (lint rules and formatting) and mypy over the product code; CI runs it before the tests.
+lint: venv
+	@$(BIN)/ruff check plugins dags tests bench
+	@$(BIN)/ruff format --check plugins dags tests bench
+	@$(BIN)/mypy
+	@echo "[pocflow] lint: ruff and mypy clean"
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache
