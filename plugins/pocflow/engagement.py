@@ -106,6 +106,10 @@ class ValidationSettings:
     row_count_tolerance: float = declare(
         Fraction(), 0.01,
         help="Great Expectations' row count check on the target: within this fraction of the source's.")
+    hidden_rows_limit: int = declare(
+        Whole(0, 1_000_000), 1_000,
+        help="The most differing rows that the normalisation-hidden check re-reads per table; beyond it the report "
+             "says the count was capped.")
     masked_columns: tuple[str, ...] = declare(
         Names(), (),
         help="Columns (name or table.column) whose values validation never shows: differences name the column "
