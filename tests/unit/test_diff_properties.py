@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from inventories import col, table
 from pocflow.quality.diagnosis import CATALOGUE, catalogue, diagnose
 from pocflow.quality.diff import (MASK, ColumnDifference, DiffSettings, RowDifference, TableComparison, TableDiff,
-                                  shown)
+                                  hidden_rows, shown)
 from pocflow.quality.repair import repair_sql, sql_literal
 from sqlite_side import SqliteSide
 
@@ -255,11 +255,24 @@ def test_a_change_the_float_rounding_cannot_see_is_counted_as_hidden():
     _, result = compare(source, target)
     assert result.status == "match"
     assert result.hidden_by_normalisation == [{"column": "price", "normalisation": result.normalisations[0],
-                                               "rows": 1, "keys": [{"id": 1}]}]
+                                               "rows": 1, "capped": False, "keys": [{"id": 1}]}]
     off = DiffSettings(**{**SMALL.__dict__, "count_hidden_by_normalisation": False})
     source.queries.clear()
     _, result = compare(source, target, off)
     assert result.hidden_by_normalisation == [] and not any("0e0" in q for q in source.queries)
+
+
+def test_the_hidden_rows_re_read_are_capped_and_the_cap_is_said():
+    t = table("t", [col("id"), col("price", "double")], rows=6)
+    rows = [(i, i + 0.5) for i in range(1, 7)]
+    source, target = sides(t, rows, [(i, v + 1e-9) for i, v in rows])
+    _, result = compare(source, target, DiffSettings(**{**SMALL.__dict__, "hidden_rows_limit": 4}))
+    assert result.status == "match"
+    assert [(h["rows"], h["capped"]) for h in result.hidden_by_normalisation] == [(4, True)]
+    assert hidden_rows(result.hidden_by_normalisation[0]) == ("4 differing row(s) (capped: more were not re-read, "
+                                                              "see hidden_rows_limit)")
+    _, result = compare(source, target)
+    assert [(h["rows"], h["capped"]) for h in result.hidden_by_normalisation] == [(6, False)]
 
 
 def test_a_table_without_normalised_columns_gets_no_second_pass():

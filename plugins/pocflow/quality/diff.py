@@ -27,7 +27,8 @@ Value normalisation (each a setting, each reported): text compared as utf8mb4 by
 column's charset and collation, FLOAT/DOUBLE rounded to ``float_decimals`` (as a DECIMAL, which
 prints alike on MySQL and MariaDB), -0 folded into 0,
 TIMESTAMP compared as epoch seconds so session time zones do not matter. A second pass over the raw
-values of normalised columns counts the rows that a normalisation made match (``hidden_by_normalisation``).
+values of normalised columns counts the rows that a normalisation made match (``hidden_by_normalisation``),
+re-reading at most ``hidden_rows_limit`` of them per table.
 """
 
 from __future__ import annotations
@@ -82,12 +83,20 @@ class DiffSettings:
     """Columns whose values never appear in a result (shown as MASK); their differences are still classified."""
     count_hidden_by_normalisation: bool = True
     """Tables with normalised columns get a second pass over those columns' raw values."""
+    hidden_rows_limit: int = 1_000
+    """The second pass re-reads at most this many differing rows per table; beyond it its counts are capped."""
     repair_rows: int = 1_000
     """Source rows kept per table for the repair script (read by key, 500 per query, after the recheck); a
     table with more differences is re-copied rather than repaired row by row."""
 
     def __post_init__(self):
         object.__setattr__(self, "masked_columns", frozenset(c.lower() for c in self.masked_columns))
+
+
+def hidden_rows(hidden: dict) -> str:
+    """A ``hidden_by_normalisation`` entry's count as text, said to be capped when it was."""
+    capped = " (capped: more were not re-read, see hidden_rows_limit)" if hidden.get("capped") else ""
+    return f"{hidden['rows']} differing row(s){capped}"
 
 
 def column_expression(col: Column, settings: DiffSettings) -> tuple[str, str | None]:
@@ -341,8 +350,9 @@ class TableDiff:
     column_classes: dict[str, int] = field(default_factory=dict)
     """Differing columns of the listed ``different`` rows per diagnosis class."""
     hidden_by_normalisation: list[dict] = field(default_factory=list)
-    """Per normalised column: {"column", "normalisation", "rows", "keys"}: rows whose raw values differ
-    while their compared (normalised) values matched, and a few of their keys."""
+    """Per normalised column: {"column", "normalisation", "rows", "capped", "keys"}: rows whose raw values differ
+    while their compared (normalised) values matched (counted among the first hidden_rows_limit re-read; "capped"
+    when there were more), and a few of their keys."""
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -662,15 +672,17 @@ class TableComparison:
     # --- what lies behind the differences ----------------------------------------------------
     def hidden_by_normalisation(self, differing: set[tuple]) -> list[dict]:
         """Rows whose normalised columns' raw values differ although the compared row matched, per column:
-        the same chunked scan over those columns' raw values only, then the differing keys rechecked."""
+        the same chunked scan over those columns' raw values only, then the first hidden_rows_limit differing keys
+        rechecked."""
         cols = self.normalised
         raws = [raw_expression(c) or quote_identifier(c.name) for c in cols]
         p = _Pass(f"CRC32({_joined(_text_arguments(cols, raws))})",
                   tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws)))
         found = _Found()
         self._scan(TableDiff(self.table.name, "match"), p, found)
-        found = _Found({k: None for k in found.keys if k not in differing})
-        confirmed, _, _ = self.recheck(found, p)
+        suspects = [k for k in found.keys if k not in differing]
+        limit = self.settings.hidden_rows_limit
+        confirmed, _, _ = self.recheck(_Found(dict.fromkeys(suspects[:limit])), p)
         hidden: dict[str, list[tuple]] = {c.name: [] for c in cols}
         for key, kind, s, t in confirmed:
             if kind != DIFFERENT:
@@ -680,6 +692,7 @@ class TableComparison:
                     hidden[c.name].append(key)
         notes = {c.name: column_expression(c, self.settings)[1] for c in cols}
         return [{"column": c.name, "normalisation": notes[c.name], "rows": len(hidden[c.name]),
+                 "capped": len(suspects) > limit,
                  "keys": [{k: _jsonable(v) for k, v in zip(self.keys, key)} for key in sorted(hidden[c.name])[:3]]}
                 for c in cols]
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from pocflow.quality.diff import hidden_rows
 from pocflow.review.scorecard import FAIL, PASS, WARN, Scorecard
 
 CURVE = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0)
@@ -128,8 +129,8 @@ def render_html(engagement, card: Scorecard, *, selected, imported, validation, 
                 + _table(["table", "key", "column", "source", "target", "class"], validation.column_differences())
                 + "".join(f"<p>Repair SQL for {_e(t)} (written, never run): {_e(u)}</p>"
                           for t, u in validation.repair_scripts.items()))
-        hidden = [f"{t.table}.{h['column']}: {h['normalisation']} hid {h['rows']} differing row(s)"
-                  for t in validation.tables for h in t.hidden_by_normalisation if h["rows"]]
+        hidden = [f"{t.table}.{h['column']}: {h['normalisation']} hid {hidden_rows(h)}"
+                  for t in validation.tables for h in t.hidden_by_normalisation if h["rows"] or h.get("capped")]
         sections.append("<h2>Data validation</h2>" + "".join(f"<p>{_e(h)}</p>" for h in hidden) + _table(
             ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
             [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
 from pocflow.quality.repair import repair_sql
-from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff
+from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
@@ -117,8 +117,8 @@ class ValidationResult:
         head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
                 f"row(s) by our comparison; VDiff {vdiff_states}")
         notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings}
-                       | {f"{t.table}: {h['normalisation']} hid {h['rows']} differing row(s), e.g. {h['keys']}"
-                          for t in self.tables for h in t.hidden_by_normalisation if h["rows"]})
+                       | {f"{t.table}: {h['normalisation']} hid {hidden_rows(h)}, e.g. {h['keys']}"
+                          for t in self.tables for h in t.hidden_by_normalisation if h["rows"] or h.get("capped")})
         parts = [head]
         explained = self.explained()
         if explained:
@@ -210,7 +210,8 @@ def run(ctx: StageContext) -> ValidationResult:
     imported = ctx.earlier("import")
     workflows, excluded = [WorkflowPlan(**w) for w in imported.workflows], imported.excluded
     e = ctx.engagement
-    settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals)
+    settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals,
+                            hidden_rows_limit=e.validation.hidden_rows_limit)
 
     current = statuses(ctx.vtctld, workflows)
     vdiffs = {}
