@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pocflow.connections import UnknownConnection
 from pocflow.engagement import EngagementError
-from pocflow.stack.config import SOURCE_FLAVORS
-from pocflow.stack.process import StackError
+from pocflow.local.stack.config import SOURCE_FLAVORS
+from pocflow.local.stack.process import StackError
 from pocflow.stages.import_data import ImportError_
 from pocflow.stages.sharding_plan import VSchemaRejected
 from pocflow.stages.validation import ValidationThresholdExceeded
@@ -22,8 +22,8 @@ from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 def _stack(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from pocflow.stack import Stack
-    from pocflow.stack.config import StackConfig
+    from pocflow.local.stack import Stack
+    from pocflow.local.stack.config import StackConfig
 
     config = StackConfig.from_env()
     if args.action != "up" and (args.source_flavor or args.second_source_flavor):
@@ -64,7 +64,7 @@ def _stack(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from pocflow.connections import Endpoint
     from pocflow.sample.load import load
-    from pocflow.stack import Stack
+    from pocflow.local.stack import Stack
 
     stack = Stack()
     dsn = args.dsn or stack.env()["POCFLOW_SOURCE_ADMIN_DSN"]
@@ -92,7 +92,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _import_proof(args: argparse.Namespace) -> int:
     from pocflow import import_proof
     from pocflow.connections import Endpoint
-    from pocflow.stack import Stack
+    from pocflow.local.stack import Stack
     from pocflow.vitess.vtctldclient import Vtctld
 
     stack = Stack()

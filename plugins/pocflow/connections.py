@@ -99,11 +99,11 @@ def _from_local_stack(conn_id: str) -> Endpoint | None:
     key = LOCAL_STACK_CONNECTIONS.get(conn_id)
     if key is None:
         return None
-    from pocflow.stack.config import StackConfig
+    from pocflow.local.stack.config import StackConfig
 
     if not StackConfig.from_env().credentials_file.exists():
         return None
-    from pocflow.stack import Stack
+    from pocflow.local.stack import Stack
 
     dsn = Stack().env().get(key)
     return Endpoint.from_dsn(dsn) if dsn else None

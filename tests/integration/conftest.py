@@ -8,7 +8,7 @@ import pytest
 
 from pocflow.connections import Endpoint
 from pocflow.sample.load import load
-from pocflow.stack import Stack
+from pocflow.local.stack import Stack
 from pocflow.vitess.vtctldclient import Vtctld
 
 
@@ -16,7 +16,7 @@ from pocflow.vitess.vtctldclient import Vtctld
 def stack() -> Stack:
     import dataclasses
 
-    from pocflow.stack.config import SOURCE_FLAVORS, StackConfig
+    from pocflow.local.stack.config import SOURCE_FLAVORS, StackConfig
 
     config = StackConfig.from_env()
     if config.second_source_flavor is None:  # both flavours are covered: add a source of the other one

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
 from pocflow.sql import quote_identifier as q
-from pocflow.stack.config import HOSTILE_DATABASE
+from pocflow.local.stack.config import HOSTILE_DATABASE
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "include" / "sample" / "hostile" / "schema.sql"
 LONG = "a_table_name_that_is_exactly_sixty_four_characters_long_abcdefgh"

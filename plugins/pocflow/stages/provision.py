@@ -70,7 +70,7 @@ class LocalStackProvisioner:
         return sorted((data.get("shards") or {}).keys())
 
     def ensure(self, keyspaces: dict[str, list[str]]) -> dict[str, bool]:
-        from pocflow.stack import Stack
+        from pocflow.local.stack import Stack
 
         stack = Stack()
         created = {}

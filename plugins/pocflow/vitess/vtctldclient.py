@@ -82,7 +82,7 @@ def find_vtctldclient() -> str:
     found = shutil.which("vtctldclient")
     if found:
         return found
-    from pocflow.stack.config import StackConfig
+    from pocflow.local.stack.config import StackConfig
 
     cached = StackConfig.from_env().vitess_bin / "vtctldclient"
     if cached.exists():
