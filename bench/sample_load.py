@@ -13,9 +13,9 @@ import time
 
 from bench.results import Result
 from pocflow.connections import Endpoint, connect
+from pocflow.local.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
+from pocflow.local.sample.load import load, schema_statements
 from pocflow.local.stack import Stack
-from pocflow.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
-from pocflow.sample.load import load, schema_statements
 from pocflow.sql import quote_identifier
 
 SCRATCH = "bench_load"

@@ -63,13 +63,13 @@ def _stack(args: argparse.Namespace) -> int:
 
 def _sample(args: argparse.Namespace) -> int:
     from pocflow.connections import Endpoint
-    from pocflow.sample.load import load
+    from pocflow.local.sample.load import load
     from pocflow.local.stack import Stack
 
     stack = Stack()
     dsn = args.dsn or stack.env()["POCFLOW_SOURCE_ADMIN_DSN"]
     if args.hostile:
-        from pocflow.sample import hostile
+        from pocflow.local.sample import hostile
 
         counts = hostile.load(Endpoint.from_dsn(dsn))
         print(json.dumps(counts, indent=2, ensure_ascii=False) if args.json else

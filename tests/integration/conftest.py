@@ -7,7 +7,7 @@ The session starts the stack if it is not running (idempotent) and loads the sam
 import pytest
 
 from pocflow.connections import Endpoint
-from pocflow.sample.load import load
+from pocflow.local.sample.load import load
 from pocflow.local.stack import Stack
 from pocflow.vitess.vtctldclient import Vtctld
 
