@@ -90,7 +90,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _import_proof(args: argparse.Namespace) -> int:
-    from pocflow import import_proof
+    from pocflow.local import import_proof
     from pocflow.connections import Endpoint
     from pocflow.local.stack import Stack
     from pocflow.vitess.vtctldclient import Vtctld
