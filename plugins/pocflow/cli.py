@@ -186,13 +186,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _dags_test(args: argparse.Namespace) -> int:
-    from pocflow.airflow.local import dags_test
+    from pocflow.local.airflow.env import dags_test
 
     return dags_test(args.dag, json.loads(args.conf) if args.conf else None).returncode
 
 
 def _airflow(args: argparse.Namespace) -> int:
-    from pocflow.airflow.standalone import serve
+    from pocflow.local.airflow.standalone import serve
 
     return serve(args.port)
 

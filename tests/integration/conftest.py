@@ -197,8 +197,8 @@ def airflow(stack, sample):
     import shutil
     from pathlib import Path
 
-    from pocflow.airflow.local import airflow_env
-    from pocflow.airflow.standalone import StandaloneAirflow
+    from pocflow.local.airflow.env import airflow_env
+    from pocflow.local.airflow.standalone import StandaloneAirflow
 
     env = airflow_env()
     home = Path(env["AIRFLOW_HOME"]).parent / "airflow-ui-test"

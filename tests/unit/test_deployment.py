@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import yaml
 
-from pocflow.airflow.settings import load
 from pocflow.engagement import PROJECT_ROOT, from_inputs
+from pocflow.local.airflow.settings import load
 from pocflow.local.stack.config import VITESS_VERSION
 from pocflow.local.stack.install import DEBIAN_PACKAGES
 
