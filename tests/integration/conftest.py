@@ -4,12 +4,18 @@ and the Vitess cluster).
 The session starts the stack if it is not running (idempotent) and loads the sample shop.
 """
 
+import os
+
 import pytest
 
 from pocflow.connections import Endpoint
 from pocflow.local.sample.load import load
 from pocflow.local.stack import Stack
 from pocflow.vitess.vtctldclient import Vtctld
+
+# The tests run on the local rig: have it registered (its connections, provisioner, Vitess binaries) in this process
+# and in the Airflow processes the tests start, even where the installed metadata predates its entry point.
+os.environ.setdefault("POCFLOW_EXTENSIONS", "pocflow.local")
 
 
 @pytest.fixture(scope="session")

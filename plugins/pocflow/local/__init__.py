@@ -1,5 +1,16 @@
 """The local rig: the stack, the sample shop and the local Airflow that run pocflow on one machine.
 
 Demos and tests use it; it does not ship to a customer's Airflow. The product reaches it only
-through what it registers (see :mod:`pocflow.extensions`).
+through what :func:`register` adds to pocflow's extension points (:mod:`pocflow.extensions`);
+pyproject.toml declares it in the entry-point group ``pocflow.extensions``.
 """
+
+from __future__ import annotations
+
+from pocflow.extensions import Registry
+from pocflow.local.connections import from_local_stack
+
+
+def register(registry: Registry) -> None:
+    """The local stack answers for its connection ids."""
+    registry.add_connection_fallback(from_local_stack)

@@ -1,0 +1,86 @@
+"""The extension registry: how the product reaches what a deployment (the local rig) adds, in which order."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pocflow import connections, extensions
+from pocflow.connections import Endpoint, UnknownConnection, resolve
+from pocflow.extensions import ExtensionError, Registry
+
+ROOT = Path(__file__).resolve().parents[2]
+FROM_ENV = Endpoint("env-host", 3306, "env")
+FROM_AIRFLOW = Endpoint("airflow-host", 3306, "airflow")
+FROM_FALLBACK = Endpoint("fallback-host", 3306, "fallback")
+
+
+@pytest.fixture
+def registry(monkeypatch) -> Registry:
+    """A registry of the test's own, in place of the loaded one."""
+    fresh = Registry()
+    monkeypatch.setattr(extensions, "_registry", fresh)
+    return fresh
+
+
+def test_a_registered_fallback_is_asked_after_the_environment_and_airflow(registry, monkeypatch):
+    asked = []
+    registry.add_connection_fallback(lambda cid: asked.append(cid) or (FROM_FALLBACK if cid == "known" else None))
+    monkeypatch.setenv("AIRFLOW_CONN_KNOWN", FROM_ENV.dsn())
+    assert resolve("known") == FROM_ENV and asked == []
+    monkeypatch.delenv("AIRFLOW_CONN_KNOWN")
+    assert resolve("known", airflow_lookup=lambda cid: FROM_AIRFLOW) == FROM_AIRFLOW and asked == []
+    assert resolve("known", airflow_lookup=lambda cid: None) == FROM_FALLBACK and asked == ["known"]
+    with pytest.raises(UnknownConnection):
+        resolve("other")
+    assert connections.exists("known") and not connections.exists("other")
+
+
+def test_without_extensions_only_the_environment_and_airflow_answer(registry, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_POCFLOW_SOURCE", raising=False)
+    with pytest.raises(UnknownConnection):
+        resolve("pocflow_source")
+
+
+def write_extension(folder: Path, name: str, body: str) -> None:
+    (folder / f"{name}.py").write_text(body)
+
+
+def test_extensions_named_in_the_environment_are_loaded_once_each(tmp_path, monkeypatch):
+    write_extension(tmp_path, "pocflow_test_ext", "calls = []\n"
+                    "def register(registry):\n"
+                    "    calls.append(1)\n"
+                    "    registry.add_connection_fallback(lambda cid: None)\n"
+                    "    registry.add_tool_dir(lambda: __import__('pathlib').Path('/nowhere'))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = extensions.discover({extensions.ENV_VAR: " pocflow_test_ext, ,pocflow_test_ext "})
+    assert [name for name, _ in found].count("pocflow_test_ext") == 1
+    registry = extensions.load(Registry(), found)
+    extensions.load(registry, found)  # a second load registers nothing twice
+    import pocflow_test_ext
+
+    assert pocflow_test_ext.calls == [1] and "pocflow_test_ext" in registry.extensions
+    assert len(registry.connection_fallbacks) == 1 and registry.tool_dirs[0]() == Path("/nowhere")
+
+
+def test_a_broken_extension_is_named(tmp_path, monkeypatch):
+    write_extension(tmp_path, "pocflow_test_noregister", "x = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ExtensionError, match="pocflow_test_noregister has no register"):
+        extensions.load(Registry(), extensions.discover({extensions.ENV_VAR: "pocflow_test_noregister"}))
+    with pytest.raises(ExtensionError, match="pocflow_test_missing could not be loaded"):
+        extensions.load(Registry(), extensions.discover({extensions.ENV_VAR: "pocflow_test_missing"}))
+
+
+def test_only_one_provisioner_may_be_registered():
+    registry = Registry()
+    registry.set_provisioner(lambda vtctld: None)
+    with pytest.raises(ExtensionError, match="two extensions register a provisioner"):
+        registry.set_provisioner(lambda vtctld: None)
+
+
+def test_the_local_rig_is_declared_as_an_extension_and_registers_itself():
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
+    assert declared[extensions.ENTRY_POINT_GROUP] == {"local": "pocflow.local:register"}
+    registry = extensions.load(Registry(), extensions.discover({extensions.ENV_VAR: "pocflow.local"}))
+    assert "pocflow.local" in registry.extensions and registry.connection_fallbacks
