@@ -8,6 +8,7 @@ import pytest
 from pocflow import connections, extensions
 from pocflow.connections import Endpoint, UnknownConnection, resolve
 from pocflow.extensions import ExtensionError, Registry
+from pocflow.vitess.vtctldclient import find_vtctldclient
 
 ROOT = Path(__file__).resolve().parents[2]
 FROM_ENV = Endpoint("env-host", 3306, "env")
@@ -40,6 +41,22 @@ def test_without_extensions_only_the_environment_and_airflow_answer(registry, mo
     monkeypatch.delenv("AIRFLOW_CONN_POCFLOW_SOURCE", raising=False)
     with pytest.raises(UnknownConnection):
         resolve("pocflow_source")
+
+
+
+def test_vtctldclient_is_looked_up_in_registered_tool_folders_after_the_environment_and_path(registry, monkeypatch,
+                                                                                            tmp_path):
+    monkeypatch.delenv("POCFLOW_VTCTLDCLIENT", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="vtctldclient not found"):
+        find_vtctldclient()
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "vtctldclient").write_text("")
+    registry.add_tool_dir(lambda: tmp_path / "nothing-here")
+    registry.add_tool_dir(lambda: tmp_path / "bin")
+    assert find_vtctldclient() == str(tmp_path / "bin" / "vtctldclient")
+    monkeypatch.setenv("POCFLOW_VTCTLDCLIENT", "/opt/vitess/vtctldclient")
+    assert find_vtctldclient() == "/opt/vitess/vtctldclient"
 
 
 def write_extension(folder: Path, name: str, body: str) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pocflow.extensions import Registry
 from pocflow.local.connections import from_local_stack
+from pocflow.local.stack.config import StackConfig
 
 
 def register(registry: Registry) -> None:
-    """The local stack answers for its connection ids."""
+    """The local stack answers for its connection ids; its cached Vitess build holds vtctldclient."""
     registry.add_connection_fallback(from_local_stack)
+    registry.add_tool_dir(lambda: StackConfig.from_env().vitess_bin)
