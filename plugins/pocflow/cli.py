@@ -13,6 +13,7 @@ from pocflow.engagement import EngagementError
 from pocflow.local.stack.config import SOURCE_FLAVORS
 from pocflow.local.stack.process import StackError
 from pocflow.stages.import_data import ImportError_
+from pocflow.stages.provision import TargetNotProvisioned
 from pocflow.stages.sharding_plan import VSchemaRejected
 from pocflow.stages.validation import ValidationThresholdExceeded
 from pocflow.vitess.movetables import WorkflowError
@@ -271,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (StackError, VtctldError, NotApproved, EngagementError, UnknownConnection, VSchemaRejected, WorkflowError,
-            ValidationThresholdExceeded, ImportError_) as e:
+            ValidationThresholdExceeded, ImportError_, TargetNotProvisioned) as e:
         print(f"pocflow: {e}", file=sys.stderr)
         return 2
 

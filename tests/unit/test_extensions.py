@@ -8,7 +8,8 @@ import pytest
 from pocflow import connections, extensions
 from pocflow.connections import Endpoint, UnknownConnection, resolve
 from pocflow.extensions import ExtensionError, Registry
-from pocflow.vitess.vtctldclient import find_vtctldclient
+from pocflow.stages.provision import ExistingTarget, TargetNotProvisioned, default_provisioner
+from pocflow.vitess.vtctldclient import VtctldError, find_vtctldclient
 
 ROOT = Path(__file__).resolve().parents[2]
 FROM_ENV = Endpoint("env-host", 3306, "env")
@@ -100,4 +101,50 @@ def test_the_local_rig_is_declared_as_an_extension_and_registers_itself():
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
     assert declared[extensions.ENTRY_POINT_GROUP] == {"local": "pocflow.local:register"}
     registry = extensions.load(Registry(), extensions.discover({extensions.ENV_VAR: "pocflow.local"}))
-    assert "pocflow.local" in registry.extensions and registry.connection_fallbacks
+    assert registry.extensions == ["pocflow.local"] and registry.connection_fallbacks and registry.tool_dirs
+    assert registry.provisioner.__module__ == "pocflow.local.provisioner"
+
+
+class FakeVtctld:
+    """Answers FindAllShardsInKeyspace from a dict; records every command; runs nothing."""
+
+    def __init__(self, shards: dict[str, list[str]]):
+        self.shards = shards
+        self.commands = []
+
+    def run_json(self, *args: str, **_):
+        self.commands.append(args)
+        assert args[0] == "FindAllShardsInKeyspace", args
+        if args[1] not in self.shards:
+            raise VtctldError(list(args), 1, f"node doesn't exist: /keyspaces/{args[1]}")
+        return {"shards": {s: {} for s in self.shards[args[1]]}}
+
+
+def test_without_a_registered_provisioner_provisioning_names_what_to_create(registry):
+    vtctld = FakeVtctld({"shop": ["0"], "shop_sharded": ["-80", "80-"], "other": ["0"]})
+    provisioner = default_provisioner(vtctld)
+    assert isinstance(provisioner, ExistingTarget)
+    with pytest.raises(TargetNotProvisioned) as err:
+        provisioner.ensure({"new": ["-80", "80-"], "new_global": ["0"], "shop_sharded": ["-80", "80-"],
+                            "other": ["-80", "80-"]})
+    assert err.value.missing == {"new": ["-80", "80-"], "new_global": ["0"]}
+    assert err.value.different == {"other": (["0"], ["-80", "80-"])}
+    message = str(err.value)
+    assert "keyspace new: create it with shards -80, 80-" in message
+    assert "keyspace new_global: create it with shard 0" in message
+    assert "keyspace other: has shard 0, the plan needs shards -80, 80-" in message
+    assert "shop_sharded" not in message
+    assert {c[0] for c in vtctld.commands} == {"FindAllShardsInKeyspace"}
+
+
+def test_without_a_registered_provisioner_an_existing_target_is_already_provisioned(registry):
+    vtctld = FakeVtctld({"shop_sharded": ["-80", "80-"], "shop_sharded_global": ["0"]})
+    created = default_provisioner(vtctld).ensure({"shop_sharded": ["80-", "-80"], "shop_sharded_global": ["0"]})
+    assert created == {"shop_sharded": False, "shop_sharded_global": False}
+
+
+def test_a_registered_provisioner_is_the_default(registry):
+    made = []
+    registry.set_provisioner(lambda vtctld: made.append(vtctld) or "the registered one")
+    vtctld = FakeVtctld({})
+    assert default_provisioner(vtctld) == "the registered one" and made == [vtctld] and vtctld.commands == []

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from pocflow.extensions import Registry
 from pocflow.local.connections import from_local_stack
+from pocflow.local.provisioner import LocalStackProvisioner
 from pocflow.local.stack.config import StackConfig
 
 
 def register(registry: Registry) -> None:
-    """The local stack answers for its connection ids; its cached Vitess build holds vtctldclient."""
+    """The local stack answers for its connection ids, provisions new keyspaces with tablets of its own, and its
+    cached Vitess build holds vtctldclient."""
     registry.add_connection_fallback(from_local_stack)
+    registry.set_provisioner(LocalStackProvisioner)
     registry.add_tool_dir(lambda: StackConfig.from_env().vitess_bin)
