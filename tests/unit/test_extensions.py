@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from pocflow import connections, extensions
+from pocflow.cli import build_parser, main
 from pocflow.connections import Endpoint, UnknownConnection, resolve
 from pocflow.extensions import ExtensionError, Registry
 from pocflow.stages.provision import ExistingTarget, TargetNotProvisioned, default_provisioner
@@ -103,6 +104,27 @@ def test_the_local_rig_is_declared_as_an_extension_and_registers_itself():
     registry = extensions.load(Registry(), extensions.discover({extensions.ENV_VAR: "pocflow.local"}))
     assert registry.extensions == ["pocflow.local"] and registry.connection_fallbacks and registry.tool_dirs
     assert registry.provisioner.__module__ == "pocflow.local.provisioner"
+    assert [e.__name__ for e in registry.command_errors] == ["StackError"]
+
+
+def test_the_cli_has_the_commands_extensions_add(registry):
+    def add(sub):
+        sub.add_parser("rig-command").set_defaults(func=lambda args: 7)
+
+    assert "rig-command" not in build_parser().format_help()
+    registry.add_commands(add)
+    assert "rig-command" in build_parser().format_help() and main(["rig-command"]) == 7
+
+
+def test_the_cli_prints_the_errors_extensions_name_as_one_line(registry, capsys):
+    class RigError(RuntimeError):
+        pass
+
+    def fail(args):
+        raise RigError("the rig says no")
+
+    registry.add_commands(lambda sub: sub.add_parser("rig-fails").set_defaults(func=fail), errors=(RigError,))
+    assert main(["rig-fails"]) == 2 and capsys.readouterr().err == "pocflow: the rig says no\n"
 
 
 class FakeVtctld:
