@@ -14,10 +14,10 @@ import time
 
 from bench.results import Result
 from pocflow.connections import Endpoint, connect
+from pocflow.local.stack import Stack
 from pocflow.source.inventory import take
 from pocflow.source.readiness import assess
 from pocflow.sql import quote_identifier as q
-from pocflow.stack import Stack
 
 SCRATCH = "bench_catalogue"
 

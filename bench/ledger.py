@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
 from pocflow.engagement import Engagement, from_inputs
-from pocflow.stack import Stack
+from pocflow.local.stack import Stack
 from pocflow.stages import StageContext, run_stage
 from pocflow.vitess.movetables import MoveTables
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 
 from bench.results import Result
-from pocflow.airflow.local import dags_test
 from pocflow.engagement import from_inputs
+from pocflow.local.airflow.env import dags_test
 from pocflow.stages import StageContext, run_stage
 from pocflow.stages.import_data import workflow_name
 from pocflow.vitess.movetables import MoveTables

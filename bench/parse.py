@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 from bench.results import Result
-from pocflow.airflow.local import airflow_command, airflow_env, ensure_metadata_db
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.airflow.env import airflow_command, airflow_env, ensure_metadata_db
 
 TRIVIAL = '''from datetime import datetime
 from airflow.sdk import DAG

@@ -13,10 +13,10 @@ import time
 
 from bench.results import Result
 from pocflow.connections import Endpoint, connect
-from pocflow.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
-from pocflow.sample.load import load, schema_statements
+from pocflow.local.sample.generate import COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, Counts, write_files
+from pocflow.local.sample.load import load, schema_statements
+from pocflow.local.stack import Stack
 from pocflow.sql import quote_identifier
-from pocflow.stack import Stack
 
 SCRATCH = "bench_load"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.results import Result
 from pocflow.connections import Endpoint, connect
-from pocflow.stack import Stack
+from pocflow.local.stack import Stack
 from pocflow.workload.load import run_load
 from pocflow.workload.spec import load_workload
 

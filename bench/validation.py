@@ -102,7 +102,7 @@ class RssSampler:
 
 
 def vdiff(ctx) -> dict:
-    from pocflow.stack import Stack
+    from pocflow.local.stack import Stack
 
     keyspace = ctx.engagement.target.keyspace
     stack = Stack()
@@ -157,7 +157,7 @@ def throughput(rows: int, repeat: int = 3) -> Result:
 def _change(ctx, ids: list[int], undo: bool) -> None:
     """Change (or restore) the memo of ``ids`` straight in the target primary's MySQL, as a stray process
     would: drift the source never had (the primary's own replica follows)."""
-    from pocflow.stack import Stack
+    from pocflow.local.stack import Stack
 
     keyspace = ctx.engagement.target.keyspace
     cluster = Stack().cluster

@@ -8,6 +8,8 @@ from urllib.parse import quote, unquote, urlsplit
 import pymysql
 import pymysql.cursors
 
+from pocflow import extensions
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -70,17 +72,6 @@ class UnknownConnection(LookupError):
                          f"or set AIRFLOW_CONN_{conn_id.upper()}=mysql://user:password@host:port/db")
 
 
-# Connection ids the local stack answers for, when nothing else defines them.
-LOCAL_STACK_CONNECTIONS = {
-    "pocflow_source": "POCFLOW_SOURCE_READONLY_DSN",
-    "pocflow_source_admin": "POCFLOW_SOURCE_ADMIN_DSN",
-    "pocflow_vtgate": "POCFLOW_VTGATE_DSN",
-    # each flavour's source server by name, when the stack runs it (the second source runs in tests)
-    **{f"pocflow_source_{flavor}{suffix}": f"POCFLOW_SOURCE_{flavor.upper()}_{kind}_DSN"
-       for flavor in ("mysql", "mariadb") for suffix, kind in (("", "READONLY"), ("_admin", "ADMIN"))},
-}
-
-
 def _from_environment(conn_id: str) -> Endpoint | None:
     import json
     import os
@@ -95,25 +86,14 @@ def _from_environment(conn_id: str) -> Endpoint | None:
     return Endpoint.from_dsn(value)
 
 
-def _from_local_stack(conn_id: str) -> Endpoint | None:
-    key = LOCAL_STACK_CONNECTIONS.get(conn_id)
-    if key is None:
-        return None
-    from pocflow.stack.config import StackConfig
-
-    if not StackConfig.from_env().credentials_file.exists():
-        return None
-    from pocflow.stack import Stack
-
-    dsn = Stack().env().get(key)
-    return Endpoint.from_dsn(dsn) if dsn else None
-
-
 def resolve(conn_id: str, *, airflow_lookup=None) -> Endpoint:
-    """A connection id -> Endpoint: AIRFLOW_CONN_<ID>, then Airflow (inside a task), then the local stack."""
-    for lookup in (_from_environment, airflow_lookup, _from_local_stack):
-        if lookup is None:
-            continue
+    """A connection id -> Endpoint: AIRFLOW_CONN_<ID>, then Airflow (inside a task), then the fallbacks extensions
+    register (the local stack's, from pocflow.local)."""
+    for lookup in (_from_environment, airflow_lookup):
+        endpoint = lookup(conn_id) if lookup is not None else None
+        if endpoint is not None:
+            return endpoint
+    for lookup in extensions.registry().connection_fallbacks:  # loaded only when the first two did not answer
         endpoint = lookup(conn_id)
         if endpoint is not None:
             return endpoint

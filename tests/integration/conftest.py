@@ -4,19 +4,25 @@ and the Vitess cluster).
 The session starts the stack if it is not running (idempotent) and loads the sample shop.
 """
 
+import os
+
 import pytest
 
 from pocflow.connections import Endpoint
-from pocflow.sample.load import load
-from pocflow.stack import Stack
+from pocflow.local.sample.load import load
+from pocflow.local.stack import Stack
 from pocflow.vitess.vtctldclient import Vtctld
+
+# The tests run on the local rig: have it registered (its connections, provisioner, Vitess binaries) in this process
+# and in the Airflow processes the tests start, even where the installed metadata predates its entry point.
+os.environ.setdefault("POCFLOW_EXTENSIONS", "pocflow.local")
 
 
 @pytest.fixture(scope="session")
 def stack() -> Stack:
     import dataclasses
 
-    from pocflow.stack.config import SOURCE_FLAVORS, StackConfig
+    from pocflow.local.stack.config import SOURCE_FLAVORS, StackConfig
 
     config = StackConfig.from_env()
     if config.second_source_flavor is None:  # both flavours are covered: add a source of the other one
@@ -197,8 +203,8 @@ def airflow(stack, sample):
     import shutil
     from pathlib import Path
 
-    from pocflow.airflow.local import airflow_env
-    from pocflow.airflow.standalone import StandaloneAirflow
+    from pocflow.local.airflow.env import airflow_env
+    from pocflow.local.airflow.standalone import StandaloneAirflow
 
     env = airflow_env()
     home = Path(env["AIRFLOW_HOME"]).parent / "airflow-ui-test"

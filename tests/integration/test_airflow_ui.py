@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pocflow.airflow.standalone import ADMIN_USER, StandaloneAirflow
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.airflow.standalone import ADMIN_USER, StandaloneAirflow
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
 

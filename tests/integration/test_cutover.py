@@ -16,8 +16,8 @@ import pytest
 
 from pocflow.connections import connect
 from pocflow.engagement import PROJECT_ROOT, from_inputs
-from pocflow.sample.load import load
-from pocflow.stack.config import CUTOVER_DATABASE, CUTOVER_KEYSPACE
+from pocflow.local.sample.load import load
+from pocflow.local.stack.config import CUTOVER_DATABASE, CUTOVER_KEYSPACE
 from pocflow.stages import StageContext, run_stage
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import VtctldError

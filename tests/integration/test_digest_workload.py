@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pocflow.airflow.local import dags_test
 from pocflow.connections import connect
+from pocflow.local.airflow.env import dags_test
 from pocflow.vitess.movetables import MoveTables
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pocflow.airflow.local import dags_test
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.airflow.env import dags_test
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_workflows")]
 POCFLOW = str(Path(sys.executable).parent / "pocflow")
@@ -18,7 +18,7 @@ POCFLOW = str(Path(sys.executable).parent / "pocflow")
 def latest_note() -> str | None:
     import sqlite3
 
-    from pocflow.airflow.local import airflow_env
+    from pocflow.local.airflow.env import airflow_env
 
     db = sqlite3.connect(Path(airflow_env()["AIRFLOW_HOME"]) / "airflow.db")
     row = db.execute("SELECT n.content FROM dag_run r LEFT JOIN dag_run_note n ON n.dag_run_id = r.id "
@@ -77,8 +77,8 @@ def test_a_whole_engagement_leaves_every_source_table_unchanged(default_run):
 def test_no_password_reaches_logs_xcom_artifacts_or_reports(default_run, env):
     import sqlite3
 
-    from pocflow.airflow.local import airflow_env
     from pocflow.connections import Endpoint
+    from pocflow.local.airflow.env import airflow_env
 
     proc, _, _ = default_run
     out = proc.stdout + proc.stderr

@@ -22,8 +22,8 @@ import pytest
 from pocflow.airflow.triggers import MoveTablesCopyTrigger
 from pocflow.connections import exists, resolve
 from pocflow.engagement import PROJECT_ROOT, from_inputs
-from pocflow.stack import Stack
-from pocflow.stack.process import pid_alive
+from pocflow.local.stack import Stack
+from pocflow.local.stack.process import pid_alive
 from pocflow.stages import StageContext, run_stage
 from pocflow.stages import import_data
 from pocflow.vitess.movetables import MoveTables, VDiff

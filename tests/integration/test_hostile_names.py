@@ -6,7 +6,7 @@ import pytest
 
 from pocflow.connections import exists, resolve
 from pocflow.engagement import from_inputs
-from pocflow.sample import hostile
+from pocflow.local.sample import hostile
 from pocflow.stages import StageContext, run_stage
 from pocflow.vitess.movetables import MoveTables
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pocflow import import_proof
 from pocflow.connections import connect
+from pocflow.local import import_proof
 from pocflow.sql import quote_identifier
 from pocflow.vitess.movetables import MoveTables
 

@@ -5,8 +5,8 @@ import pytest
 
 from pocflow.connections import connect
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.sample.load import schema_statements
 from pocflow.quality.diff import DiffSettings, chunk_hash_sql, row_hash_sql
-from pocflow.sample.load import schema_statements
 from pocflow.source.inventory import take
 from pocflow.source.readiness import BLOCKER, INFO, WARNING, assess
 from pocflow.sql import quote_identifier

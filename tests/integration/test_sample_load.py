@@ -2,8 +2,8 @@
 import pytest
 
 from pocflow.connections import connect
-from pocflow.sample.generate import LOAD_ORDER
-from pocflow.sample.load import current_counts, load
+from pocflow.local.sample.generate import LOAD_ORDER
+from pocflow.local.sample.load import current_counts, load
 
 pytestmark = pytest.mark.integration
 

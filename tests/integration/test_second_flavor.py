@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pocflow.airflow.local import dags_test
-from pocflow.stack.config import second_source_keyspace
+from pocflow.local.airflow.env import dags_test
+from pocflow.local.stack.config import second_source_keyspace
 from pocflow.vitess.movetables import MoveTables
 
 pytestmark = pytest.mark.integration

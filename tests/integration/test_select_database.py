@@ -6,11 +6,11 @@ import pytest
 
 from pocflow.connections import Endpoint, connect
 from pocflow.engagement import from_inputs
+from pocflow.local.stack.config import StackConfig
+from pocflow.local.stack.credentials import READONLY_USER, load_or_create
+from pocflow.local.stack.source import SOURCE_SERVERS
 from pocflow.source.inventory import take
 from pocflow.source.readiness import BLOCKER, INFO, WARNING, assess
-from pocflow.stack.config import StackConfig
-from pocflow.stack.credentials import READONLY_USER, load_or_create
-from pocflow.stack.source import SOURCE_SERVERS
 from pocflow.stages import StageContext, run_stage
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,7 @@ def misconfigured_source(stack, tmp_path_factory):
     state.chmod(0o755)
     config = dataclasses.replace(base, state_dir=state,
                                  ports=dataclasses.replace(base.ports, source_mysql=13399))
-    from pocflow.stack import install
+    from pocflow.local.stack import install
     config = install.prepare_state_dir(config)
     flavor = base.source_flavor
     server = SOURCE_SERVERS[flavor](config, port=13399, databases=("shop",), overrides=MISCONFIGURED[flavor])

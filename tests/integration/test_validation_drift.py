@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from pocflow.airflow.local import dags_test
 from pocflow.connections import connect
 from pocflow.engagement import from_inputs
+from pocflow.local.airflow.env import dags_test
 from pocflow.nightly import HISTORY
 from pocflow.quality.diff import DiffSettings, TableComparison
 from pocflow.quality.sides import SourceSide, TargetSide

@@ -11,12 +11,12 @@ import time
 import pytest
 
 from pocflow.connections import Endpoint, connect
+from pocflow.local.stack.config import SOURCE_KEYSPACE, second_source_keyspace
 from pocflow.quality import aggregates
 from pocflow.quality.diff import DiffSettings, TableComparison
 from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import SourceSide, TargetSide
 from pocflow.source.inventory import take
-from pocflow.stack.config import SOURCE_KEYSPACE, second_source_keyspace
 from pocflow.vitess.movetables import MoveTables
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pocflow.airflow.settings import SETTINGS_FILE, SettingsError, connections_payload, load
+from pocflow.local.airflow.settings import SETTINGS_FILE, SettingsError, connections_payload, load
 
 
 def test_the_project_settings_load_and_name_the_local_stack_connections():

@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 import yaml
 
-from pocflow.airflow.settings import load
 from pocflow.engagement import PROJECT_ROOT, from_inputs
-from pocflow.stack.config import VITESS_VERSION
-from pocflow.stack.install import DEBIAN_PACKAGES
+from pocflow.local.airflow.settings import load
+from pocflow.local.stack.config import VITESS_VERSION
+from pocflow.local.stack.install import DEBIAN_PACKAGES
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())
 SERVICES = COMPOSE["services"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pocflow import import_proof
 from pocflow.connections import Endpoint
+from pocflow.local import import_proof
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import NotApproved, Vtctld, destructive
 

@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from pocflow.sample.generate import (COLUMNS, LOAD_ORDER, SCALES, Counts, resolve_scale, table_rows,
-                                     write_files)
-from pocflow.sample.load import schema_statements
+from pocflow.local.sample.generate import (COLUMNS, LOAD_ORDER, SCALES, Counts, resolve_scale, table_rows,
+                                           write_files)
+from pocflow.local.sample.load import schema_statements
 
 
 def digest(folder):

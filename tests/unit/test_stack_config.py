@@ -1,9 +1,9 @@
 
 import pytest
 
-from pocflow.stack.config import SOURCE_DATABASES, Ports, StackConfig
-from pocflow.stack.credentials import Credentials
-from pocflow.stack.source import BINLOG_RETENTION_SECONDS, SOURCE_SERVERS, SourceMariaDB, SourceMySQL
+from pocflow.local.stack.config import SOURCE_DATABASES, Ports, StackConfig
+from pocflow.local.stack.credentials import Credentials
+from pocflow.local.stack.source import BINLOG_RETENTION_SECONDS, SOURCE_SERVERS, SourceMariaDB, SourceMySQL
 
 FLAVORS = sorted(SOURCE_SERVERS)
 
@@ -107,7 +107,7 @@ def test_bad_flavours_are_refused(tmp_path, env, message):
 def test_provisioned_tablets_never_take_a_port_of_the_stack(tmp_path):
     import dataclasses
 
-    from pocflow.stack.config import StackConfig
+    from pocflow.local.stack.config import StackConfig
 
     config = StackConfig(tmp_path / "state", tmp_path / "cache")
     uids = config.free_tablet_uids(12, taken=set(range(300, 306)))

@@ -1,5 +1,5 @@
 -- The sample source database: an online shop, carrying the things that break migrations.
--- Loaded by `pocflow sample load` (data from pocflow.sample.generate, deterministic by seed).
+-- Loaded by `pocflow sample load` (data from pocflow.local.sample.generate, deterministic by seed).
 --
 --   DECIMAL ........................ customers.balance, products.price, orders.total, payments.amount
 --   FLOAT / DOUBLE ................. products.weight_kg (FLOAT), products.rating, order_lines.discount

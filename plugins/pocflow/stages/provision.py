@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
+from pocflow import extensions
 from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import shard_ranges
@@ -54,36 +55,58 @@ class Provisioner(Protocol):
     def ensure(self, keyspaces: dict[str, list[str]]) -> dict[str, bool]: ...
 
 
-class LocalStackProvisioner:
-    """Provisions on pocflow's local stack: a primary and a replica (mysqlctl-managed MySQL + vttablet) per new shard."""
+def existing_shards(vtctld: Vtctld, keyspace: str) -> list[str] | None:
+    """The shards of ``keyspace`` in the topology, sorted; None when the keyspace does not exist."""
+    try:
+        data = vtctld.run_json("FindAllShardsInKeyspace", keyspace)
+    except VtctldError as e:
+        if "node doesn't exist" in e.stderr or "not found" in e.stderr.lower():
+            return None
+        raise
+    return sorted((data.get("shards") or {}).keys())
+
+
+class TargetNotProvisioned(RuntimeError):
+    """The plan's keyspaces are not (all) in Vitess, and nothing registered can create them here."""
+
+    def __init__(self, missing: dict[str, list[str]], different: dict[str, tuple[list[str], list[str]]]):
+        self.missing = missing
+        self.different = different
+        lines = [f"  keyspace {ks}: create it with {_shards(shards)}" for ks, shards in missing.items()]
+        lines += [f"  keyspace {ks}: has {_shards(has)}, the plan needs {_shards(needs)} (choose another target "
+                  f"keyspace name, or reshard it first)" for ks, (has, needs) in different.items()]
+        super().__init__("the target is not provisioned, and pocflow creates keyspaces only on its local stack; "
+                         "create these in Vitess, then run provision again:\n" + "\n".join(lines))
+
+
+def _shards(shards: list[str]) -> str:
+    return ("shard " if len(shards) == 1 else "shards ") + ", ".join(shards)
+
+
+class ExistingTarget:
+    """Where no provisioner is registered (a customer's Airflow): creates nothing, checks that every keyspace
+    exists with the planned shards, and otherwise says which keyspaces and shards to create."""
 
     def __init__(self, vtctld: Vtctld):
         self.vtctld = vtctld
 
-    def _serving_shards(self, keyspace: str) -> list[str] | None:
-        try:
-            data = self.vtctld.run_json("FindAllShardsInKeyspace", keyspace)
-        except VtctldError as e:
-            if "node doesn't exist" in e.stderr or "not found" in e.stderr.lower():
-                return None
-            raise
-        return sorted((data.get("shards") or {}).keys())
-
     def ensure(self, keyspaces: dict[str, list[str]]) -> dict[str, bool]:
-        from pocflow.stack import Stack
-
-        stack = Stack()
-        created = {}
+        missing, different = {}, {}
         for keyspace, shards in keyspaces.items():
-            existing = self._serving_shards(keyspace)
-            if existing is not None and sorted(existing) == sorted(shards):
-                created[keyspace] = False
-                continue
-            if existing is not None and existing:
-                raise ValueError(f"keyspace {keyspace} exists with shards {existing}, the plan needs {shards}: "
-                                 f"choose another target keyspace name, or reshard it first")
-            created[keyspace] = stack.add_keyspace(keyspace, shards)
-        return created
+            existing = existing_shards(self.vtctld, keyspace)
+            if not existing:
+                missing[keyspace] = shards
+            elif existing != sorted(shards):
+                different[keyspace] = (existing, shards)
+        if missing or different:
+            raise TargetNotProvisioned(missing, different)
+        return {keyspace: False for keyspace in keyspaces}
+
+
+def default_provisioner(vtctld: Vtctld) -> Provisioner:
+    """The provisioner an extension registers (the local stack's, from pocflow.local), else :class:`ExistingTarget`."""
+    factory = extensions.registry().provisioner
+    return factory(vtctld) if factory is not None else ExistingTarget(vtctld)
 
 
 @dataclass
@@ -132,7 +155,7 @@ def run(ctx: StageContext, provisioner: Provisioner | None = None) -> ProvisionR
     sizing = size(selected.inventory.total_bytes, mode=e.sharding.mode,
                   shard_size_target_gb=e.sharding.shard_size_target_gb, forced_shards=e.sharding.shards)
     keyspaces = target_keyspaces(e.target.keyspace, sizing)
-    provisioner = provisioner or LocalStackProvisioner(ctx.vtctld)
+    provisioner = provisioner or default_provisioner(ctx.vtctld)
     ctx.log(f"provision: ensuring {keyspaces}")
     created = provisioner.ensure(keyspaces)
     return ProvisionResult(sizing, keyspaces, created)

@@ -10,6 +10,8 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
+from pocflow import extensions
+
 
 class VtctldError(RuntimeError):
     """vtctldclient exited non-zero; ``stderr`` carries Vitess's own message."""
@@ -75,18 +77,17 @@ def destructive(args: tuple[str, ...] | list[str]) -> str | None:
 
 
 def find_vtctldclient() -> str:
-    """$POCFLOW_VTCTLDCLIENT, then PATH, then the local stack's cached build."""
+    """$POCFLOW_VTCTLDCLIENT, then PATH, then the tool folders extensions register (the local stack's cached build)."""
     explicit = os.environ.get("POCFLOW_VTCTLDCLIENT")
     if explicit:
         return explicit
     found = shutil.which("vtctldclient")
     if found:
         return found
-    from pocflow.stack.config import StackConfig
-
-    cached = StackConfig.from_env().vitess_bin / "vtctldclient"
-    if cached.exists():
-        return str(cached)
+    for folder in extensions.registry().tool_dirs:
+        cached = folder() / "vtctldclient"
+        if cached.exists():
+            return str(cached)
     raise FileNotFoundError("vtctldclient not found: put it on PATH, set POCFLOW_VTCTLDCLIENT, "
                             "or run `make setup` to build the local stack's Vitess binaries")
 

@@ -14,8 +14,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pocflow.airflow.local import airflow_command, airflow_env
-from pocflow.airflow.settings import SETTINGS_FILE, apply, load
+from pocflow.local.airflow.env import airflow_command, airflow_env
+from pocflow.local.airflow.settings import SETTINGS_FILE, apply, load
 
 DEFAULT_PORT = 8080
 ADMIN_USER = "admin"

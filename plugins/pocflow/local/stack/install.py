@@ -19,9 +19,9 @@ import threading
 import time
 from pathlib import Path
 
-from pocflow.stack.config import VITESS_COMMANDS, VITESS_VERSION, StackConfig
-from pocflow.stack.process import StackError
-from pocflow.stack.progress import say, step
+from pocflow.local.stack.config import VITESS_COMMANDS, VITESS_VERSION, StackConfig
+from pocflow.local.stack.process import StackError
+from pocflow.local.stack.progress import say, step
 
 # command the stack runs -> the Debian package that provides it
 DEBIAN_PACKAGES = {

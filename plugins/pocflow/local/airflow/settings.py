@@ -19,6 +19,7 @@ from typing import Callable
 import yaml
 
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.connections import from_local_stack
 
 SETTINGS_FILE = PROJECT_ROOT / "airflow_settings.yaml"
 CONNECTION_KEYS = {"conn_id", "conn_type", "conn_host", "conn_port", "conn_login", "conn_password", "conn_schema",
@@ -93,11 +94,7 @@ def connections_payload(settings: AirflowSettings, password_for: Callable[[str],
 
 def local_stack_password(conn_id: str) -> str | None:
     """The local stack's generated password for one of its connection ids (None otherwise)."""
-    from pocflow.connections import LOCAL_STACK_CONNECTIONS, _from_local_stack
-
-    if conn_id not in LOCAL_STACK_CONNECTIONS:
-        return None
-    endpoint = _from_local_stack(conn_id)
+    endpoint = from_local_stack(conn_id)
     return endpoint.password if endpoint else None
 
 

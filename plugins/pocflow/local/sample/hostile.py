@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
+from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.stack.config import HOSTILE_DATABASE
 from pocflow.sql import quote_identifier as q
-from pocflow.stack.config import HOSTILE_DATABASE
 
-SCHEMA_FILE = Path(__file__).resolve().parents[3] / "include" / "sample" / "hostile" / "schema.sql"
+SCHEMA_FILE = PROJECT_ROOT / "include" / "sample" / "hostile" / "schema.sql"
 LONG = "a_table_name_that_is_exactly_sixty_four_characters_long_abcdefgh"
 LONG_COLUMN = "a_column_name_that_is_exactly_sixty_four_characters_long_abcdefg"
 

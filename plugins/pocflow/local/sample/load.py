@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
-from pocflow.sample.generate import (COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, LOAD_SET, Counts,
-                                     resolve_scale, write_files)
+from pocflow.engagement import PROJECT_ROOT
+from pocflow.local.sample.generate import (COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, LOAD_SET, Counts,
+                                           resolve_scale, write_files)
 from pocflow.sql import quote_identifier
 
-SCHEMA_FILE = Path(__file__).resolve().parents[3] / "include" / "sample" / "shop" / "schema.sql"
+SCHEMA_FILE = PROJECT_ROOT / "include" / "sample" / "shop" / "schema.sql"
 VIEWS = ("customer_order_totals",)
 
 

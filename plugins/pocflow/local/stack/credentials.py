@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 
-from pocflow.stack.config import StackConfig
+from pocflow.local.stack.config import StackConfig
 
 ADMIN_USER = "pocflow_admin"      # owns the sample database: plays the customer's DBA/application
 IMPORT_USER = "pocflow_import"    # the unmanaged source vttablet's account: least privilege for an import

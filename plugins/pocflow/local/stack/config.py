@@ -13,12 +13,12 @@ import pwd
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pocflow.engagement import PROJECT_ROOT
+
 VITESS_VERSION = "v0.24.4"
 """The Go module version of vitess.io/vitess whose binaries the stack runs (Vitess v24)."""
 
 VITESS_COMMANDS = ("vtctld", "vtctldclient", "vtgate", "vttablet", "mysqlctl")
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 CELL = "zone1"
 SOURCE_DATABASE = "shop"

@@ -15,11 +15,11 @@ import getpass
 import subprocess
 from pathlib import Path
 
-from pocflow.stack.config import SIDECAR_DATABASE, StackConfig
-from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, Credentials
-from pocflow.stack.install import which
-from pocflow.stack.process import StackError, owned_pid, spawn, stop_pid, wait_until
-from pocflow.stack.progress import say, step
+from pocflow.local.stack.config import SIDECAR_DATABASE, StackConfig
+from pocflow.local.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, Credentials
+from pocflow.local.stack.install import which
+from pocflow.local.stack.process import StackError, owned_pid, spawn, stop_pid, wait_until
+from pocflow.local.stack.progress import say, step
 
 SERVER_ID = 1001
 BINLOG_RETENTION_SECONDS = 3 * 24 * 3600  # PlanetScale's import asks for at least 2 days
@@ -248,7 +248,7 @@ class SourceMySQL(SourceServer):
         return "SELECT, SHOW VIEW, PROCESS, REPLICATION CLIENT"
 
     def binary_version(self) -> str:
-        from pocflow.stack.install import mysql_version
+        from pocflow.local.stack.install import mysql_version
 
         return mysql_version(self.config)
 

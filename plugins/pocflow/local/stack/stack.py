@@ -7,14 +7,15 @@ import shlex
 import shutil
 from dataclasses import asdict, dataclass
 
-from pocflow.stack import install
-from pocflow.stack.cluster import Cluster, TargetMysqld
-from pocflow.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, SOURCE_FLAVORS, SOURCE_KEYSPACE,
-                                   TARGET_KEYSPACE, StackConfig, saved_flavors, second_source_keyspace)
-from pocflow.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
-from pocflow.stack.process import StackError, wait_until
-from pocflow.stack.progress import say
-from pocflow.stack.source import SOURCE_SERVERS, SourceServer
+from pocflow.local.stack import install
+from pocflow.local.stack.cluster import Cluster, TargetMysqld
+from pocflow.local.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, SOURCE_FLAVORS,
+                                         SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig, saved_flavors,
+                                         second_source_keyspace)
+from pocflow.local.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
+from pocflow.local.stack.process import StackError, wait_until
+from pocflow.local.stack.progress import say
+from pocflow.local.stack.source import SOURCE_SERVERS, SourceServer
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pocflow.engagement import PROJECT_ROOT
-from pocflow.stack.config import StackConfig
+from pocflow.local.stack.config import StackConfig
 
 
 def airflow_env(config: StackConfig | None = None) -> dict[str, str]:

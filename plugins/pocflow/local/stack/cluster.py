@@ -14,11 +14,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pocflow.stack.config import (CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec)
-from pocflow.stack.credentials import IMPORT_USER, Credentials
-from pocflow.stack.install import which
-from pocflow.stack.process import StackError, log_tail, owned_pid, port_open, spawn, stop_pid, wait_until
-from pocflow.stack.progress import say, step
+from pocflow.local.stack.config import (CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec)
+from pocflow.local.stack.credentials import IMPORT_USER, Credentials
+from pocflow.local.stack.install import which
+from pocflow.local.stack.process import StackError, log_tail, owned_pid, port_open, spawn, stop_pid, wait_until
+from pocflow.local.stack.progress import say, step
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
 def target_mysql_cnf(config: StackConfig) -> str:
