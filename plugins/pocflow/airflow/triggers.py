@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any, AsyncIterator
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from pocflow.vitess.movetables import parse_status
+from pocflow.vitess.movetables import MoveTables, WorkflowStatus
 from pocflow.vitess.progress import CopyProgress, ErrorGrace
+from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
 
 class MoveTablesCopyTrigger(BaseTrigger):
@@ -41,15 +41,13 @@ class MoveTablesCopyTrigger(BaseTrigger):
                  "workflows": self.workflows, "poll_seconds": self.poll_seconds, "report_every": self.report_every,
                  "payload": self.payload, "error_grace": self.error_grace})
 
-    async def _status(self, workflow: str, keyspace: str):
-        proc = await asyncio.create_subprocess_exec(
-            self.vtctldclient, "--server", self.vtctld_address, "MoveTables", "--workflow", workflow,
-            "--target-keyspace", keyspace, "status", "--format", "json",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(err.decode(errors="replace").strip())
-        return parse_status(workflow, keyspace, json.loads(out or b"{}"))
+    @property
+    def vtctld(self) -> Vtctld:
+        return Vtctld(self.vtctld_address, self.vtctldclient)
+
+    async def _status(self, workflow: str, keyspace: str) -> WorkflowStatus:
+        # in a thread: the triggerer's one event loop serves every deferred task
+        return await asyncio.to_thread(MoveTables(self.vtctld, workflow, keyspace).status)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         progress, last_report, grace = CopyProgress(), 0.0, ErrorGrace(self.error_grace)
@@ -58,7 +56,8 @@ class MoveTablesCopyTrigger(BaseTrigger):
                 statuses = [await self._status(w, k) for w, k in self.workflows]
                 errors = [f"{s.workflow}: {e}" for s in statuses for e in s.errors]
             except RuntimeError as e:  # vtctld or a tablet briefly away
-                statuses, errors = None, [f"MoveTables status failed: {e}"]
+                failure = e.stderr if isinstance(e, VtctldError) else str(e)
+                statuses, errors = None, [f"MoveTables status failed: {failure}"]
             now = time.monotonic()
             waited, verdict = grace.waited(now), grace.observe(errors, now)
             if verdict == "fail":

@@ -163,6 +163,10 @@ class MoveTables:
     def _args(self, *args: str) -> list[str]:
         return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
+    def argv(self, *args: str) -> list[str]:
+        """The whole command line of a MoveTables sub-command, for running it outside :class:`Vtctld`."""
+        return self.vtctld.argv(*self._args(*args))
+
     def exists(self, *, settle: float = 60.0) -> bool:
         """Whether the workflow is there. A primary that has just started answers "vreplication engine
         is closed" for a moment: that is waited out for ``settle`` seconds."""
