@@ -10,8 +10,7 @@ from typing import Any
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLBranchOperator
 from airflow.sdk import BaseOperator, BaseSensorOperator, Param, PokeReturnValue
 
-from pocflow.airflow.operators import airflow_connection
-from pocflow.connections import resolve
+from pocflow.airflow.hooks import endpoint
 
 PREPARE_TASK = "prepare_cutover"
 APPROVAL_KEY = "approval"
@@ -22,8 +21,7 @@ def cutover_context(context: Any, log):
     from pocflow.cutover.context import CutoverContext
 
     data = context["ti"].xcom_pull(task_ids=PREPARE_TASK)
-    return CutoverContext.from_dict(data, resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection),
-                                    log=log.info)
+    return CutoverContext.from_dict(data, resolve=endpoint, log=log.info)
 
 
 def _responder(payload: dict) -> str:
