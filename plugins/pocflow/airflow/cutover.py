@@ -110,10 +110,6 @@ class SoakSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         self.writes = writes
 
-    @property
-    def step(self) -> str:
-        return "write soak" if self.writes else "read soak"
-
     def execute(self, context: Any) -> Any:
         ctx = cutover_context(context, self.log)
         self.poke_interval = ctx.settings.probe_interval_seconds
@@ -122,34 +118,14 @@ class SoakSensor(BaseSensorOperator):
     def poke(self, context: Any) -> PokeReturnValue:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from pocflow.cutover import log as cutover_log
-        from pocflow.cutover import steps
-        from pocflow.cutover.soak import probe
+        # here, not at the top: the soak's workload modules take half a second, DAG parsing needs none of them
+        from pocflow.cutover.soak import ReadSoakBreached, check
 
-        ctx = cutover_context(context, self.log)
-        minutes = ctx.settings.write_soak_minutes if self.writes else ctx.settings.read_soak_minutes
-        current = cutover_log.read(ctx.engagement, ctx.run_id)
-        started = current.last(f"{self.step} started")
-        if started is None:
-            current = ctx.record(f"{self.step} started", cutover_log.INFO,
-                                 f"{minutes:g} min, a probe every {ctx.settings.probe_interval_seconds:g}s; "
-                                 f"{ctx.settings.criteria()}")
-            started = current.last(f"{self.step} started")
-        sample = probe(ctx, writes_switched=self.writes)
-        self.log.info("%s probe: %s", self.step, sample.line())
-        elapsed = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(started.at)).total_seconds()
-        if sample.breaches:
-            ctx.record(self.step, cutover_log.BREACH, "; ".join(sample.breaches), evidence=sample.line())
-            if not self.writes:
-                steps.reverse_reads(ctx, "read soak breached the rollback criteria: " + "; ".join(sample.breaches))
-                raise AirflowFailException(f"read soak breached the rollback criteria ({'; '.join(sample.breaches)}); "
-                                           f"reads are back on the source and writes were not switched")
-            return PokeReturnValue(True, {"breaches": sample.breaches, "probe": sample.to_dict()})
-        if elapsed >= minutes * 60:
-            ctx.record(self.step, cutover_log.PASSED, f"{elapsed / 60:.1f} min without a breach; last probe: "
-                                                      f"{sample.line()}")
-            return PokeReturnValue(True, {"breaches": [], "probe": sample.to_dict()})
-        return PokeReturnValue(False)
+        try:
+            soak = check(cutover_context(context, self.log), writes=self.writes)
+        except ReadSoakBreached as e:
+            raise AirflowFailException(str(e)) from e
+        return PokeReturnValue(True, soak.to_dict()) if soak.over else PokeReturnValue(False)
 
 
 class WaitForWindowOperator(BaseOperator):

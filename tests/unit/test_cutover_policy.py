@@ -1,0 +1,63 @@
+"""The cutover's decisions outside Airflow: when a soak ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pocflow.cutover import log, soak, steps
+from pocflow.cutover.context import CutoverContext
+from pocflow.cutover.settings import parse
+from pocflow.engagement import from_inputs
+
+
+def make_ctx(tmp_path, monkeypatch, **form) -> CutoverContext:
+    e = from_inputs(file="demo-shop.yaml", today=dt.date(2026, 1, 1))
+    e = type(e).from_dict({**e.to_dict(), "artifacts": {**e.to_dict()["artifacts"], "location": str(tmp_path)}})
+
+    def record(self, step, outcome, detail, *, evidence="", by=None):  # the log without the report
+        return log.append(self.engagement, self.run_id, log.Entry(step, outcome, detail, by or self.by,
+                                                                  evidence=evidence), log=lambda m: None)
+
+    monkeypatch.setattr(CutoverContext, "record", record)
+    return CutoverContext(e, parse({"engagement": e.name, **form}), "cutover-run", "engagement-run", by="sa",
+                          log=lambda m: None)
+
+
+def entries(ctx: CutoverContext) -> list[tuple[str, str]]:
+    return [(e.step, e.outcome) for e in log.read(ctx.engagement, ctx.run_id).entries]
+
+
+def probe_finding(monkeypatch, breaches: list[str]) -> None:
+    monkeypatch.setattr(soak, "probe", lambda ctx, writes_switched: soak.Probe(
+        log.now(), "ks", 100, 0, 5.0, 0.0, breaches=breaches))
+
+
+def test_a_soak_runs_its_minutes_then_passes(tmp_path, monkeypatch):
+    probe_finding(monkeypatch, [])
+    ctx = make_ctx(tmp_path, monkeypatch, write_soak_minutes=10)
+    assert not soak.check(ctx, writes=True).over
+    assert entries(ctx) == [("write soak started", log.INFO)]
+    ctx = make_ctx(tmp_path, monkeypatch, read_soak_minutes=0)
+    done = soak.check(ctx, writes=False)
+    assert done.over and done.to_dict()["breaches"] == []
+    assert entries(ctx)[-1] == ("read soak", log.PASSED)
+
+
+def test_a_read_soak_breach_sends_reads_back_and_stops(tmp_path, monkeypatch):
+    probe_finding(monkeypatch, ["p99 300.0 ms > 250 ms"])
+    reversed_for = []
+    monkeypatch.setattr(steps, "reverse_reads", lambda ctx, reason: reversed_for.append(reason))
+    ctx = make_ctx(tmp_path, monkeypatch)
+    with pytest.raises(soak.ReadSoakBreached, match="reads are back on the source"):
+        soak.check(ctx, writes=False)
+    assert reversed_for == ["read soak breached the rollback criteria: p99 300.0 ms > 250 ms"]
+    assert entries(ctx)[-1] == ("read soak", log.BREACH)
+
+
+def test_a_write_soak_breach_goes_to_the_person_deciding(tmp_path, monkeypatch):
+    probe_finding(monkeypatch, ["p99 300.0 ms > 250 ms"])
+    ctx = make_ctx(tmp_path, monkeypatch)
+    done = soak.check(ctx, writes=True)
+    assert done.over and done.to_dict()["breaches"] == ["p99 300.0 ms > 250 ms"]
