@@ -1,4 +1,4 @@
-"""The cutover's decisions outside Airflow: when a soak ends."""
+"""The cutover's decisions outside Airflow: when a soak ends, what a person is asked."""
 
 from __future__ import annotations
 
@@ -6,10 +6,28 @@ import datetime as dt
 
 import pytest
 
-from pocflow.cutover import log, soak, steps
+from pocflow.cutover import approval, log, soak, steps
 from pocflow.cutover.context import CutoverContext
 from pocflow.cutover.settings import parse
 from pocflow.engagement import from_inputs
+from pocflow.vitess.movetables import WorkflowStatus
+
+
+class FakeMoveTables:
+    def __init__(self, state: str):
+        self.workflow, self.target_keyspace, self.state = "w", "k", state
+
+    def status(self):
+        return WorkflowStatus("w", "k", [], [], self.state)
+
+    def exists(self, settle=0):
+        return True
+
+    def complete(self, **kw):
+        return "COMPLETE DRY RUN"
+
+    def reverse_traffic(self, **kw):
+        return "REVERSE DRY RUN"
 
 
 def make_ctx(tmp_path, monkeypatch, **form) -> CutoverContext:
@@ -61,3 +79,33 @@ def test_a_write_soak_breach_goes_to_the_person_deciding(tmp_path, monkeypatch):
     ctx = make_ctx(tmp_path, monkeypatch)
     done = soak.check(ctx, writes=True)
     assert done.over and done.to_dict()["breaches"] == ["p99 300.0 ms > 250 ms"]
+
+
+def test_the_write_request_shows_checks_soak_and_dry_run(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path, monkeypatch)
+    monkeypatch.setattr(steps, "writes_switched", lambda ctx: False)
+    monkeypatch.setattr(steps, "writes_dry_run", lambda ctx: "SwitchTraffic dry run results")
+    request = approval.writes_request(ctx, checks=[{"passed": True, "name": "validation clean", "evidence": "0"}],
+                                      soak={"probe": {"queries": 7, "errors": 0, "p99_ms": 3.0}})
+    assert ctx.engagement.customer in request.subject and "switch writes" in request.subject
+    assert "- PASS validation clean: 0" in request.body and "probe 7 queries, 0 errors, p99 3.0 ms" in request.body
+    assert "SwitchTraffic dry run results" in request.body
+    assert entries(ctx) == [(approval.WRITES_STEP, log.INFO)]
+
+
+def test_writes_switched_before_need_no_request(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path, monkeypatch)
+    monkeypatch.setattr(steps, "writes_switched", lambda ctx: True)
+    assert approval.writes_request(ctx, checks=[], soak={}) is None
+    assert entries(ctx) == [(approval.WRITES_STEP, log.ALREADY_DONE)]
+
+
+def test_the_finish_request_leads_with_a_breach(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path, monkeypatch)
+    mt = FakeMoveTables("All Reads Switched. Writes Switched")
+    monkeypatch.setattr(CutoverContext, "workflows", lambda self: [mt])
+    request = approval.finish_request(ctx, breaches=["error rate 2.00% > 1%"])
+    assert "ROLLBACK CRITERIA BREACHED" in request.subject
+    assert "COMPLETE DRY RUN" in request.body and "REVERSE DRY RUN" in request.body
+    assert "source's tables are kept" in request.body
+    assert "passed" in approval.finish_request(ctx, breaches=[]).subject

@@ -11,6 +11,8 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLBran
 from airflow.sdk import BaseOperator, BaseSensorOperator, Param, PokeReturnValue
 
 from pocflow.airflow.hooks import endpoint
+from pocflow.cutover import approval
+from pocflow.cutover.approval import COMPLETE, FINISH_STEP, ROLL_BACK, WRITES_STEP
 
 PREPARE_TASK = "prepare_cutover"
 APPROVAL_KEY = "approval"
@@ -156,10 +158,7 @@ class _Recorded:
     def _timeout(self, context: Any, what: str):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pocflow.cutover import log as cutover_log
-
-        ctx = cutover_context(context, self.log)
-        ctx.record(self.log_step, cutover_log.TIMED_OUT, f"no answer within {ctx.settings.approval_hours:g} h: {what}")
+        approval.timed_out(cutover_context(context, self.log), self.log_step, what)
         raise AirflowSkipException(f"no answer in time: {what}")
 
 
@@ -167,7 +166,7 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
     """Asks a person to approve switching the writes, with the pre-checks, the read soak and Vitess's dry run."""
 
     ui_color = "#fdf3e7"
-    log_step = "approve writes"
+    log_step = WRITES_STEP
 
     def __init__(self, *, soak_task_id: str, pre_checks_task_id: str, **kwargs):
         kwargs.pop("params", None)
@@ -177,39 +176,17 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
         self.pre_checks_task_id = pre_checks_task_id
 
     def execute(self, context: Any):
-        from pocflow.cutover import log as cutover_log
-        from pocflow.cutover import steps
-
         ctx = cutover_context(context, self.log)
-        if steps.writes_switched(ctx):
-            ctx.record(self.log_step, cutover_log.ALREADY_DONE, "writes were switched before: nothing to approve")
-            return {"approved": False, "already_switched": True}
-        self.response_timeout = dt.timedelta(hours=ctx.settings.approval_hours)
-        dry_run = steps.writes_dry_run(ctx)
         checks = (context["ti"].xcom_pull(task_ids=self.pre_checks_task_id) or {}).get("checks", [])
         soak = context["ti"].xcom_pull(task_ids=self.soak_task_id) or {}
-        e = ctx.engagement
-        self.subject = f"{e.customer}: switch writes of {e.source.database} to Vitess keyspace {e.target.keyspace}?"
-        self.body = "\n\n".join([
-            f"**Engagement** {e.name}; cutover run {ctx.run_id} requested by {ctx.by}.",
-            "**What happens on Approve:** Vitess stops writes on the source for the moved tables, waits for the "
-            "target to catch up, routes all traffic to the target and starts reverse replication, so the source "
-            "stays current and a rollback (ReverseTraffic) loses nothing.",
-            "**Pre-checks**\n\n" + "\n".join(f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['evidence']}"
-                                             for c in checks),
-            "**Read soak:** " + (f"probe {soak.get('probe', {}).get('queries', 0)} queries, "
-                                 f"{soak.get('probe', {}).get('errors', 0)} errors, p99 "
-                                 f"{soak.get('probe', {}).get('p99_ms', 0):.1f} ms" if soak else "no figures"),
-            f"**Rollback criteria:** {ctx.settings.criteria()}",
-            "**Vitess dry run (`SwitchTraffic --dry-run`)**\n\n```\n" + dry_run + "\n```",
-            f"Without an answer within {ctx.settings.approval_hours:g} h nothing more is switched.",
-        ])
-        ctx.record(self.log_step, cutover_log.INFO, "approval requested", evidence=dry_run)
+        request = approval.writes_request(ctx, checks=checks, soak=soak)
+        if request is None:
+            return {"approved": False, "already_switched": True}
+        self.subject, self.body = request.subject, request.body
+        self.response_timeout = dt.timedelta(hours=ctx.settings.approval_hours)
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from pocflow.cutover import log as cutover_log
-
         if event.get("error_type") == "timeout":
             self._timeout(context, "writes not switched")
         # Recorded before the base class acts: on Reject it skips the downstream tasks by raising.
@@ -218,24 +195,19 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
         approved = event["chosen_options"] == [self.APPROVE]
         comment = str((event.get("params_input") or {}).get("comment") or "")
         who = _responder(event)
-        ctx.record(self.log_step, cutover_log.APPROVED if approved else cutover_log.REJECTED,
-                   ("writes may switch" if approved else "writes stay on the source; reads stay where they are "
-                    "(a rollback or ReverseTraffic --tablet-types rdonly,replica returns them)")
-                   + (f": {comment}" if comment else ""), by=who)
+        approval.writes_answered(ctx, approved=approved, comment=comment, by=who)
         context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": event["chosen_options"][0], "by": who,
                                                          "comment": comment})
         super().execute_complete(context, event)
         return {"approved": approved, "by": who, "comment": comment}
 
 
-COMPLETE, ROLL_BACK = "Complete the migration", "Roll back to the source"
-
 
 class FinishCutoverOperator(_Recorded, HITLBranchOperator):
     """After the write soak: a person chooses complete or roll back; either runs only on that answer."""
 
     ui_color = "#fdf3e7"
-    log_step = "complete or roll back"
+    log_step = FINISH_STEP
 
     def __init__(self, *, soak_task_id: str, complete_task_id: str = "complete", rollback_task_id: str = "rollback",
                  **kwargs):
@@ -246,36 +218,14 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
         self.soak_task_id = soak_task_id
 
     def execute(self, context: Any):
-        from pocflow.cutover import log as cutover_log
-        from pocflow.cutover import steps
-
         ctx = cutover_context(context, self.log)
-        self.response_timeout = dt.timedelta(hours=ctx.settings.approval_hours)
         soak = context["ti"].xcom_pull(task_ids=self.soak_task_id) or {}
-        breaches = soak.get("breaches") or []
-        e = ctx.engagement
-        complete_dry = "\n\n".join(mt.complete(keep_data=ctx.settings.keep_source_data, dry_run=True)
-                                   for mt in ctx.workflows())
-        rollback_dry = "\n\n".join(mt.reverse_traffic(dry_run=True) for mt in ctx.workflows())
-        self.subject = (f"{e.customer}: ROLLBACK CRITERIA BREACHED, roll back?" if breaches else
-                        f"{e.customer}: the write soak passed; complete the migration?")
-        self.body = "\n\n".join([
-            f"**Traffic now:** {steps.traffic_summary(ctx)}",
-            ("**Rollback criteria breached:** " + "; ".join(breaches)) if breaches else
-            f"**Write soak:** no breach of the rollback criteria ({ctx.settings.criteria()}).",
-            f"**{COMPLETE}:** removes the reverse replication and the routing rules; the source's tables are "
-            f"{'kept' if ctx.settings.keep_source_data else 'DROPPED'}. Not reversible with ReverseTraffic.\n\n```\n"
-            + complete_dry + "\n```",
-            f"**{ROLL_BACK}:** ReverseTraffic: reads and writes back to the source, which reverse replication "
-            f"kept current; the target keeps replicating, so the cutover can run again.\n\n```\n" + rollback_dry + "\n```",
-        ])
-        ctx.record(self.log_step, cutover_log.INFO, "decision requested" + (f" (breach: {'; '.join(breaches)})"
-                                                                           if breaches else ""))
+        request = approval.finish_request(ctx, breaches=soak.get("breaches") or [])
+        self.subject, self.body = request.subject, request.body
+        self.response_timeout = dt.timedelta(hours=ctx.settings.approval_hours)
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from pocflow.cutover import log as cutover_log
-
         if event.get("error_type") == "timeout":
             self._timeout(context, "traffic stays on Vitess with reverse replication; run poc_cutover again to decide")
         ctx = cutover_context(context, self.log)
@@ -284,7 +234,6 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
         comment = str((event.get("params_input") or {}).get("comment") or "")
         # Recorded before the base class acts: it skips the branch not taken by raising.
         self.validate_chosen_options(chosen)
-        ctx.record(self.log_step, cutover_log.APPROVED, f"chose {chosen[0]}" + (f": {comment}" if comment else ""),
-                   by=who)
+        approval.finish_answered(ctx, choice=chosen[0], comment=comment, by=who)
         context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": chosen[0], "by": who, "comment": comment})
         return super().execute_complete(context, event)
