@@ -1,4 +1,5 @@
-"""The cutover's decisions outside Airflow: when a soak ends, what a person is asked."""
+"""The cutover's decisions outside Airflow: when a soak ends, what a person is asked, what a failed step leaves
+in the cutover log."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import pytest
 
 from pocflow.cutover import approval, log, soak, steps
-from pocflow.cutover.context import CutoverContext
+from pocflow.cutover.context import CutoverContext, CutoverRefused
 from pocflow.cutover.settings import parse
 from pocflow.engagement import from_inputs
 from pocflow.vitess.movetables import WorkflowStatus
@@ -109,3 +110,22 @@ def test_the_finish_request_leads_with_a_breach(tmp_path, monkeypatch):
     assert "COMPLETE DRY RUN" in request.body and "REVERSE DRY RUN" in request.body
     assert "source's tables are kept" in request.body
     assert "passed" in approval.finish_request(ctx, breaches=[]).subject
+
+
+def test_a_failed_step_is_recorded_and_raised(tmp_path, monkeypatch):
+    ctx = make_ctx(tmp_path, monkeypatch)
+    mt = FakeMoveTables("All Reads Switched. Writes Not Switched")
+    monkeypatch.setattr(CutoverContext, "workflows", lambda self: [mt])
+    with pytest.raises(CutoverRefused):
+        steps.run_step(ctx, "switch-writes")
+    assert entries(ctx) == [("switch-writes", log.FAILED)]
+    with pytest.raises(ValueError, match="unknown cutover step"):
+        steps.run_step(ctx, "switch-everything")
+
+
+def test_the_window_is_ahead_only_until_it_comes():
+    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+    planned = parse({"engagement": "e", "planned_at": "2026-11-29T13:00"}, now=now)
+    assert planned.window_ahead(now) == dt.datetime(2026, 11, 29, 13, 0, tzinfo=dt.timezone.utc)
+    assert planned.window_ahead(now + dt.timedelta(hours=2)) is None
+    assert parse({"engagement": "e"}, now=now).window_ahead(now) is None

@@ -1,6 +1,6 @@
 """Operators of poc_cutover: each runs one step of pocflow.cutover; approvals are Airflow's own
 human-in-the-loop requests, answered in the UI (or its REST API) by a person whose name goes into
-the cutover log."""
+the cutover log. What is asked, decided and recorded lives in pocflow.cutover; these only wire it to tasks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import datetime as dt
 from typing import Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator, HITLBranchOperator
+from airflow.providers.standard.triggers.temporal import DateTimeTrigger
 from airflow.sdk import BaseOperator, BaseSensorOperator, Param, PokeReturnValue
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from pocflow.airflow.hooks import endpoint
 from pocflow.cutover import approval
 from pocflow.cutover.approval import COMPLETE, FINISH_STEP, ROLL_BACK, WRITES_STEP
+from pocflow.cutover.context import CutoverContext, from_form
+from pocflow.cutover.steps import STEPS, run_step
 
 PREPARE_TASK = "prepare_cutover"
 APPROVAL_KEY = "approval"
@@ -20,8 +24,6 @@ APPROVE_WRITES = "Approve"
 
 
 def cutover_context(context: Any, log):
-    from pocflow.cutover.context import CutoverContext
-
     data = context["ti"].xcom_pull(task_ids=PREPARE_TASK)
     return CutoverContext.from_dict(data, resolve=endpoint, log=log.info)
 
@@ -38,65 +40,32 @@ class PrepareCutoverOperator(BaseOperator):
     ui_color = "#e8f1fb"
 
     def execute(self, context: Any) -> dict:
-        from pocflow.cutover import log as cutover_log
-        from pocflow.cutover.context import CutoverContext, engagement_run
-        from pocflow.cutover.settings import find_engagement, parse
-
         form = {k: v for k, v in dict(context["params"]).items() if v not in (None, "", [])}
-        settings = parse(form)
-        engagement = find_engagement(settings.engagement)
         by = getattr(context["dag_run"], "triggering_user_name", None) or "scheduler"
-        ctx = CutoverContext(engagement, settings, context["run_id"], engagement_run(engagement), log=self.log.info,
-                             by=by)
-        planned = settings.planned_at.isoformat() if settings.planned_at else "as soon as approved"
-        ctx.record("cutover requested", cutover_log.INFO,
-                   f"{engagement.name}: import of run {ctx.engagement_run}; writes switch {planned}; read soak "
-                   f"{settings.read_soak_minutes:g} min, write soak {settings.write_soak_minutes:g} min; "
-                   f"{settings.criteria()}")
-        return ctx.to_dict()
+        return from_form(form, context["run_id"], by=by, log=self.log.info).to_dict()
 
 
 class CutoverStepOperator(BaseOperator):
     """One cutover step. Steps that move traffic take the approval from ``approval_task_id``'s answer."""
 
     ui_color = "#eef7ee"
-    STEPS = ("pre-checks", "switch-reads", "switch-writes", "rollback", "complete")
 
     def __init__(self, *, step: str, approval_task_id: str | None = None, approval_choice: str | None = None,
                  **kwargs):
         super().__init__(**kwargs)
-        if step not in self.STEPS:
-            raise ValueError(f"unknown cutover step {step!r}; one of {self.STEPS}")
+        if step not in STEPS:
+            raise ValueError(f"unknown cutover step {step!r}; one of {STEPS}")
         self.step = step
         self.approval_task_id = approval_task_id
         self.approval_choice = approval_choice
 
     def execute(self, context: Any) -> dict:
-        from pocflow.cutover import log as cutover_log
-        from pocflow.cutover import steps
-
-        ctx = cutover_context(context, self.log)
         approved_by = ""
         if self.approval_task_id:
             answer = context["ti"].xcom_pull(task_ids=self.approval_task_id, key=APPROVAL_KEY) or {}
             if answer.get("choice") == self.approval_choice:
                 approved_by = answer.get("by") or ""
-        try:
-            if self.step == "pre-checks":
-                return {"checks": [c.to_dict() for c in steps.pre_checks(ctx)]}
-            if self.step == "switch-reads":
-                steps.switch_reads(ctx)
-            elif self.step == "switch-writes":
-                steps.switch_writes(ctx, approved_by=approved_by)
-            elif self.step == "rollback":
-                steps.rollback(ctx, approved_by=approved_by)
-            elif self.step == "complete":
-                steps.complete(ctx, approved_by=approved_by)
-        except Exception as e:
-            if self.step != "pre-checks":  # pre-checks log their own failure with the evidence
-                ctx.record(self.step, cutover_log.FAILED, str(e)[:2000])
-            raise
-        return {"step": self.step, "traffic": steps.traffic_summary(ctx)}
+        return run_step(cutover_context(context, self.log), self.step, approved_by=approved_by)
 
 
 class SoakSensor(BaseSensorOperator):
@@ -118,8 +87,6 @@ class SoakSensor(BaseSensorOperator):
         return super().execute(context)
 
     def poke(self, context: Any) -> PokeReturnValue:
-        from airflow.sdk.exceptions import AirflowFailException
-
         # here, not at the top: the soak's workload modules take half a second, DAG parsing needs none of them
         from pocflow.cutover.soak import ReadSoakBreached, check
 
@@ -136,11 +103,8 @@ class WaitForWindowOperator(BaseOperator):
     ui_color = "#f3f4f6"
 
     def execute(self, context: Any) -> None:
-        from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-
-        ctx = cutover_context(context, self.log)
-        planned = ctx.settings.planned_at
-        if planned is None or planned <= dt.datetime.now(dt.timezone.utc):
+        planned = cutover_context(context, self.log).settings.window_ahead()
+        if planned is None:
             self.log.info("no planned cutover time ahead: asking for the write approval now")
             return
         self.log.info("waiting for the planned cutover time %s", planned.isoformat())
@@ -156,8 +120,6 @@ class _Recorded:
     log_step = ""
 
     def _timeout(self, context: Any, what: str):
-        from airflow.sdk.exceptions import AirflowSkipException
-
         approval.timed_out(cutover_context(context, self.log), self.log_step, what)
         raise AirflowSkipException(f"no answer in time: {what}")
 
@@ -200,7 +162,6 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
                                                          "comment": comment})
         super().execute_complete(context, event)
         return {"approved": approved, "by": who, "comment": comment}
-
 
 
 class FinishCutoverOperator(_Recorded, HITLBranchOperator):
