@@ -124,8 +124,8 @@ def test_a_failed_step_is_recorded_and_raised(tmp_path, monkeypatch):
 
 
 def test_the_window_is_ahead_only_until_it_comes():
-    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
     planned = parse({"engagement": "e", "planned_at": "2026-11-29T13:00"}, now=now)
-    assert planned.window_ahead(now) == dt.datetime(2026, 11, 29, 13, 0, tzinfo=dt.timezone.utc)
+    assert planned.window_ahead(now) == dt.datetime(2026, 11, 29, 13, 0, tzinfo=dt.UTC)
     assert planned.window_ahead(now + dt.timedelta(hours=2)) is None
     assert parse({"engagement": "e"}, now=now).window_ahead(now) is None

@@ -43,7 +43,7 @@ class CutoverSettings:
 
     def window_ahead(self, now: dt.datetime | None = None) -> dt.datetime | None:
         """The planned cutover time while it is still ahead; None when the write approval may be asked now."""
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or dt.datetime.now(dt.UTC)
         return self.planned_at if self.planned_at is not None and self.planned_at > now else None
 
     def criteria(self) -> str:

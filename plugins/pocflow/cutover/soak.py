@@ -107,7 +107,7 @@ def check(ctx: CutoverContext, *, writes: bool) -> SoakCheck:
         started = current.last(f"{step} started")
     sample = probe(ctx, writes_switched=writes)
     ctx.log(f"{step} probe: {sample.line()}")
-    elapsed = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(started.at)).total_seconds()
+    elapsed = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(started.at)).total_seconds()
     if sample.breaches:
         ctx.record(step, log.BREACH, "; ".join(sample.breaches), evidence=sample.line())
         if not writes:

@@ -6,8 +6,9 @@ each does its own sleeping and words its own failure."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from pocflow.vitess.progress import CopyProgress, ErrorGrace
 from pocflow.vitess.vtctldclient import VtctldError
