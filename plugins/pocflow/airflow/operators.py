@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk import BaseOperator
 
+from pocflow.airflow.hooks import PocflowMySqlHook, endpoint
 from pocflow.airflow.web import StageResultLink
-from pocflow.connections import Endpoint, exists, resolve
-
-
-def airflow_connection(conn_id: str) -> Endpoint | None:
-    """An Airflow connection as an Endpoint, or None when Airflow does not know the id."""
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except Exception:  # AirflowNotFoundException and friends: fall back to the next source
-        return None
-    return Endpoint(host=conn.host or "127.0.0.1", port=int(conn.port or 3306), user=conn.login or "",
-                    password=conn.password or "", database=conn.schema or None)
 
 
 def stage_context(context: Any, engagement_task_id: str, log):
@@ -26,8 +16,7 @@ def stage_context(context: Any, engagement_task_id: str, log):
     from pocflow.stages import StageContext
 
     engagement = Engagement.from_dict(context["ti"].xcom_pull(task_ids=engagement_task_id))
-    return StageContext(engagement, run_id=context["run_id"],
-                        resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=log.info)
+    return StageContext(engagement, run_id=context["run_id"], resolve=endpoint, log=log.info)
 
 
 class ValidateEngagementOperator(BaseOperator):
@@ -40,7 +29,7 @@ class ValidateEngagementOperator(BaseOperator):
         from pocflow.engagement import from_inputs
 
         form = {k: v for k, v in dict(context["params"]).items() if v not in (None, "", [])}
-        engagement = from_inputs(form, connection_exists=lambda cid: exists(cid, airflow_lookup=airflow_connection))
+        engagement = from_inputs(form, connection_exists=lambda cid: PocflowMySqlHook(cid).exists())
         from pocflow.artifacts import ArtifactStore
 
         # Kept with the run, so the nightly validation finds engagements started from the form too.

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from pocflow.artifacts import ArtifactStore
 from pocflow.connections import Endpoint, resolve
 from pocflow.cutover import log as cutover_log
-from pocflow.cutover.settings import CutoverSettings
+from pocflow.cutover.settings import CutoverSettings, find_engagement, parse
 from pocflow.engagement import Engagement
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld
@@ -86,3 +86,17 @@ class CutoverContext:
     def from_dict(cls, d: dict, **kwargs) -> "CutoverContext":
         return cls(Engagement.from_dict(d["engagement"]), CutoverSettings.from_dict(d["settings"]), d["run_id"],
                    d["engagement_run"], by=d.get("by", "pocflow"), **kwargs)
+
+
+def from_form(form: dict[str, Any], run_id: str, *, by: str, log: Callable[[str], None] = print) -> CutoverContext:
+    """The cutover run the trigger form asks for (bad fields named at once, EngagementError), recorded as
+    requested in its cutover log. ``by``: who triggered it."""
+    settings = parse(form)
+    engagement = find_engagement(settings.engagement)
+    ctx = CutoverContext(engagement, settings, run_id, engagement_run(engagement), log=log, by=by)
+    planned = settings.planned_at.isoformat() if settings.planned_at else "as soon as approved"
+    ctx.record("cutover requested", cutover_log.INFO,
+               f"{engagement.name}: import of run {ctx.engagement_run}; writes switch {planned}; read soak "
+               f"{settings.read_soak_minutes:g} min, write soak {settings.write_soak_minutes:g} min; "
+               f"{settings.criteria()}")
+    return ctx

@@ -141,6 +141,11 @@ class CutoverSettings:
         d["accepted_findings"] = tuple(d.get("accepted_findings") or ())
         return cls(**d)
 
+    def window_ahead(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """The planned cutover time while it is still ahead; None when the write approval may be asked now."""
+        now = now or dt.datetime.now(dt.UTC)
+        return self.planned_at if self.planned_at is not None and self.planned_at > now else None
+
     def criteria(self) -> str:
         return (f"roll back when the target's error rate exceeds {self.max_error_rate_pct:g}%, its p99 exceeds "
                 f"{self.max_p99_ms:g} ms, or replication lag exceeds {self.max_lag_seconds:g}s")

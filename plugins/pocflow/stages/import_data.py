@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pocflow.engagement import Engagement
 from pocflow.stages import StageContext, register
 from pocflow.stages.table import render
+from pocflow.vitess import copywait
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
-from pocflow.vitess.progress import CopyProgress, ErrorGrace
-from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+from pocflow.vitess.vtctldclient import Vtctld
 
 SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
                 "PRIMARY KEY (id)) COMMENT 'vitess_sequence'")
@@ -159,31 +159,10 @@ def wait(ctx: StageContext, started: ImportStart, *, poll: float = 2.0, report_e
          timeout: float = 7 * 24 * 3600, error_grace: float = 600.0) -> None:
     """Block until every workflow has copied and replicates (the terminal's path; Airflow defers).
     Stream errors are waited out while Vitess retries them, up to ``error_grace`` seconds."""
-    progress, last_report, grace = CopyProgress(), 0.0, ErrorGrace(error_grace)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            current = statuses(ctx.vtctld, started.workflows)
-            errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
-        except VtctldError as e:  # vtctld or a tablet briefly away
-            current, errors = [], [f"MoveTables status failed: {e.stderr}"]
-        now = time.monotonic()
-        verdict = grace.observe(errors, now)
-        if verdict == "fail":
-            raise WorkflowError(stream_errors(current) or "; ".join(errors))
-        if verdict == "wait":
-            ctx.log(f"import: {'; '.join(errors)}; Vitess retries, waiting ({grace.waited(now):.0f}s of {error_grace:.0f}s)")
-            time.sleep(poll)
-            continue
-        progress.update(current, now)
-        if all(s.copy_complete for s in current):
-            return
-        if time.monotonic() - last_report >= report_every:
-            last_report = time.monotonic()
-            ctx.log("\n".join(progress.lines()))
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"import did not finish copying in {timeout:.0f}s")
-        time.sleep(poll)
+    last = copywait.wait(lambda: statuses(ctx.vtctld, started.workflows), what="import", poll=poll, timeout=timeout,
+                         error_grace=error_grace, report_every=report_every, log=ctx.log, log_prefix="import: ")
+    if last.outcome == copywait.FAILED:
+        raise WorkflowError(stream_errors(last.statuses) or "; ".join(last.errors))
 
 
 def finish(ctx: StageContext, started: ImportStart) -> ImportResult:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 from pocflow.source.inventory import Inventory
+from pocflow.vitess import copywait
 from pocflow.vitess.vtctldclient import NotApproved, Vtctld, VtctldError
 
 
@@ -163,6 +164,10 @@ class MoveTables:
     def _args(self, *args: str) -> list[str]:
         return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
 
+    def argv(self, *args: str) -> list[str]:
+        """The whole command line of a MoveTables sub-command, for running it outside :class:`Vtctld`."""
+        return self.vtctld.argv(*self._args(*args))
+
     def exists(self, *, settle: float = 60.0) -> bool:
         """Whether the workflow is there. A primary that has just started answers "vreplication engine
         is closed" for a moment: that is waited out for ``settle`` seconds."""
@@ -194,19 +199,21 @@ class MoveTables:
 
     def wait_for_copy(self, *, timeout: float = 1800, interval: float = 2.0,
                       on_progress: Callable[[WorkflowStatus], None] | None = None) -> WorkflowStatus:
-        """Poll until every table is copied and every stream is replicating."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Poll until every table is copied and every stream is replicating. A stream error fails at once
+        (WorkflowError), and so does a failing status call (VtctldError)."""
+
+        def fetch() -> list[WorkflowStatus]:
             status = self.status()
             if on_progress:
                 on_progress(status)
-            if status.errors:
-                raise WorkflowError("; ".join(status.errors))
-            if status.copy_complete:
-                return status
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"workflow {self.workflow} did not finish copying in {timeout:.0f}s")
-            time.sleep(interval)
+            return [status]
+
+        last = copywait.wait(fetch, what=f"workflow {self.workflow}", poll=interval, timeout=timeout, error_grace=0,
+                             retry_failed_status=False)
+        (status,) = last.statuses
+        if last.outcome == copywait.FAILED:
+            raise WorkflowError("; ".join(status.errors))
+        return status
 
     def switch_reads(self, *, approved: bool) -> None:
         """SwitchTraffic for replica and rdonly reads (reversible with ReverseTraffic)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pocflow.vitess.movetables import WorkflowStatus
+if TYPE_CHECKING:  # movetables waits for copies through copywait, which reports with this module
+    from pocflow.vitess.movetables import WorkflowStatus
 
 
 @dataclass

@@ -98,13 +98,16 @@ class Vtctld:
     binary: str | None = None
     timeout: float = 300.0
 
+    def argv(self, *args: str) -> list[str]:
+        """The command line of one command: ``vtctldclient --server ADDR ARGS...``."""
+        return [self.binary or find_vtctldclient(), "--server", self.server, *args]
+
     def run(self, *args: str, timeout: float | None = None, approved: bool = False) -> str:
         """Run one command. Destructive ones (see :func:`destructive`) need ``approved=True``."""
         command = destructive(args)
         if command and not approved:
             raise NotApproved(command, "The engagement or command must approve it explicitly.")
-        argv = [self.binary or find_vtctldclient(), "--server", self.server, *args]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout or self.timeout)
+        proc = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout or self.timeout)
         if proc.returncode != 0:
             raise VtctldError(list(args), proc.returncode, proc.stderr or proc.stdout)
         return proc.stdout
