@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pocflow.connections import UnknownConnection
 from pocflow.engagement import EngagementError
+from pocflow.stage_order import STAGE_ORDER
 from pocflow.stack.config import SOURCE_FLAVORS
 from pocflow.stack.process import StackError
 from pocflow.stages.import_data import ImportError_
@@ -116,10 +117,6 @@ def _import_proof(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation", "testing",
-                  "opt-out-review")
-
-
 def _stage(args: argparse.Namespace) -> int:
     from pocflow.connections import exists
     from pocflow.engagement import from_inputs
@@ -141,9 +138,8 @@ def _stage(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pocflow.artifacts import ArtifactStore
     from pocflow.engagement import from_inputs
-    from pocflow.stages import STAGES, _load_stages
+    from pocflow.stages import STAGES
 
-    _load_stages()
     engagement = from_inputs(file=args.engagement)
     store = ArtifactStore(engagement.artifacts.location, engagement.name, "x")
     runs = store.runs_with("select-database.json")
@@ -154,7 +150,7 @@ def _show(args: argparse.Namespace) -> int:
     store = store.for_run(run_id)
     print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
           f"({engagement.days_left()} days left)")
-    for name in STAGE_COMMANDS:
+    for name in STAGE_ORDER:
         data = store.get_json(name)
         if data is None:
             print(f"\n## {name}: not run")
@@ -230,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--engagement", required=True, metavar="FILE")
     validate.set_defaults(func=_validate)
 
-    for name in STAGE_COMMANDS:
+    for name in STAGE_ORDER:
         stage = sub.add_parser(name, help=f"run the {name} stage of an engagement")
         stage.add_argument("--engagement", required=True, metavar="FILE",
                            help="engagement YAML (a name under include/engagements/ or a path)")

@@ -12,7 +12,7 @@ from typing import Callable
 from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
 from pocflow.quality.diff import RowDifference
-from pocflow.stages import STAGES, StageContext, _load_stages, record
+from pocflow.stages import STAGES, StageContext, record
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
@@ -119,7 +119,6 @@ def latest_results(store: ArtifactStore, stages: list[str]) -> dict:
     runs = store.runs_with("import.json")
     if not runs:
         return {}
-    _load_stages()
     source = store.for_run(runs[-1])
     out = {}
     for stage in stages:
@@ -134,7 +133,6 @@ def validate(engagement: Engagement, run_id: str, *, resolve=None, log: Callable
     kwargs = {"resolve": resolve} if resolve else {}
     ctx = StageContext(engagement, run_id, log=log, **kwargs)
     ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
-    _load_stages()
     result = STAGES["validation"].run(ctx)
     _, uri = record("validation", ctx, result)
 

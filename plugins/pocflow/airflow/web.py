@@ -43,7 +43,7 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
     """(media type, content) for a task's result: the report as is, other stages as their summary."""
     from pocflow.artifacts import ArtifactStore
     from pocflow.engagement import Engagement
-    from pocflow.stages import STAGES, _load_stages
+    from pocflow.stages import STAGES
 
     if not value or not engagement:
         return "text/html", page(task_id, "<p>This task has no result yet.</p>")
@@ -55,7 +55,6 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
         report = store.get_text("report.html")
         if report is not None:
             return "text/html", report
-    _load_stages()
     stage = value.get("stage")
     data = store.get_json(stage) if stage in STAGES else None
     if data is None:

@@ -51,9 +51,8 @@ class CutoverContext:
     def result(self, stage: str):
         """A stage result of the engagement run (None when that stage did not run)."""
         if stage not in self._results:
-            from pocflow.stages import STAGES, _load_stages
+            from pocflow.stages import STAGES
 
-            _load_stages()
             data = self.stage_context().store.get_json(stage)
             self._results[stage] = STAGES[stage].result_type.from_dict(data) if data is not None else None
         return self._results[stage]

@@ -11,7 +11,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from pocflow.engagement import Engagement
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
 from pocflow.vitess.progress import CopyProgress, ErrorGrace

@@ -9,7 +9,8 @@ from pocflow.review import decision as decisions
 from pocflow.review.decision import Decision
 from pocflow.review.report import render_html, render_json, render_markdown
 from pocflow.review.scorecard import Scorecard, score
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext, record
+from pocflow.stages.registry import STAGES, register
 from pocflow.stages.table import render
 
 
@@ -48,8 +49,6 @@ class ReviewResult:
 
 def _optional(ctx: StageContext, stage: str):
     """An earlier result of this run if there is one; the review reports what is missing."""
-    from pocflow.stages import STAGES
-
     if stage in ctx._earlier:
         return ctx._earlier[stage]
     data = ctx.store.get_json(stage)
@@ -94,8 +93,6 @@ def refresh_report(ctx: StageContext) -> ReviewResult | None:
 
 def record_decision(ctx: StageContext, decision: Decision) -> ReviewResult:
     """Write the customer's decision (or its absence) into this run's review result and report."""
-    from pocflow.stages import record
-
     data = ctx.store.get_json("opt-out-review")
     if data is None:
         raise RuntimeError(f"no opt-out review for run {ctx.run_id} of {ctx.engagement.name}: run the review first")

@@ -7,7 +7,8 @@ from pathlib import Path
 from dataclasses import dataclass, field
 
 from pocflow.engagement import PROJECT_ROOT
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import ShardingPlan, plan
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError

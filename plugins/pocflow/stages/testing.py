@@ -22,7 +22,8 @@ from pocflow.connections import connect
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.quality.sides import keyspace_shards
 from pocflow.sql import quote_identifier
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.movetables import MoveTables, TrafficState
 from pocflow.workload.digests import digest_workload

@@ -15,7 +15,8 @@ from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.movetables import VDiff
 
