@@ -138,7 +138,7 @@ def _stage(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from pocflow.artifacts import ArtifactStore
     from pocflow.engagement import from_inputs
-    from pocflow.stages import STAGES
+    from pocflow.stages import RunResults
 
     engagement = from_inputs(file=args.engagement)
     store = ArtifactStore(engagement.artifacts.location, engagement.name, "x")
@@ -148,15 +148,16 @@ def _show(args: argparse.Namespace) -> int:
         print(f"pocflow: no runs of {engagement.name} in {engagement.artifacts.location}", file=sys.stderr)
         return 2
     store = store.for_run(run_id)
+    results = RunResults(store)
     print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
           f"({engagement.days_left()} days left)")
     for name in STAGE_ORDER:
-        data = store.get_json(name)
-        if data is None:
+        result = results.get(name)
+        if result is None:
             print(f"\n## {name}: not run")
             continue
-        print(f"\n## {name}  ({store._local(name + '.json') if not store.location.startswith('s3://') else name})")
-        print(STAGES[name].result_type.from_dict(data).summary())
+        print(f"\n## {name}  ({store.local_path(name + '.json') if not store.location.startswith('s3://') else name})")
+        print(result.summary())
     return 0
 
 

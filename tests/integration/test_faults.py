@@ -109,7 +109,7 @@ def trigger_in_background(ctx: StageContext, started) -> tuple[threading.Thread,
 def finish_and_validate(ctx: StageContext, started, thread: threading.Thread, outcome: dict) -> None:
     thread.join(RECOVERY_LIMIT + 60)
     assert outcome.get("status") == "complete", outcome
-    ctx._earlier["import"] = import_data.finish(ctx, started)
+    ctx.results.hold("import", import_data.finish(ctx, started))
     validation, _ = run_stage("validation", ctx)
     assert validation.passed and validation.mismatched_rows == 0, validation.summary()
 

@@ -55,7 +55,8 @@ def drifted(stack, sample, tmp_path_factory):
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
     from pocflow.nightly import latest_results
     ctx = StageContext(engagement, "drift-check", log=lambda m: None)
-    ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
+    for stage, result in latest_results(ctx.store, ["select-database", "sharding-plan", "import"]).items():
+        ctx.results.hold(stage, result)
     out["validation"], _ = run_stage("validation", ctx)
     nightly("drifted", out)
     yield out

@@ -40,7 +40,7 @@ class CustomerDecisionOperator(HITLOperator):
     def execute(self, context: Any):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pocflow.stages.review import ReviewResult, record_decision
+        from pocflow.stages.review import record_decision
 
         ctx = self._stage_context(context)
         e = ctx.engagement
@@ -48,7 +48,7 @@ class CustomerDecisionOperator(HITLOperator):
             record_decision(ctx, decisions.not_requested())
             raise AirflowSkipException("this engagement does not ask for the customer's decision in Airflow "
                                        "(customer_decision: false)")
-        review = ReviewResult.from_dict(ctx.store.get_json("opt-out-review"))
+        review = ctx.results.require("opt-out-review")
         self.response_timeout = decisions.time_left(e.opt_out_date)
         if not self.response_timeout:
             self.log.warning("the opt-out date %s has passed: no decision can be recorded", e.opt_out_date)

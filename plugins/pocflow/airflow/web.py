@@ -43,7 +43,7 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
     """(media type, content) for a task's result: the report as is, other stages as their summary."""
     from pocflow.artifacts import ArtifactStore
     from pocflow.engagement import Engagement
-    from pocflow.stages import STAGES
+    from pocflow.stages import STAGES, RunResults
 
     if not value or not engagement:
         return "text/html", page(task_id, "<p>This task has no result yet.</p>")
@@ -56,10 +56,10 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
         if report is not None:
             return "text/html", report
     stage = value.get("stage")
-    data = store.get_json(stage) if stage in STAGES else None
-    if data is None:
+    result = RunResults(store).get(stage) if stage in STAGES else None
+    if result is None:
         return "text/html", page(f"{e.name}: {task_id}", f"<pre>{html.escape(json.dumps(value, indent=2))}</pre>")
-    summary = STAGES[stage].result_type.from_dict(data).summary()
+    summary = result.summary()
     return "text/html", page(f"{e.name}: {stage}", f"<p>Stored at {html.escape(value.get('artifact', ''))}</p>"
                                                     f"<pre>{html.escape(summary)}</pre>")
 

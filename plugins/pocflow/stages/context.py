@@ -9,6 +9,7 @@ from pocflow.artifacts import ArtifactStore
 from pocflow.connections import Endpoint, resolve
 from pocflow.engagement import Engagement
 from pocflow.stages.registry import STAGES
+from pocflow.stages.results import RunResults
 from pocflow.vitess.vtctldclient import Vtctld
 
 
@@ -18,8 +19,12 @@ class StageContext:
     run_id: str
     resolve: Callable[[str], Endpoint] = resolve
     log: Callable[[str], None] = print
-    _earlier: dict[str, Any] = field(default_factory=dict)
+    results: RunResults = field(init=False)
+    """This run's stage results in the artifact store."""
     _endpoints: dict[str, Endpoint] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.results = RunResults.of(self.engagement, self.run_id)
 
     def endpoint(self, conn_id: str) -> Endpoint:
         """A connection id resolved once per stage run."""
@@ -29,8 +34,7 @@ class StageContext:
 
     @property
     def store(self) -> ArtifactStore:
-        a = self.engagement.artifacts
-        return ArtifactStore(a.location, self.engagement.name, self.run_id, a.aws_conn_id)
+        return self.results.store
 
     @property
     def vtctld(self) -> Vtctld:
@@ -45,15 +49,10 @@ class StageContext:
 
     def earlier(self, stage: str):
         """The result of an earlier stage of this run: from memory, the artifact store, or run now."""
-        if stage not in self._earlier:
-            spec = STAGES[stage]
-            stored = self.store.get_json(stage)
-            if stored is not None:
-                self._earlier[stage] = spec.result_type.from_dict(stored)
-            else:
-                self.log(f"{stage}: no result in this run yet; running it first")
-                self._earlier[stage] = run_stage(stage, self)[0]
-        return self._earlier[stage]
+        if self.results.get(stage) is None:
+            self.log(f"{stage}: no result in this run yet; running it first")
+            run_stage(stage, self)
+        return self.results.require(stage)
 
 
 def run_stage(stage: str, ctx: StageContext) -> tuple[Any, str]:
@@ -63,7 +62,6 @@ def run_stage(stage: str, ctx: StageContext) -> tuple[Any, str]:
 
 def record(stage: str, ctx: StageContext, result: Any) -> tuple[Any, str]:
     """Store a stage's result in the artifact store and log its summary."""
-    uri = ctx.store.put_json(stage, result.to_dict())
-    ctx._earlier[stage] = result
+    uri = ctx.results.put(stage, result)
     ctx.log(f"{stage} result: {uri}\n{result.summary()}")
     return result, uri

@@ -10,7 +10,7 @@ from pocflow.review.decision import Decision
 from pocflow.review.report import render_html, render_json, render_markdown
 from pocflow.review.scorecard import Scorecard, score
 from pocflow.stages.context import StageContext, record
-from pocflow.stages.registry import STAGES, register
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 
 
@@ -47,19 +47,12 @@ class ReviewResult:
         return "\n".join(lines)
 
 
-def _optional(ctx: StageContext, stage: str):
-    """An earlier result of this run if there is one; the review reports what is missing."""
-    if stage in ctx._earlier:
-        return ctx._earlier[stage]
-    data = ctx.store.get_json(stage)
-    return STAGES[stage].result_type.from_dict(data) if data is not None else None
-
-
 @register("opt-out-review", ReviewResult)
 def run(ctx: StageContext) -> ReviewResult:
     e = ctx.engagement
     selected = ctx.earlier("select-database")
-    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    # The review reports what is missing: these stages' results are optional.
+    imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
     history = ArtifactStore(e.artifacts.location, e.name, "history").get_json("validation-history")
     card = score(e, selected=selected, imported=imported, validation=validation, testing=testing, history=history)
     decision = decisions.pending(e.opt_out_date) if e.review.customer_decision else decisions.not_requested()
@@ -71,7 +64,7 @@ def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dic
 
     e = ctx.engagement
     selected = ctx.earlier("select-database")
-    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
     cutovers = all_runs(e)
     return {
         "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
@@ -84,19 +77,17 @@ def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dic
 
 def refresh_report(ctx: StageContext) -> ReviewResult | None:
     """Render this run's report again (after a cutover step); None when the run has no review yet."""
-    data = ctx.store.get_json("opt-out-review")
-    if data is None:
+    review = ctx.results.get("opt-out-review")
+    if review is None:
         return None
-    review = ReviewResult.from_dict(data)
     return ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, review.decision), review.decision)
 
 
 def record_decision(ctx: StageContext, decision: Decision) -> ReviewResult:
     """Write the customer's decision (or its absence) into this run's review result and report."""
-    data = ctx.store.get_json("opt-out-review")
-    if data is None:
+    review = ctx.results.get("opt-out-review")
+    if review is None:
         raise RuntimeError(f"no opt-out review for run {ctx.run_id} of {ctx.engagement.name}: run the review first")
-    review = ReviewResult.from_dict(data)
     result = ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, decision), decision)
     record("opt-out-review", ctx, result)
     return result
