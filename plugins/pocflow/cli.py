@@ -124,7 +124,7 @@ def _stage(args: argparse.Namespace) -> int:
 
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
     run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
-    ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr))
+    ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr), compute_missing=True)
     result, _ = run_stage(args.command, ctx)
     if args.command == "validation":
         from pocflow.stages.validation import enforce_threshold

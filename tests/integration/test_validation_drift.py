@@ -164,7 +164,7 @@ def test_a_second_import_attaches_to_the_existing_workflow(drifted):
     from pocflow.stages import StageContext, run_stage
 
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
-    result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None))
+    result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None, compute_missing=True))
     assert result.created == {"demo_shop": False}
     assert [w["workflow"] for w in result.workflows] == ["demo_shop"]
 

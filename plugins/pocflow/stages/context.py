@@ -19,6 +19,9 @@ class StageContext:
     run_id: str
     resolve: Callable[[str], Endpoint] = resolve
     log: Callable[[str], None] = print
+    compute_missing: bool = False
+    """Run an earlier stage whose result this run lacks (the CLI's single-stage command). Otherwise (an
+    Airflow task: its upstream tasks store those results) a missing result is an error."""
     results: RunResults = field(init=False)
     """This run's stage results in the artifact store."""
     _endpoints: dict[str, Endpoint] = field(default_factory=dict)
@@ -48,8 +51,9 @@ class StageContext:
         return self.endpoint(self.engagement.target.vtgate_connection_id)
 
     def earlier(self, stage: str):
-        """The result of an earlier stage of this run: from memory, the artifact store, or run now."""
-        if self.results.get(stage) is None:
+        """The result of an earlier stage of this run; MissingResult (naming the stage and the run) when the run
+        holds none, unless this context computes missing stages: then that stage runs first."""
+        if self.compute_missing and self.results.get(stage) is None:
             self.log(f"{stage}: no result in this run yet; running it first")
             run_stage(stage, self)
         return self.results.require(stage)
