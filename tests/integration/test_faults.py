@@ -26,6 +26,7 @@ from pocflow.stack import Stack
 from pocflow.stack.process import pid_alive
 from pocflow.stages import StageContext, run_stage
 from pocflow.stages import import_data
+from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import MoveTables, VDiff
 from pocflow.vitess.vtctldclient import find_vtctldclient
 
@@ -83,7 +84,7 @@ def fresh_import(ctx: StageContext):
         MoveTables(ctx.vtctld, w.workflow, w.target_keyspace).cancel(approved=True)
     started = import_data.start(ctx)
     assert all(started.created.values()), f"an old workflow was reused: {started.created}"
-    current = import_data.statuses(ctx.vtctld, started.workflows)
+    current = statuses(ctx.vtctld, started.workflows)
     assert not all(s.copy_complete for s in current), f"the copy finished before the fault: {current}"
     return started
 

@@ -8,15 +8,16 @@ copy is done. ``run`` does both with a blocking wait, for the terminal.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from pocflow.engagement import Engagement
 from pocflow.stages.context import StageContext
 from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import WorkflowPlan, statuses, target_row_counts
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
 from pocflow.vitess.progress import CopyProgress, ErrorGrace
-from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+from pocflow.vitess.vtctldclient import VtctldError
 
 SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
                 "PRIMARY KEY (id)) COMMENT 'vitess_sequence'")
@@ -24,15 +25,6 @@ SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIG
 
 class ImportError_(RuntimeError):
     """The import cannot start or a stream failed; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class WorkflowPlan:
-    workflow: str
-    source_keyspace: str
-    target_keyspace: str
-    tables: list[str]
-    options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -143,10 +135,6 @@ def start(ctx: StageContext) -> ImportStart:
     return ImportStart(workflows, excluded, created, time.time())
 
 
-def statuses(vtctld: Vtctld, workflows: list[WorkflowPlan]) -> list[WorkflowStatus]:
-    return [MoveTables(vtctld, w.workflow, w.target_keyspace).status() for w in workflows]
-
-
 def stream_errors(current: list[WorkflowStatus]) -> str | None:
     errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
     if not errors:
@@ -192,8 +180,6 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     error = stream_errors(current)
     if error:
         raise WorkflowError(error)
-    from pocflow.stages.validation import target_row_counts
-
     tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
               for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]

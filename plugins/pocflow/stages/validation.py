@@ -18,6 +18,7 @@ from pocflow.sql import quote_identifier
 from pocflow.stages.context import StageContext
 from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import WorkflowPlan, statuses
 from pocflow.vitess.movetables import VDiff
 
 
@@ -140,16 +141,6 @@ class ValidationResult:
         return "\n".join(parts)
 
 
-def target_row_counts(ctx: StageContext, keyspace: str, tables: list[str]) -> dict[str, int]:
-    """Exact row counts of ``tables`` in the target keyspace, summed over its shards."""
-    side = TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
-    try:
-        return {t: sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(t)}"))
-                for t in tables}
-    finally:
-        side.close()
-
-
 def schema_differences(table: Table, target: TargetSide) -> list[str]:
     """Columns (name, type, nullability) and indexes of the target against the source's."""
     problems = []
@@ -205,8 +196,6 @@ def run_vdiff(vdiff: VDiff, engagement: str, run_id: str, *, log) -> str:
 
 @register("validation", ValidationResult)
 def run(ctx: StageContext) -> ValidationResult:
-    from pocflow.stages.import_data import WorkflowPlan, statuses
-
     selected = ctx.earlier("select-database")
     imported = ctx.earlier("import")
     workflows, excluded = [WorkflowPlan(**w) for w in imported.workflows], imported.excluded
