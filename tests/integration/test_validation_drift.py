@@ -166,7 +166,7 @@ def test_a_second_import_attaches_to_the_existing_workflow(drifted):
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
     result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None, compute_missing=True))
     assert result.created == {"demo_shop": False}
-    assert [w["workflow"] for w in result.workflows] == ["demo_shop"]
+    assert [w.workflow for w in result.workflows] == ["demo_shop"]
 
 
 def test_a_table_without_a_key_gets_a_whole_table_checksum_with_a_warning(source_readonly):

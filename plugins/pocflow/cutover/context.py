@@ -57,7 +57,7 @@ class CutoverContext:
         imported = self.results.get("import")
         if imported is None:
             raise CutoverRefused(f"run {self.engagement_run} of {self.engagement.name} holds no import result")
-        return [MoveTables(self.vtctld, w["workflow"], w["target_keyspace"]) for w in imported.workflows]
+        return [MoveTables(self.vtctld, w.workflow, w.target_keyspace) for w in imported.workflows]
 
     def reverse(self, mt: MoveTables) -> MoveTables:
         """The reverse workflow Vitess creates when writes switch (target -> source)."""

@@ -51,7 +51,7 @@ class TableCopyStats:
 
 @dataclass
 class ImportResult:
-    workflows: list[dict]
+    workflows: list[WorkflowPlan]
     excluded: dict[str, str]
     created: dict[str, bool]
     tables: list[TableCopyStats]
@@ -64,11 +64,12 @@ class ImportResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImportResult":
-        return cls(d["workflows"], d["excluded"], d["created"], [TableCopyStats(**t) for t in d["tables"]],
-                   d["copy_seconds"], d["final_lag_seconds"], d["traffic_state"])
+        return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"],
+                   [TableCopyStats(**t) for t in d["tables"]], d["copy_seconds"], d["final_lag_seconds"],
+                   d["traffic_state"])
 
     def summary(self) -> str:
-        state = ", ".join(f"{w['workflow']} ({'created' if self.created.get(w['workflow']) else 'attached'})"
+        state = ", ".join(f"{w.workflow} ({'created' if self.created.get(w.workflow) else 'attached'})"
                           for w in self.workflows)
         rows = [[t.keyspace, t.table, f"{t.rows_on_target:,}" if t.rows_on_target is not None else "-"]
                 for t in self.tables]
@@ -183,7 +184,7 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
               for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    return ImportResult([asdict(w) for w in started.workflows], started.excluded, started.created, tables,
+    return ImportResult(list(started.workflows), started.excluded, started.created, tables,
                         round(time.time() - started.started_at, 2), max(lags) if lags else None,
                         {s.workflow: s.traffic_state for s in current})
 

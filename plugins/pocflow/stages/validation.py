@@ -18,7 +18,7 @@ from pocflow.sql import quote_identifier
 from pocflow.stages.context import StageContext
 from pocflow.stages.registry import register
 from pocflow.stages.table import render
-from pocflow.stages.workflows import WorkflowPlan, statuses
+from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import VDiff
 
 
@@ -198,7 +198,7 @@ def run_vdiff(vdiff: VDiff, engagement: str, run_id: str, *, log) -> str:
 def run(ctx: StageContext) -> ValidationResult:
     selected = ctx.earlier("select-database")
     imported = ctx.earlier("import")
-    workflows, excluded = [WorkflowPlan(**w) for w in imported.workflows], imported.excluded
+    workflows, excluded = imported.workflows, imported.excluded
     e = ctx.engagement
     settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals)
 
