@@ -14,6 +14,9 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
+from pocflow.artifacts import ArtifactStore
+from pocflow.engagement import Engagement
+
 URL_PREFIX = "/pocflow"
 # Reports are self-contained (inline CSS and SVG): nothing else may load or run.
 CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -41,8 +44,8 @@ def page(title: str, body: str) -> str:
 
 def render_result(task_id: str, value: dict | None, engagement: dict | None) -> tuple[str, str]:
     """(media type, content) for a task's result: the report as is, other stages as their summary."""
-    from pocflow.artifacts import ArtifactStore
-    from pocflow.engagement import Engagement
+    # Here, not at the top: DAG files import this module (the link) and every Airflow process loads it
+    # (the plugin); the stages, and what they import, only load when a page is asked for.
     from pocflow.stages import STAGES, RunResults
 
     if not value or not engagement:
@@ -72,6 +75,7 @@ def _run_of(value: dict, e) -> str:
 
 
 def create_app():
+    # Here, not at the top: DAG files import this module (for the link) and need none of the web framework.
     from fastapi import Depends, FastAPI
     from fastapi.responses import Response
 
@@ -79,7 +83,7 @@ def create_app():
     from airflow.api_fastapi.core_api.security import requires_access_dag
     from airflow.utils.session import create_session
 
-    from pocflow.airflow.run_note import return_values
+    from pocflow.airflow.xcoms import return_values
 
     app = FastAPI(title="pocflow stage results")
 
