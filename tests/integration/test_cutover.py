@@ -130,7 +130,7 @@ def write_through_vtgate(vtgate, email: str) -> int:
 
 
 def cutover_log(run_id: str) -> list[dict]:
-    from pocflow.cutover import log
+    from pocflow import cutover_log as log
 
     return [e.to_dict() for e in log.read(from_inputs(file=f"{ENGAGEMENT}.yaml"), run_id).entries]
 

@@ -38,7 +38,7 @@ class PrepareCutoverOperator(BaseOperator):
     ui_color = "#e8f1fb"
 
     def execute(self, context: Any) -> dict:
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
         from pocflow.cutover.context import CutoverContext, engagement_run
         from pocflow.cutover.settings import find_engagement, parse
 
@@ -72,7 +72,7 @@ class CutoverStepOperator(BaseOperator):
         self.approval_choice = approval_choice
 
     def execute(self, context: Any) -> dict:
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
         from pocflow.cutover import steps
 
         ctx = cutover_context(context, self.log)
@@ -124,7 +124,7 @@ class SoakSensor(BaseSensorOperator):
     def poke(self, context: Any) -> PokeReturnValue:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
         from pocflow.cutover import steps
         from pocflow.cutover.soak import probe
 
@@ -182,7 +182,7 @@ class _Recorded:
     def _timeout(self, context: Any, what: str):
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
 
         ctx = cutover_context(context, self.log)
         ctx.record(self.log_step, cutover_log.TIMED_OUT, f"no answer within {ctx.settings.approval_hours:g} h: {what}")
@@ -203,7 +203,7 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
         self.pre_checks_task_id = pre_checks_task_id
 
     def execute(self, context: Any):
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
         from pocflow.cutover import steps
 
         ctx = cutover_context(context, self.log)
@@ -234,7 +234,7 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
 
         if event.get("error_type") == "timeout":
             self._timeout(context, "writes not switched")
@@ -272,7 +272,7 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
         self.soak_task_id = soak_task_id
 
     def execute(self, context: Any):
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
         from pocflow.cutover import steps
 
         ctx = cutover_context(context, self.log)
@@ -300,7 +300,7 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
-        from pocflow.cutover import log as cutover_log
+        from pocflow import cutover_log
 
         if event.get("error_type") == "timeout":
             self._timeout(context, "traffic stays on Vitess with reverse replication; run poc_cutover again to decide")

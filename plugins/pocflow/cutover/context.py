@@ -7,7 +7,7 @@ from typing import Callable
 
 from pocflow.artifacts import ArtifactStore
 from pocflow.connections import Endpoint, resolve
-from pocflow.cutover import log as cutover_log
+from pocflow import cutover_log
 from pocflow.cutover.settings import CutoverSettings
 from pocflow.engagement import Engagement
 from pocflow.stages import RunResults, StageContext

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pocflow import cutover_log as log
+from pocflow.cutover.checks import live_workflow
 from pocflow.cutover.context import CutoverContext
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.workload.load import run_load
@@ -52,9 +54,6 @@ def breaches(ctx: CutoverContext, queries: int, errors: int, p99_ms: float, lag:
 def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     """One probe: the workload for ``probe_seconds`` through vtgate, at the reads' tablet type until the
     writes switch (``keyspace@replica``), then at the primary; and the live workflow's lag."""
-    from pocflow.cutover import log
-    from pocflow.cutover.checks import live_workflow
-
     e = ctx.engagement
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
     workload = load_workload(paths, duration_seconds=ctx.settings.probe_seconds,

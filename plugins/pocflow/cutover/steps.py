@@ -8,7 +8,7 @@ approval a person gave (``approved_by``).
 
 from __future__ import annotations
 
-from pocflow.cutover import log
+from pocflow import cutover_log as log
 from pocflow.cutover.checks import Check, run_all
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 

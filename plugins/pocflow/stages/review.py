@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pocflow.artifacts import ArtifactStore
+from pocflow.cutover_log import all_runs
 from pocflow.review import decision as decisions
 from pocflow.review.decision import Decision
 from pocflow.review.report import render_html, render_json, render_markdown
@@ -60,8 +61,6 @@ def run(ctx: StageContext) -> ReviewResult:
 
 
 def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dict[str, str]:
-    from pocflow.cutover.log import all_runs
-
     e = ctx.engagement
     selected = ctx.earlier("select-database")
     imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
