@@ -39,6 +39,8 @@ class ArtifactStore:
         """An S3 client from the engagement's Airflow AWS connection: inside a task through the task SDK;
         in Airflow's own server processes (the result pages) from the metadata database; otherwise
         boto3's own chain (environment, instance profile)."""
+        # Imported here: only s3:// locations need boto3, and Airflow (seconds to import) may be absent or
+        # not know the connection; local folders (the CLI, the tests) load neither.
         import boto3
 
         try:

@@ -8,14 +8,17 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pocflow.connections import UnknownConnection
-from pocflow.engagement import EngagementError
+from pocflow.artifacts import ArtifactStore
+from pocflow.connections import UnknownConnection, exists
+from pocflow.engagement import EngagementError, from_inputs
+from pocflow.review.browser import check_report
 from pocflow.stage_order import STAGE_ORDER
 from pocflow.stack.config import SOURCE_FLAVORS
 from pocflow.stack.process import StackError
+from pocflow.stages import RunResults, StageContext, run_stage
 from pocflow.stages.import_data import ImportError_
 from pocflow.stages.sharding_plan import VSchemaRejected
-from pocflow.stages.validation import ValidationThresholdExceeded
+from pocflow.stages.validation import ValidationThresholdExceeded, enforce_threshold
 from pocflow.vitess.movetables import WorkflowError
 from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 
@@ -118,17 +121,11 @@ def _import_proof(args: argparse.Namespace) -> int:
 
 
 def _stage(args: argparse.Namespace) -> int:
-    from pocflow.connections import exists
-    from pocflow.engagement import from_inputs
-    from pocflow.stages import StageContext, run_stage
-
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
     run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
     ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr), compute_missing=True)
     result, _ = run_stage(args.command, ctx)
     if args.command == "validation":
-        from pocflow.stages.validation import enforce_threshold
-
         enforce_threshold(ctx, result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -136,10 +133,6 @@ def _stage(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pocflow.artifacts import ArtifactStore
-    from pocflow.engagement import from_inputs
-    from pocflow.stages import RunResults
-
     engagement = from_inputs(file=args.engagement)
     store = ArtifactStore(engagement.artifacts.location, engagement.name, "x")
     runs = store.runs_with("select-database.json")
@@ -162,8 +155,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _report_check(args: argparse.Namespace) -> int:
-    from pocflow.review.browser import check_report
-
     result = check_report(Path(args.report), Path(args.screenshot) if args.screenshot else None)
     print(f"{result.title}: {result.charts} charts, {result.drawn} chart marks drawn, recommendation "
           f"'{result.recommendation}', console errors: {len(result.console_errors)}"
@@ -174,9 +165,6 @@ def _report_check(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pocflow.connections import exists
-    from pocflow.engagement import from_inputs
-
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
     print(json.dumps(engagement.to_dict(), indent=2))
     return 0

@@ -13,6 +13,7 @@ from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
 from pocflow.quality.diff import RowDifference
 from pocflow.stages import RunResults, StageContext, run_stage
+from pocflow.stages.import_data import workflow_name
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
@@ -45,8 +46,6 @@ def is_active(engagement: Engagement, today: dt.date, vtctld_exists: Callable[[E
 
 
 def import_workflow_exists(engagement: Engagement) -> bool:
-    from pocflow.stages.import_data import workflow_name
-
     # A short timeout: an engagement whose cluster is unreachable from here (another machine, a
     # compose hostname) must not hold up the others; it is simply not active for this night.
     vtctld = Vtctld(engagement.target.vtctld_address, timeout=PROBE_TIMEOUT_SECONDS)

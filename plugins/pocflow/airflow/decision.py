@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
+from airflow.sdk.exceptions import AirflowSkipException
 
 from pocflow.airflow.operators import stage_context
 from pocflow.airflow.web import StageResultLink, result_path
@@ -38,8 +39,7 @@ class CustomerDecisionOperator(HITLOperator):
         return stage_context(context, self.engagement_task_id, self.log)
 
     def execute(self, context: Any):
-        from airflow.sdk.exceptions import AirflowSkipException
-
+        # Here, not at the top: the DAG file imports this module at every parse; the stages load in the task.
         from pocflow.stages.review import record_decision
 
         ctx = self._stage_context(context)
@@ -77,7 +77,7 @@ class CustomerDecisionOperator(HITLOperator):
         return self._record(context, decision)
 
     def _record(self, context: Any, decision: decisions.Decision) -> dict:
-        from pocflow.stages.review import record_decision
+        from pocflow.stages.review import record_decision  # in the task, not at DAG parse (as in execute)
 
         result = record_decision(self._stage_context(context), decision)
         return {"stage": "customer-decision", "decision": decision.to_dict(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
@@ -171,8 +172,6 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
 
 
 def vdiff_uuid(engagement: str, run_id: str, workflow: str, attempt: int = 0) -> str:
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocflow:{engagement}/{run_id}/{workflow}/{attempt}"))
 
 
