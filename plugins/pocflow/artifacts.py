@@ -29,7 +29,8 @@ class ArtifactStore:
     def prefix(self) -> str:
         return f"{_safe(self.engagement)}/{_safe(self.run_id)}"
 
-    def _local(self, name: str) -> Path:
+    def local_path(self, name: str) -> Path:
+        """Where ``name`` lies when the location is a local folder."""
         base = Path(self.location)
         base = base if base.is_absolute() else PROJECT_ROOT / base
         return base / self.prefix / name
@@ -38,6 +39,8 @@ class ArtifactStore:
         """An S3 client from the engagement's Airflow AWS connection: inside a task through the task SDK;
         in Airflow's own server processes (the result pages) from the metadata database; otherwise
         boto3's own chain (environment, instance profile)."""
+        # Imported here: only s3:// locations need boto3, and Airflow (seconds to import) may be absent or
+        # not know the connection; local folders (the CLI, the tests) load neither.
         import boto3
 
         try:
@@ -67,7 +70,7 @@ class ArtifactStore:
             client, bucket, prefix = self._s3()
             client.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=text.encode())
             return f"s3://{bucket}/{prefix}/{name}"
-        path = self._local(name)
+        path = self.local_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return str(path)
@@ -79,7 +82,7 @@ class ArtifactStore:
                 return client.get_object(Bucket=bucket, Key=f"{prefix}/{name}")["Body"].read().decode()
             except client.exceptions.NoSuchKey:
                 return None
-        path = self._local(name)
+        path = self.local_path(name)
         return path.read_text() if path.exists() else None
 
     def runs_with(self, name: str) -> list[str]:
@@ -93,7 +96,7 @@ class ArtifactStore:
                     if obj["Key"].endswith("/" + name):
                         found.append((obj["LastModified"].timestamp(), obj["Key"].split("/")[-2]))
             return [run for _, run in sorted(found)]
-        engagement_dir = self._local(name).parent.parent
+        engagement_dir = self.local_path(name).parent.parent
         if not engagement_dir.exists():
             return []
         found = [(p.stat().st_mtime, p.parent.name) for p in engagement_dir.glob(f"*/{name}")]

@@ -7,7 +7,8 @@ import datetime as dt
 
 import pytest
 
-from pocflow.cutover import approval, log, soak, steps
+from pocflow import cutover_log as log
+from pocflow.cutover import approval, soak, steps
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 from pocflow.cutover.settings import parse
 from pocflow.engagement import from_inputs

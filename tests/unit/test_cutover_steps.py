@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from pocflow.cutover import log, steps
+from pocflow import cutover_log as log
+from pocflow.cutover import steps
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 from pocflow.cutover.settings import CutoverSettings, parse
 from pocflow.cutover.soak import breaches

@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from pocflow.stage_order import STAGE_ORDER
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,6 +24,7 @@ def test_engagement_dag_runs_the_stages_in_order(dagbag):
              "opt_out_review"]
     for upstream, downstream in zip(order, order[1:]):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    assert order[1:] == [stage.replace("-", "_") for stage in STAGE_ORDER]
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pocflow.cutover import log, steps
+from pocflow import cutover_log as log
+from pocflow.cutover import steps
 from pocflow.cutover.context import CutoverContext
 
 WRITES_STEP = "approve writes"

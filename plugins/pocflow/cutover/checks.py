@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pocflow.connections import connect
 from pocflow.cutover.context import CutoverContext
 from pocflow.sql import quote_identifier
+from pocflow.stages import RunResults
 from pocflow.vitess.movetables import MoveTables, WorkflowStatus
 
 REVERSE_PRIVILEGES = ("Insert_priv", "Update_priv", "Delete_priv")
@@ -24,14 +25,11 @@ class Check:
 
 def validation_clean(ctx: CutoverContext) -> Check:
     """The newest validation of the engagement (its run's, or a nightly one) found no difference."""
-    from pocflow.stages.validation import ValidationResult
-
-    store = ctx.stage_context().store
+    store = ctx.results.store
     runs = store.runs_with("validation.json")
     if not runs:
         return Check("latest validation clean", False, "no validation has run for this engagement")
-    data = store.for_run(runs[-1]).get_json("validation")
-    v = ValidationResult.from_dict(data)
+    v = RunResults(store.for_run(runs[-1])).require("validation")
     vdiff = ", ".join(f"{w}: {d.get('state')}{' with mismatches' if d.get('has_mismatch') else ''}"
                       for w, d in v.vdiff.items()) or "none"
     evidence = (f"run {runs[-1]}: {len(v.tables)} table(s), {v.mismatched_rows} differing row(s), "
@@ -81,7 +79,7 @@ def replication_lag(ctx: CutoverContext) -> Check:
 
 
 def no_open_blockers(ctx: CutoverContext) -> Check:
-    selected = ctx.result("select-database")
+    selected = ctx.results.get("select-database")
     if selected is None:
         return Check("no open blocker findings", False, "the engagement run has no readiness assessment")
     accepted = set(ctx.settings.accepted_findings)
@@ -96,7 +94,7 @@ def no_open_blockers(ctx: CutoverContext) -> Check:
 
 
 def sequences_initialised(ctx: CutoverContext) -> Check:
-    planned = ctx.result("sharding-plan")
+    planned = ctx.results.get("sharding-plan")
     if planned is None:
         return Check("sequences initialised", False, "the engagement run has no sharding plan")
     plan = planned.plan

@@ -9,7 +9,8 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pocflow.cutover import log, steps
+from pocflow import cutover_log as log
+from pocflow.cutover import steps
 from pocflow.cutover.checks import live_workflow
 from pocflow.cutover.context import CutoverContext
 from pocflow.engagement import PROJECT_ROOT

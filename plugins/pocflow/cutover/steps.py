@@ -8,7 +8,7 @@ approval a person gave (``approved_by``).
 
 from __future__ import annotations
 
-from pocflow.cutover import log
+from pocflow import cutover_log as log
 from pocflow.cutover.checks import Check, run_all
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 
@@ -35,7 +35,7 @@ def _require(approved_by: str, what: str, mt) -> None:
 
 
 def _switch_extra(ctx: CutoverContext) -> list[str]:
-    planned = ctx.result("sharding-plan")
+    planned = ctx.results.get("sharding-plan")
     sequences = planned is not None and planned.plan.sharded and planned.plan.sequences
     extra = ["--max-replication-lag-allowed", f"{max(ctx.settings.max_lag_seconds, 1):g}s"]
     return extra + (["--initialize-target-sequences"] if sequences else [])

@@ -8,14 +8,15 @@ copy is done. ``run`` does both with a blocking wait, for the terminal.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from pocflow.engagement import Engagement
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import WorkflowPlan, statuses, target_row_counts
 from pocflow.vitess import copywait
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
-from pocflow.vitess.vtctldclient import Vtctld
 
 SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
                 "PRIMARY KEY (id)) COMMENT 'vitess_sequence'")
@@ -23,15 +24,6 @@ SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIG
 
 class ImportError_(RuntimeError):
     """The import cannot start or a stream failed; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class WorkflowPlan:
-    workflow: str
-    source_keyspace: str
-    target_keyspace: str
-    tables: list[str]
-    options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -58,7 +50,7 @@ class TableCopyStats:
 
 @dataclass
 class ImportResult:
-    workflows: list[dict]
+    workflows: list[WorkflowPlan]
     excluded: dict[str, str]
     created: dict[str, bool]
     tables: list[TableCopyStats]
@@ -71,11 +63,12 @@ class ImportResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ImportResult":
-        return cls(d["workflows"], d["excluded"], d["created"], [TableCopyStats(**t) for t in d["tables"]],
-                   d["copy_seconds"], d["final_lag_seconds"], d["traffic_state"])
+        return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"],
+                   [TableCopyStats(**t) for t in d["tables"]], d["copy_seconds"], d["final_lag_seconds"],
+                   d["traffic_state"])
 
     def summary(self) -> str:
-        state = ", ".join(f"{w['workflow']} ({'created' if self.created.get(w['workflow']) else 'attached'})"
+        state = ", ".join(f"{w.workflow} ({'created' if self.created.get(w.workflow) else 'attached'})"
                           for w in self.workflows)
         rows = [[t.keyspace, t.table, f"{t.rows_on_target:,}" if t.rows_on_target is not None else "-"]
                 for t in self.tables]
@@ -142,10 +135,6 @@ def start(ctx: StageContext) -> ImportStart:
     return ImportStart(workflows, excluded, created, time.time())
 
 
-def statuses(vtctld: Vtctld, workflows: list[WorkflowPlan]) -> list[WorkflowStatus]:
-    return [MoveTables(vtctld, w.workflow, w.target_keyspace).status() for w in workflows]
-
-
 def stream_errors(current: list[WorkflowStatus]) -> str | None:
     errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
     if not errors:
@@ -170,12 +159,10 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     error = stream_errors(current)
     if error:
         raise WorkflowError(error)
-    from pocflow.stages.validation import target_row_counts
-
     tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
               for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    return ImportResult([asdict(w) for w in started.workflows], started.excluded, started.created, tables,
+    return ImportResult(list(started.workflows), started.excluded, started.created, tables,
                         round(time.time() - started.started_at, 2), max(lags) if lags else None,
                         {s.workflow: s.traffic_state for s in current})
 

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from pocflow import extensions
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import shard_ranges
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pocflow.connections import connect
 from pocflow.source.inventory import Inventory, take
 from pocflow.source.readiness import Finding, Readiness, assess
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 
 

@@ -1,5 +1,8 @@
 """The cutover log: every step's outcome, who approved what and when. One ``cutover.json`` per
-cutover run, next to the engagement's stage results; the engagement's report shows all of them."""
+cutover run, next to the engagement's stage results; the engagement's report shows all of them.
+
+Written by the cutover (pocflow.cutover), read by the review stage: a module of its own, so the
+stages need not import the cutover, which imports the stages."""
 
 from __future__ import annotations
 
