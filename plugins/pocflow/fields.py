@@ -417,6 +417,10 @@ class Whole(Check):
     low: int | None = None
     high: int | None = None
 
+    def __post_init__(self) -> None:
+        if (self.low is None) != (self.high is None):
+            raise TypeError("a whole number's range has both bounds or none")
+
     def read(self, raw: Any, ctx: Context) -> int:
         try:
             value = int(raw)
@@ -424,7 +428,7 @@ class Whole(Check):
                 raise ValueError
         except (TypeError, ValueError):
             raise Invalid(f"{raw!r} is not a whole number") from None
-        if self.low is not None and not self.low <= value <= self.high:
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
             raise Invalid(f"{value} is outside {self.low}-{self.high}")
         return value
 
