@@ -88,4 +88,4 @@ def append(engagement: Engagement, run_id: str, entry: Entry, *, log=print) -> C
 def all_runs(engagement: Engagement) -> list[CutoverLog]:
     """Every cutover run of the engagement, oldest first."""
     s = store(engagement, "any")
-    return [CutoverLog.from_dict(s.for_run(run).get_json(LOG)) for run in s.runs_with(f"{LOG}.json")]
+    return [CutoverLog.from_dict(s.for_run(run).get_json(LOG) or {}) for run in s.runs_with(f"{LOG}.json")]

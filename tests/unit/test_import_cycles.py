@@ -88,3 +88,22 @@ def test_the_graph_sees_imports_in_functions_and_not_those_for_type_checkers():
 def test_no_module_imports_itself_back():
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in found)
+
+
+def folder(module: str) -> str:
+    """The top-level part of pocflow a module belongs to: its sub-package (pocflow.stages), or itself."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if (PACKAGE / parts[1]).is_dir() and len(parts) > 1 else module
+
+
+def test_no_folder_imports_itself_back():
+    graph: dict[str, set[str]] = {}
+    for module, targets in import_graph().items():
+        if module == "pocflow":
+            continue
+        edges = graph.setdefault(folder(module), set())
+        edges.update(folder(t) for t in targets if folder(t) != folder(module) and t != "pocflow")
+    for edges in graph.values():
+        edges.intersection_update(graph)
+    found = cycles(graph)
+    assert not found, "cycles between pocflow's folders:\n" + "\n".join(" -> ".join(cycle) for cycle in found)

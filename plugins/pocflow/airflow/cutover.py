@@ -117,6 +117,7 @@ class _Recorded:
     """Shared by the approval requests: timeouts and answers go into the cutover log."""
 
     log_step = ""
+    log: Any  # the operator's logger (BaseOperator.log)
 
     def _timeout(self, context: Any, what: str):
         approval.timed_out(cutover_context(context, self.log), self.log_step, what)

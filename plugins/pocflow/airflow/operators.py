@@ -60,7 +60,7 @@ class EngagementStageOperator(BaseOperator):
         from pocflow.stages import run_stage
 
         result, uri = run_stage(self.stage, self.stage_context(context))
-        out = {"stage": self.stage, "artifact": uri}
+        out: dict[str, Any] = {"stage": self.stage, "artifact": uri}
         if hasattr(result, "recommendation"):  # the review: the run note shows it
             out["recommendation"] = result.recommendation
             out["report"] = result.report.get("html")
@@ -76,7 +76,7 @@ class ImportOperator(EngagementStageOperator):
         self.poll_seconds = poll_seconds
         self.report_every = report_every
 
-    def execute(self, context: Any) -> None:
+    def execute(self, context: Any) -> dict:  # never returns: defers to the copy trigger
         from datetime import timedelta
 
         from pocflow.airflow.triggers import MoveTablesCopyTrigger
@@ -92,6 +92,7 @@ class ImportOperator(EngagementStageOperator):
                 poll_seconds=self.poll_seconds, report_every=self.report_every,
                 payload={"started": started.to_dict()}),
             method_name="execute_complete", timeout=timedelta(days=7))
+        raise AssertionError("defer() raises TaskDeferred")
 
     def execute_complete(self, context: Any, event: dict) -> dict:
         from pocflow.stages import import_data, record

@@ -29,8 +29,9 @@ def compose(state: str, review: dict | None, decision: dict | None, failed_tasks
         return "Engagement run finished without an opt-out review."
     lines = [f"Recommendation: {review.get('recommendation', 'unknown')}"]
     recorded = (decision or {}).get("decision") or review.get("decision")  # the decision task's, else the review's
-    if recorded:
-        lines.append(Decision.from_dict(recorded).sentence())
+    decided = Decision.from_dict(recorded) if recorded else None
+    if decided is not None:
+        lines.append(decided.sentence())
     if review.get("report"):
         shown = f"[{review['report']}]({report_link})" if report_link else review["report"]
         lines.append(f"Report: {shown}")

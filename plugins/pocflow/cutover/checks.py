@@ -104,7 +104,8 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
     sequences = plan.sequences
     if not sequences:
         return Check("sequences initialised", True, "no table of the plan takes its ids from a sequence")
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     with connect(ctx.stage_context().vtgate().with_database(plan.global_keyspace)) as conn, conn.cursor() as cur:
         for s in sequences:
             try:

@@ -20,7 +20,8 @@ class StageResult(Protocol):
 class StageSpec:
     name: str
     run: Callable[[StageContext], Any]
-    result_type: type
+    result_type: Any
+    """The result class: a dataclass with ``from_dict`` (the stored JSON) and ``to_dict``."""
 
 
 STAGES: dict[str, StageSpec] = {}

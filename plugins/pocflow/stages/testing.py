@@ -65,7 +65,7 @@ class TestingResult:
 
     def p99_comparison(self) -> list[dict]:
         """Per query class: source and target p99 and the regression in percent."""
-        rows = []
+        rows: list[dict] = []
         if not (self.source_load and self.target_load):
             return rows
         for name, s in self.source_load.classes.items():
@@ -101,6 +101,7 @@ class TestingResult:
     def summary(self) -> str:
         if self.skipped_reason:
             return f"testing skipped: {self.skipped_reason}"
+        assert self.source_load and self.target_load, "a testing run that was not skipped measured both sides"
         by_class = {q.name: q for q in self.replay}
         insight = {i.name: i for i in self.insights}
         rows = []

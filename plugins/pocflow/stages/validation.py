@@ -282,7 +282,7 @@ def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, sou
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
-    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
+    runs: list[tuple[str, str, str, list]] = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
     sharded = len(target.shards) > 1
     for shard in target.shards:
         # A shard holds part of the rows: the row count is checked on the sum of the shards below.

@@ -185,7 +185,7 @@ class MoveTables:
                 time.sleep(1.0)
         return any(w.get("name") == self.workflow for w in data.get("workflows") or [])
 
-    def create(self, *, source_keyspace: str, tables: list[str], extra: list[str] = ()) -> bool:
+    def create(self, *, source_keyspace: str, tables: list[str], extra: Sequence[str] = ()) -> bool:
         """Start the workflow; return False when it already exists (a rerun attaches to it)."""
         if self.exists():
             return False
@@ -220,7 +220,7 @@ class MoveTables:
         self.vtctld.run(*self._args("SwitchTraffic", "--tablet-types", "rdonly,replica"), approved=approved)
 
     def switch_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False, approved: bool = False,
-                       extra: list[str] = ()) -> str:
+                       extra: Sequence[str] = ()) -> str:
         """SwitchTraffic (all tablet types unless ``tablet_types``); with ``dry_run`` only what it would do.
         Returns Vitess's own account of the switch."""
         types = ["--tablet-types", tablet_types] if tablet_types else []
@@ -310,7 +310,12 @@ def parse_vdiff(data: dict) -> VDiffReport:
                     samples.setdefault(name, []).append({"kind": kind, "row": row})
     return VDiffReport(uuid=data.get("UUID", ""), state=data.get("State", ""),
                        rows_compared=int(data.get("RowsCompared", 0)), has_mismatch=bool(data.get("HasMismatch")),
-                       tables=[VDiffTable(name, *sums[name], samples=samples.get(name, [])) for name in sorted(sums)])
+                       tables=[_vdiff_table(name, sums[name], samples.get(name, [])) for name in sorted(sums)])
+
+
+def _vdiff_table(name: str, counts: list[int], samples: list[dict]) -> VDiffTable:
+    compared, matching, mismatched, extra_source, extra_target = counts  # in _VDIFF_COUNTS order
+    return VDiffTable(name, compared, matching, mismatched, extra_source, extra_target, samples)
 
 
 @dataclass(frozen=True)

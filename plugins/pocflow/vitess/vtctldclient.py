@@ -47,7 +47,8 @@ _DESTRUCTIVE_DDL = re.compile(r"(?:^|;)\s*(?:drop|rename|truncate|alter)\b", re.
 
 def _command_words(args: tuple[str, ...] | list[str]) -> list[str]:
     """The command and its sub-command: the first two words that are neither flags nor flag values."""
-    words, i = [], 0
+    words: list[str] = []
+    i = 0
     while i < len(args) and len(words) < 2:
         a = args[i]
         if a.startswith("-"):

@@ -32,7 +32,7 @@ class WorkerPlan:
     port: int
     user: str
     password: str
-    database: str
+    database: str | None
     templates: list[QueryTemplate]
     weights: list[float]
     seed: int
@@ -158,7 +158,7 @@ def _workers_skip_main():
             sys.modules["__main__"] = main
 
 
-def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str, workload: Workload,
+def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str | None, workload: Workload,
              seed: int = 1) -> LoadResult:
     templates = workload.queries
     interval = workload.concurrency / workload.target_rate if workload.target_rate else 0.0
