@@ -5,8 +5,12 @@ from datetime import datetime
 from airflow.sdk import DAG, chain
 
 from pocflow.airflow.decision import CustomerDecisionOperator
-from pocflow.airflow.operators import (EngagementStageOperator, ImportOperator, ValidateEngagementOperator,
-                                      ValidationOperator)
+from pocflow.airflow.operators import (
+    EngagementStageOperator,
+    ImportOperator,
+    ValidateEngagementOperator,
+    ValidationOperator,
+)
 from pocflow.airflow.params import engagement_params
 from pocflow.stage_order import STAGE_ORDER
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pocflow import extensions
@@ -25,7 +25,7 @@ from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 
 def _stage(args: argparse.Namespace) -> int:
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
-    run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
+    run_id = args.run_id or datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%S")
     ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr), compute_missing=True)
     result, _ = run_stage(args.command, ctx)
     if args.command == "validation":

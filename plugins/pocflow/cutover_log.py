@@ -21,7 +21,7 @@ DONE, ALREADY_DONE, PASSED, FAILED, APPROVED, REJECTED, TIMED_OUT, BREACH, INFO 
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class CutoverLog:
         return {"engagement": self.engagement, "run_id": self.run_id, "entries": [e.to_dict() for e in self.entries]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CutoverLog":
+    def from_dict(cls, d: dict) -> CutoverLog:
         return cls(d["engagement"], d["run_id"], [Entry(**e) for e in d.get("entries", [])])
 
     def last(self, step: str) -> Entry | None:

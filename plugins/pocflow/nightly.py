@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
@@ -77,7 +77,7 @@ class NightlyReport:
 def history_entry(run_id: str, validation) -> dict:
     return {
         "run_id": run_id,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "passed": validation.passed,
         "mismatched_rows": validation.mismatched_rows,
         "tables": {t.table: {"status": t.status, "differences": t.differences_total,

@@ -24,8 +24,7 @@ from pocflow.connections import exists, resolve
 from pocflow.engagement import PROJECT_ROOT, from_inputs
 from pocflow.local.stack import Stack
 from pocflow.local.stack.process import pid_alive
-from pocflow.stages import StageContext, run_stage
-from pocflow.stages import import_data
+from pocflow.stages import StageContext, import_data, run_stage
 from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import MoveTables, VDiff
 from pocflow.vitess.vtctldclient import find_vtctldclient
@@ -204,7 +203,7 @@ def test_vtgate_killed_during_testing_is_reported_not_waited_on(engagement):
         out, _ = proc.communicate(timeout=RECOVERY_LIMIT)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("the testing stage hung after vtgate died")
+        raise AssertionError("the testing stage hung after vtgate died") from None
     ended = time.monotonic() - killed
     out = "".join(lines) + out
     restart = bring_back()

@@ -72,8 +72,7 @@ def test_testing_does_not_switch_reads_unless_the_engagement_approves(monkeypatc
     import datetime as dt
 
     from pocflow.engagement import from_inputs
-    from pocflow.stages import StageContext
-    from pocflow.stages import testing
+    from pocflow.stages import StageContext, testing
     from pocflow.stages.workflows import WorkflowPlan
     from pocflow.vitess.movetables import WorkflowStatus
 

@@ -3,8 +3,8 @@
 import dataclasses
 import datetime as dt
 
-
 from inventories import col, inventory, table
+
 from pocflow.engagement import from_inputs
 from pocflow.quality.diff import RowDifference, TableDiff
 from pocflow.review.scorecard import CONDITIONS, FAIL, OPT_OUT, PASS, PROCEED, WARN, score

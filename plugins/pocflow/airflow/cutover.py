@@ -87,7 +87,7 @@ class SoakSensor(BaseSensorOperator):
         return super().execute(context)
 
     def poke(self, context: Any) -> PokeReturnValue:
-        from pocflow.cutover.soak import ReadSoakBreached, check  # noqa: PLC0415 - 0.5 s import, not for DAG parsing
+        from pocflow.cutover.soak import ReadSoakBreached, check
 
         try:
             soak = check(cutover_context(context, self.log), writes=self.writes)

@@ -76,12 +76,11 @@ def _run_of(value: dict, e) -> str:
 
 def create_app():
     # Here, not at the top: DAG files import this module (for the link) and need none of the web framework.
-    from fastapi import Depends, FastAPI
-    from fastapi.responses import Response
-
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
     from airflow.utils.session import create_session
+    from fastapi import Depends, FastAPI
+    from fastapi.responses import Response
 
     from pocflow.airflow.xcoms import return_values
 

@@ -111,7 +111,7 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
             try:
                 cur.execute(f"SELECT next_id, cache FROM {quote_identifier(s)} WHERE id = 0")
                 row = cur.fetchone()
-            except Exception as e:  # noqa: BLE001 - the table is missing or unreadable: that is the finding
+            except Exception as e:
                 missing.append(f"{s} ({e})")
                 continue
             (found if row else missing).append(f"{s} next_id {row[0]}" if row else f"{s} (no row)")
@@ -137,11 +137,11 @@ def reverse_replication_possible(ctx: CutoverContext) -> Check:
             globals_ = cur.fetchall()
             cur.execute(f"SELECT {cols} FROM mysql.db WHERE User = %s AND %s LIKE Db", (user, e.source.database))
             per_db = cur.fetchall()
-    except Exception as exc:  # noqa: BLE001 - e.g. no SELECT on mysql.*: say so
+    except Exception as exc:
         return Check("source accepts reverse replication", False,
                      f"could not read the privileges of {user!r} ({exc}); grant the source connection's account "
                      f"SELECT on mysql.user and mysql.db, or check by hand")
-    have = {p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r) if v == "Y"}
+    have = {p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r, strict=True) if v == "Y"}
     lacking = [p.removesuffix("_priv").upper() for p in REVERSE_PRIVILEGES if p not in have]
     if lacking:
         return Check("source accepts reverse replication", False,
@@ -161,6 +161,6 @@ def run_all(ctx: CutoverContext) -> list[Check]:
     for check in ALL:
         try:
             out.append(check(ctx))
-        except Exception as exc:  # noqa: BLE001 - a check that cannot run has not passed
+        except Exception as exc:
             out.append(Check(check.__name__.replace("_", " "), False, f"could not check: {exc}"))
     return out

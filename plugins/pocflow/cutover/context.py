@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pocflow import cutover_log
 from pocflow.artifacts import ArtifactStore
@@ -76,7 +77,7 @@ class CutoverContext:
                 "engagement_run": self.engagement_run, "by": self.by}
 
     @classmethod
-    def from_dict(cls, d: dict, **kwargs) -> "CutoverContext":
+    def from_dict(cls, d: dict, **kwargs) -> CutoverContext:
         return cls(Engagement.from_dict(d["engagement"]), CutoverSettings.from_dict(d["settings"]), d["run_id"],
                    d["engagement_run"], by=d.get("by", "pocflow"), **kwargs)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass
 
+from pocflow.connections import connect
 from pocflow.engagement import Engagement
+from pocflow.sql import quote_identifier
 from pocflow.stages.context import StageContext
 from pocflow.stages.registry import register
 from pocflow.stages.table import render
@@ -37,7 +39,7 @@ class ImportStart:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ImportStart":
+    def from_dict(cls, d: dict) -> ImportStart:
         return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"], d["started_at"])
 
 
@@ -62,7 +64,7 @@ class ImportResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ImportResult":
+    def from_dict(cls, d: dict) -> ImportResult:
         return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"],
                    [TableCopyStats(**t) for t in d["tables"]], d["copy_seconds"], d["final_lag_seconds"],
                    d["traffic_state"])
@@ -108,14 +110,10 @@ def _ensure_sequences(ctx: StageContext) -> None:
     sequences = plan.sequences
     if not sequences:
         return
-    from pocflow.sql import quote_identifier
-
     ddl = ";".join(SEQUENCE_DDL.format(name=quote_identifier(s)) for s in sequences)
     ctx.vtctld.run("ApplySchema", "--sql", ddl, plan.global_keyspace)
     # One row per sequence; SwitchTraffic --initialize-target-sequences moves next_id past the
     # imported ids at cutover.
-    from pocflow.connections import connect
-
     with connect(ctx.vtgate().with_database(plan.global_keyspace)) as conn, conn.cursor() as cur:
         for s in sequences:
             cur.execute(f"INSERT IGNORE INTO {quote_identifier(s)} (id, next_id, cache) VALUES (0, 1, 1000)")

@@ -129,7 +129,7 @@ class ProvisionResult:
                 "already_provisioned": self.already_provisioned}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ProvisionResult":
+    def from_dict(cls, d: dict) -> ProvisionResult:
         return cls(Sizing(**d["sizing"]), d["keyspaces"], d["created"])
 
     def summary(self) -> str:

@@ -30,7 +30,7 @@ class ReviewResult:
                 "recommendation": self.recommendation, "decision": self.decision.to_dict() if self.decision else None}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ReviewResult":
+    def from_dict(cls, d: dict) -> ReviewResult:
         return cls(Scorecard.from_dict(d["scorecard"]), d.get("report", {}), Decision.from_dict(d.get("decision")))
 
     def summary(self) -> str:

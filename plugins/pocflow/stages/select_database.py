@@ -25,7 +25,7 @@ class SelectDatabaseResult:
         return {"inventory": self.inventory.to_dict(), "readiness": self.readiness.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SelectDatabaseResult":
+    def from_dict(cls, d: dict) -> SelectDatabaseResult:
         r = d["readiness"]
         readiness = Readiness([Finding(**f) for f in r["findings"]], r["importable"], r["excluded"],
                               r["validation_notes"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.stages.context import StageContext
@@ -32,7 +32,7 @@ class ShardingPlanResult:
         return {"plan": self.plan.to_dict(), "applied": self.applied, "queries_considered": self.queries_considered}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ShardingPlanResult":
+    def from_dict(cls, d: dict) -> ShardingPlanResult:
         return cls(ShardingPlan(**d["plan"]), d["applied"], d.get("queries_considered", 0))
 
     def summary(self) -> str:

@@ -30,7 +30,7 @@ from pocflow.vitess.movetables import MoveTables, TrafficState
 from pocflow.workload.digests import digest_workload
 from pocflow.workload.insights import DigestRows, PatternInsight, explain, target_digests
 from pocflow.workload.load import LoadResult, run_load
-from pocflow.workload.replay import ReplayedQuery, Execution, replay
+from pocflow.workload.replay import Execution, ReplayedQuery, replay
 from pocflow.workload.spec import Workload, WorkloadError, load_workload
 
 PROBLEM_CLASSES = ("unsupported", "different_result", "different_warnings", "error_on_target_only", "slower")
@@ -87,7 +87,7 @@ class TestingResult:
                 "p99_comparison": self.p99_comparison(), "workload_source": self.workload_source}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TestingResult":
+    def from_dict(cls, d: dict) -> TestingResult:
         replayed = [ReplayedQuery(**{**q, "source": Execution(**q["source"]), "target": Execution(**q["target"])})
                     for q in d.get("replay", [])]
         return cls(d["target_keyspace"], d["reads_switched"], d["skipped_reason"], replayed,

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
-from pocflow.quality.repair import repair_sql
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
+from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
 from pocflow.source.inventory import Table
@@ -60,7 +60,7 @@ class ValidationResult:
                 "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ValidationResult":
+    def from_dict(cls, d: dict) -> ValidationResult:
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
                    d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
                    d.get("aggregates", {}), d.get("repair_scripts", {}))

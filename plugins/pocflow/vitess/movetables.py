@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 from pocflow.source.inventory import Inventory
 from pocflow.vitess import copywait
@@ -147,9 +149,6 @@ def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowSta
 def csv_list(names: list[str]) -> str:
     """A list flag's value as vtctldclient parses it (one CSV record): names holding a comma or a
     double quote are quoted, inner quotes doubled."""
-    import csv
-    import io
-
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(names)
     return buf.getvalue()
