@@ -99,9 +99,7 @@ class ImportOperator(EngagementStageOperator):
         from pocflow.vitess.movetables import WorkflowError
 
         if event.get("status") != "complete":
-            raise WorkflowError(f"{event.get('message')}. Fix the cause, restart the streams with "
-                                f"`vtctldclient Workflow --keyspace <target> start --workflow <name>` and clear "
-                                f"this task: a rerun attaches to the same workflow.")
+            raise WorkflowError(f"{event.get('message')}. {import_data.restart_advice('clear this task')}")
         ctx = self.stage_context(context)
         result = import_data.finish(ctx, import_data.ImportStart.from_dict(event["started"]))
         _, uri = record("import", ctx, result)

@@ -133,13 +133,18 @@ def start(ctx: StageContext) -> ImportStart:
     return ImportStart(workflows, excluded, created, time.time())
 
 
+def restart_advice(rerun: str = "rerun this task") -> str:
+    """What to do after a stream error, for the terminal and for an Airflow task alike."""
+    return ("Fix the cause on the source or target, then restart the streams with "
+            f"`vtctldclient Workflow --keyspace <target> start --workflow <name>` and {rerun} "
+            "(it attaches to the same workflow).")
+
+
 def stream_errors(current: list[WorkflowStatus]) -> str | None:
     errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
     if not errors:
         return None
-    return ("; ".join(errors) + ". Fix the cause on the source or target, then restart the streams with "
-            "`vtctldclient Workflow --keyspace <target> start --workflow <name>` and rerun this task "
-            "(it attaches to the workflow).")
+    return "; ".join(errors) + ". " + restart_advice()
 
 
 def wait(ctx: StageContext, started: ImportStart, *, poll: float = 2.0, report_every: float = 30.0,
