@@ -91,7 +91,7 @@ def _database_exists(cur, database: str) -> bool:
 
 def _keyspaces(stack: Stack) -> set[str]:
     data = stack.cluster.vtctld.run_json("GetKeyspaces")
-    return {k["name"] for k in data.get("keyspaces") or []}
+    return {k["name"] for k in (data.get("keyspaces") or [] if isinstance(data, dict) else data)}
 
 
 def _refusal(stack: Stack, database: str, from_dump: bool) -> str | None:
@@ -199,7 +199,8 @@ def _load(admin: Endpoint, database: str, checked: CheckedDump, create: bool, sc
 
 
 def _message(e: pymysql.MySQLError) -> str:
-    return str(e.args[1] if len(e.args) > 1 else e).splitlines()[0]
+    """The server's message on one line."""
+    return " ".join(str(e.args[1] if len(e.args) > 1 else e).split())
 
 
 def run_statements(endpoint: Endpoint, checked: CheckedDump) -> None:
@@ -215,6 +216,7 @@ def run_statements(endpoint: Endpoint, checked: CheckedDump) -> None:
                 message = _message(e)
                 at = re.search(r" at line (\d+)$", message)
                 line = st.line + int(at.group(1)) - 1 if at else st.line
+                message = message[:at.start()] if at else message  # now counted from the file's start
                 raise DumpError(f"{st.file} line {line}: {message}") from None
 
 
