@@ -268,7 +268,9 @@ class Cluster:
 
     def remove_source_tablet(self, spec: TabletSpec) -> None:
         """Stop one source tablet and delete its keyspace (and the tablet's record) from the topology."""
-        self._tablet(spec, managed=False).down()
+        tablet = self._tablet(spec, managed=False)
+        tablet.down()
+        tablet.pid_file.unlink(missing_ok=True)
         try:
             self.vtctld.run("GetKeyspace", spec.keyspace)
         except VtctldError:
