@@ -180,7 +180,11 @@ def _load(admin: Endpoint, database: str, checked: CheckedDump, create: bool, sc
             with connect(loader, autocommit=False) as conn:
                 with conn.cursor() as cur:
                     tables = rowgen.read_schema(cur, database)
-                generated = rowgen.generate(tables, scale_rows, seed)
+                try:
+                    generated = rowgen.generate(tables, scale_rows, seed)
+                except rowgen.GenerateError as e:
+                    raise DumpError(f"generated rows for {database}: {e}; make the column nullable or leave out "
+                                    f"--scale-rows") from None
                 progress(f"generating {scale_rows} rows per table into {len(tables)} tables of {database} "
                          f"(seed {seed})")
                 try:
