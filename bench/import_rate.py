@@ -16,20 +16,20 @@ from bench import ledger
 from bench.results import Result
 from pocflow.stages import run_stage
 from pocflow.vitess.movetables import MoveTables, parse_status
-from pocflow.vitess.vtctldclient import find_vtctldclient
+from pocflow.vitess.vtctldclient import Vtctld, find_vtctldclient
 
 BY_HAND = "bench_by_hand"
 
 
 def by_hand(server: str, source_keyspace: str, target_keyspace: str) -> float:
     """What an SA types: MoveTables create, then status until every table is copied and streams run."""
-    vtctldclient = find_vtctldclient()
-    base = [vtctldclient, "--server", server, "MoveTables", "--workflow", BY_HAND, "--target-keyspace", target_keyspace]
+    movetables = MoveTables(Vtctld(server, find_vtctldclient()), BY_HAND, target_keyspace)
     started = time.perf_counter()
-    subprocess.run(base + ["create", "--source-keyspace", source_keyspace, "--tables", ledger.TABLE], check=True,
-                   capture_output=True)
+    subprocess.run(movetables.argv("create", "--source-keyspace", source_keyspace, "--tables", ledger.TABLE),
+                   check=True, capture_output=True)
     while True:
-        out = subprocess.run(base + ["status", "--format", "json"], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(movetables.argv("status", "--format", "json"), check=True, capture_output=True,
+                             text=True).stdout
         if parse_status(BY_HAND, target_keyspace, json.loads(out)).copy_complete:
             return time.perf_counter() - started
         time.sleep(2.0)

@@ -13,11 +13,11 @@ import time
 from bench.results import Result
 from pocflow.engagement import from_inputs
 from pocflow.local.airflow.env import dags_test
+from pocflow.stage_order import STAGE_ORDER
 from pocflow.stages import StageContext, run_stage
 from pocflow.stages.import_data import workflow_name
 from pocflow.vitess.movetables import MoveTables
 
-STAGES = ("select-database", "provision", "sharding-plan", "import", "validation", "testing", "opt-out-review")
 GOAL = 0.25  # Airflow adds at most a quarter to the engagement's wall time
 
 
@@ -32,7 +32,7 @@ def run() -> Result:
     _fresh(e)
     started = time.perf_counter()
     ctx = StageContext(e, f"bench-direct-{int(time.time())}", log=lambda m: None)
-    for stage in STAGES:
+    for stage in STAGE_ORDER:
         run_stage(stage, ctx)
     direct = time.perf_counter() - started
     _fresh(e)

@@ -10,9 +10,18 @@ from datetime import datetime
 
 from airflow.sdk import DAG, chain
 
-from pocflow.airflow.cutover import (APPROVE_WRITES, COMPLETE, PREPARE_TASK, ROLL_BACK, ApproveWritesOperator,
-                                     CutoverStepOperator, FinishCutoverOperator, PrepareCutoverOperator, SoakSensor,
-                                     WaitForWindowOperator)
+from pocflow.airflow.cutover import (
+    APPROVE_WRITES,
+    COMPLETE,
+    PREPARE_TASK,
+    ROLL_BACK,
+    ApproveWritesOperator,
+    CutoverStepOperator,
+    FinishCutoverOperator,
+    PrepareCutoverOperator,
+    SoakSensor,
+    WaitForWindowOperator,
+)
 from pocflow.airflow.params import cutover_params
 
 with DAG(

@@ -5,9 +5,25 @@ from datetime import datetime
 from airflow.sdk import DAG, chain
 
 from pocflow.airflow.decision import CustomerDecisionOperator
-from pocflow.airflow.operators import (EngagementStageOperator, ImportOperator, ValidateEngagementOperator,
-                                      ValidationOperator)
+from pocflow.airflow.operators import (
+    EngagementStageOperator,
+    ImportOperator,
+    ValidateEngagementOperator,
+    ValidationOperator,
+)
 from pocflow.airflow.params import engagement_params
+from pocflow.stage_order import STAGE_ORDER
+
+
+def stage_task(stage: str) -> EngagementStageOperator:
+    """The task that runs ``stage``; its id is the stage's name with underscores."""
+    task_id = stage.replace("-", "_")
+    if stage == "import":
+        return ImportOperator(task_id=task_id, poll_seconds=2, report_every=30)
+    if stage == "validation":
+        return ValidationOperator(task_id=task_id)
+    return EngagementStageOperator(task_id=task_id, stage=stage)
+
 
 with DAG(
     dag_id="poc_engagement",
@@ -25,12 +41,6 @@ with DAG(
 ) as dag:
     chain(
         ValidateEngagementOperator(task_id="validate_engagement"),
-        EngagementStageOperator(task_id="select_database", stage="select-database"),
-        EngagementStageOperator(task_id="provision", stage="provision"),
-        EngagementStageOperator(task_id="sharding_plan", stage="sharding-plan"),
-        ImportOperator(task_id="import", poll_seconds=2, report_every=30),
-        ValidationOperator(task_id="validation"),
-        EngagementStageOperator(task_id="testing", stage="testing"),
-        EngagementStageOperator(task_id="opt_out_review", stage="opt-out-review"),
+        *(stage_task(stage) for stage in STAGE_ORDER),
         CustomerDecisionOperator(task_id="customer_decision"),
     )

@@ -32,14 +32,12 @@ def poc_nightly_validation():
 
     @task
     def validate(engagement: dict) -> dict:
-        from pocflow.airflow.operators import airflow_connection
-        from pocflow.connections import resolve
+        from pocflow.airflow.hooks import endpoint
         from pocflow.engagement import Engagement
         from pocflow.nightly import validate as run
 
         ctx = get_current_context()
-        report = run(Engagement.from_dict(engagement), f"nightly-{ctx['run_id']}",
-                     resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection))
+        report = run(Engagement.from_dict(engagement), f"nightly-{ctx['run_id']}", resolve=endpoint)
         return report.to_dict()
 
     @task

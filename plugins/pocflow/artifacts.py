@@ -29,7 +29,8 @@ class ArtifactStore:
     def prefix(self) -> str:
         return f"{_safe(self.engagement)}/{_safe(self.run_id)}"
 
-    def _local(self, name: str) -> Path:
+    def local_path(self, name: str) -> Path:
+        """Where ``name`` lies when the location is a local folder."""
         base = Path(self.location)
         base = base if base.is_absolute() else PROJECT_ROOT / base
         return base / self.prefix / name
@@ -38,18 +39,18 @@ class ArtifactStore:
         """An S3 client from the engagement's Airflow AWS connection: inside a task through the task SDK;
         in Airflow's own server processes (the result pages) from the metadata database; otherwise
         boto3's own chain (environment, instance profile)."""
-        import boto3
+        import boto3  # noqa: PLC0415 - ~0.4 s to import: only for an s3:// location
 
         try:
-            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-            from airflow.sdk import BaseHook
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook  # noqa: PLC0415 - inside a task only
+            from airflow.sdk import BaseHook  # noqa: PLC0415 - inside a task only
 
             BaseHook.get_connection(self.aws_conn_id)  # raises when the task SDK has no such connection
             return S3Hook(aws_conn_id=self.aws_conn_id).get_conn()
         except Exception:
             pass
         try:
-            from airflow.models.connection import Connection
+            from airflow.models.connection import Connection  # noqa: PLC0415 - Airflow's server processes only
 
             conn = Connection.get_connection_from_secrets(self.aws_conn_id)
         except Exception:
@@ -67,7 +68,7 @@ class ArtifactStore:
             client, bucket, prefix = self._s3()
             client.put_object(Bucket=bucket, Key=f"{prefix}/{name}", Body=text.encode())
             return f"s3://{bucket}/{prefix}/{name}"
-        path = self._local(name)
+        path = self.local_path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return str(path)
@@ -79,7 +80,7 @@ class ArtifactStore:
                 return client.get_object(Bucket=bucket, Key=f"{prefix}/{name}")["Body"].read().decode()
             except client.exceptions.NoSuchKey:
                 return None
-        path = self._local(name)
+        path = self.local_path(name)
         return path.read_text() if path.exists() else None
 
     def runs_with(self, name: str) -> list[str]:
@@ -93,13 +94,13 @@ class ArtifactStore:
                     if obj["Key"].endswith("/" + name):
                         found.append((obj["LastModified"].timestamp(), obj["Key"].split("/")[-2]))
             return [run for _, run in sorted(found)]
-        engagement_dir = self._local(name).parent.parent
+        engagement_dir = self.local_path(name).parent.parent
         if not engagement_dir.exists():
             return []
         found = [(p.stat().st_mtime, p.parent.name) for p in engagement_dir.glob(f"*/{name}")]
         return [run for _, run in sorted(found)]
 
-    def for_run(self, run_id: str) -> "ArtifactStore":
+    def for_run(self, run_id: str) -> ArtifactStore:
         return ArtifactStore(self.location, self.engagement, run_id, self.aws_conn_id)
 
     def put_json(self, stage: str, data: Any) -> str:

@@ -5,35 +5,30 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pocflow import extensions
-from pocflow.connections import UnknownConnection
-from pocflow.engagement import EngagementError
+from pocflow.artifacts import ArtifactStore
+from pocflow.connections import UnknownConnection, exists
+from pocflow.engagement import EngagementError, from_inputs
+from pocflow.review.browser import check_report
+from pocflow.stage_order import STAGE_ORDER
+from pocflow.stages import RunResults, StageContext, run_stage
 from pocflow.stages.import_data import ImportError_
 from pocflow.stages.provision import TargetNotProvisioned
 from pocflow.stages.sharding_plan import VSchemaRejected
-from pocflow.stages.validation import ValidationThresholdExceeded
+from pocflow.stages.validation import ValidationThresholdExceeded, enforce_threshold
 from pocflow.vitess.movetables import WorkflowError
 from pocflow.vitess.vtctldclient import NotApproved, VtctldError
 
-STAGE_COMMANDS = ("select-database", "provision", "sharding-plan", "import", "validation", "testing",
-                  "opt-out-review")
-
 
 def _stage(args: argparse.Namespace) -> int:
-    from pocflow.connections import exists
-    from pocflow.engagement import from_inputs
-    from pocflow.stages import StageContext, run_stage
-
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
-    run_id = args.run_id or datetime.now(timezone.utc).strftime("cli-%Y%m%dT%H%M%S")
-    ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr))
+    run_id = args.run_id or datetime.now(UTC).strftime("cli-%Y%m%dT%H%M%S")
+    ctx = StageContext(engagement, run_id, log=lambda m: print(m, file=sys.stderr), compute_missing=True)
     result, _ = run_stage(args.command, ctx)
     if args.command == "validation":
-        from pocflow.stages.validation import enforce_threshold
-
         enforce_threshold(ctx, result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, default=str))
@@ -41,11 +36,6 @@ def _stage(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from pocflow.artifacts import ArtifactStore
-    from pocflow.engagement import from_inputs
-    from pocflow.stages import STAGES, _load_stages
-
-    _load_stages()
     engagement = from_inputs(file=args.engagement)
     store = ArtifactStore(engagement.artifacts.location, engagement.name, "x")
     runs = store.runs_with("select-database.json")
@@ -54,21 +44,20 @@ def _show(args: argparse.Namespace) -> int:
         print(f"pocflow: no runs of {engagement.name} in {engagement.artifacts.location}", file=sys.stderr)
         return 2
     store = store.for_run(run_id)
+    results = RunResults(store)
     print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
           f"({engagement.days_left()} days left)")
-    for name in STAGE_COMMANDS:
-        data = store.get_json(name)
-        if data is None:
+    for name in STAGE_ORDER:
+        result = results.get(name)
+        if result is None:
             print(f"\n## {name}: not run")
             continue
-        print(f"\n## {name}  ({store._local(name + '.json') if not store.location.startswith('s3://') else name})")
-        print(STAGES[name].result_type.from_dict(data).summary())
+        print(f"\n## {name}  ({store.local_path(name + '.json') if not store.location.startswith('s3://') else name})")
+        print(result.summary())
     return 0
 
 
 def _report_check(args: argparse.Namespace) -> int:
-    from pocflow.review.browser import check_report
-
     result = check_report(Path(args.report), Path(args.screenshot) if args.screenshot else None)
     print(f"{result.title}: {result.charts} charts, {result.drawn} chart marks drawn, recommendation "
           f"'{result.recommendation}', console errors: {len(result.console_errors)}"
@@ -79,9 +68,6 @@ def _report_check(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pocflow.connections import exists
-    from pocflow.engagement import from_inputs
-
     engagement = from_inputs(file=args.engagement, connection_exists=exists)
     print(json.dumps(engagement.to_dict(), indent=2))
     return 0
@@ -95,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--engagement", required=True, metavar="FILE")
     validate.set_defaults(func=_validate)
 
-    for name in STAGE_COMMANDS:
+    for name in STAGE_ORDER:
         stage = sub.add_parser(name, help=f"run the {name} stage of an engagement")
         stage.add_argument("--engagement", required=True, metavar="FILE",
                            help="engagement YAML (a name under include/engagements/ or a path)")

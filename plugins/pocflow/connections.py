@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, replace
 from urllib.parse import quote, unquote, urlsplit
 
@@ -22,7 +24,7 @@ class Endpoint:
     database: str | None = None
 
     @classmethod
-    def from_dsn(cls, dsn: str) -> "Endpoint":
+    def from_dsn(cls, dsn: str) -> Endpoint:
         """``mysql://user:password@host:port/database``"""
         parts = urlsplit(dsn)
         if parts.scheme not in ("mysql", "mariadb"):
@@ -33,7 +35,7 @@ class Endpoint:
                    password=unquote(parts.password or ""),
                    database=unquote(parts.path.lstrip("/")) or None)
 
-    def with_database(self, database: str | None) -> "Endpoint":
+    def with_database(self, database: str | None) -> Endpoint:
         return replace(self, database=database)
 
     def dsn(self) -> str:
@@ -73,9 +75,6 @@ class UnknownConnection(LookupError):
 
 
 def _from_environment(conn_id: str) -> Endpoint | None:
-    import json
-    import os
-
     value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
     if not value:
         return None

@@ -9,15 +9,38 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
-from pocflow.fields import (Account, Amount, Choice, ConnId, Context, Date, Files, Flag, Form, Fraction, FreeText,
-                            HostPort, Identifier, Keyspace, Location, Names, Number, Pattern, Whole, declare,
-                            flat_names, read, unknown)
+from pocflow.fields import (
+    Account,
+    Amount,
+    Choice,
+    ConnId,
+    Context,
+    Date,
+    Files,
+    Flag,
+    Form,
+    Fraction,
+    FreeText,
+    HostPort,
+    Identifier,
+    Keyspace,
+    Location,
+    Names,
+    Number,
+    Pattern,
+    Whole,
+    declare,
+    flat_names,
+    read,
+    unknown,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENGAGEMENTS_DIR = PROJECT_ROOT / "include" / "engagements"
@@ -185,8 +208,9 @@ class Engagement:
         help="Names the artifact folder and the Vitess workflows: lower-case letters, digits, '-' and '_'.",
         form=Form("Engagement", "Engagement name"))
     customer: str = declare(FreeText(200), form=Form("Engagement", "Customer"))
-    source: Source
-    target: Target
+    # mypy counts every `= declare(...)` as a default; one without a default is a required field, so these may follow
+    source: Source  # type: ignore[misc]
+    target: Target  # type: ignore[misc]
     opt_out_date: dt.date = declare(
         Date(not_past=True, required_message="is required (the last day of the PoC, YYYY-MM-DD)"),
         help="The last day of the PoC: the review counts the days left and the customer's decision is awaited "
@@ -211,7 +235,7 @@ class Engagement:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Engagement":
+    def from_dict(cls, data: dict[str, Any]) -> Engagement:
         """Rebuild from :meth:`to_dict` output (already validated)."""
         return cls(name=data["name"], customer=data["customer"], source=Source(**data["source"]),
                    target=Target(**data["target"]), opt_out_date=dt.date.fromisoformat(data["opt_out_date"]),
@@ -305,7 +329,8 @@ def validate(data: dict[str, Any], *, connection_exists: Callable[[str], bool] |
         shown = NESTED_TO_FORM.get(path, path)
         close = difflib.get_close_matches(path.split(".")[-1], [f for f in FORM_FIELDS] + list(NESTED_TO_FORM), n=1)
         hint = f" (did you mean {NESTED_TO_FORM.get(close[0], close[0])}?)" if close else ""
-        problems[shown] = f"is not an engagement field{hint}; the fields are listed in include/engagements/demo-shop.yaml"
+        problems[shown] = (f"is not an engagement field{hint}; "
+                           f"the fields are listed in include/engagements/demo-shop.yaml")
     engagement, found = read(Engagement, data, Context(today or dt.date.today(), connection_exists=connection_exists))
     for name, message in found.items():
         problems.setdefault(name, message)

@@ -15,10 +15,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable, Mapping, get_type_hints
+from typing import Any, ClassVar, get_type_hints
 
 from pocflow.sql import MAX_IDENTIFIER_LENGTH
 
@@ -42,7 +43,8 @@ class Check:
     """Reads one field's raw value (form text, YAML scalar or list) into its value, or raises :class:`Invalid`."""
 
     json_type: ClassVar[str] = "string"
-    required_message: ClassVar[str] = "is required"
+    required_message: str = "is required"
+    """What a missing required field reports; a check may set its own per field (see Date)."""
 
     def missing(self, raw: Any) -> bool:
         """Whether the field was left out (then it takes its default, or is reported when it has none)."""
@@ -221,13 +223,13 @@ def form_fields(cls: type, sections: tuple[str, ...], *, with_defaults: bool
                 ) -> list[tuple[Field, Any, dict[str, Any]]]:
     """The fields a trigger form shows, section by section in ``sections``' order, each with its value
     and JSON schema. With ``with_defaults`` a field starts at its default; without, it starts empty (None)."""
-    shown = [f for f in fields_of(cls) if f.form]
-    unlisted = sorted({f.form.section for f in shown} - set(sections))
+    shown = [(f, f.form) for f in fields_of(cls) if f.form is not None]
+    unlisted = sorted({form.section for _, form in shown} - set(sections))
     if unlisted:
         raise ValueError(f"form sections not in the form's order: {', '.join(unlisted)}")
     out = []
     for section in sections:
-        for f in (f for f in shown if f.form.section == section):
+        for f, form in ((f, form) for f, form in shown if form.section == section):
             value = None if not with_defaults or f.required else f.default
             value = list(value) if isinstance(value, tuple) else value
             schema: dict[str, Any] = {"type": f.check.json_type, **f.check.schema()}
@@ -235,15 +237,17 @@ def form_fields(cls: type, sections: tuple[str, ...], *, with_defaults: bool
                 schema["type"] = ["null", schema["type"]]
                 if "enum" in schema:
                     schema["enum"] = [None, *schema["enum"]]
-            schema.update(title=f.form.title, section=f.form.section, **f.form.schema)
+            schema.update(title=form.title, section=form.section, **form.schema)
             out.append((f, value, schema))
     return out
 
 
 def form_description(field: Field, empty: str) -> str:
     """A form field's description: its help, what an empty field means (``empty``), then the form's note."""
-    says_empty = empty if field.form.says_empty else ""
-    note = f" {field.form.note}" if field.form.note else ""
+    form = field.form
+    assert form is not None, "only a field shown in a form has a form description"
+    says_empty = empty if form.says_empty else ""
+    note = f" {form.note}" if form.note else ""
     return f"{field.help}{says_empty}{note}".strip()
 
 
@@ -413,6 +417,10 @@ class Whole(Check):
     low: int | None = None
     high: int | None = None
 
+    def __post_init__(self) -> None:
+        if (self.low is None) != (self.high is None):
+            raise TypeError("a whole number's range has both bounds or none")
+
     def read(self, raw: Any, ctx: Context) -> int:
         try:
             value = int(raw)
@@ -420,7 +428,7 @@ class Whole(Check):
                 raise ValueError
         except (TypeError, ValueError):
             raise Invalid(f"{raw!r} is not a whole number") from None
-        if self.low is not None and not self.low <= value <= self.high:
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
             raise Invalid(f"{value} is outside {self.low}-{self.high}")
         return value
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pocflow.artifacts import ArtifactStore
 from pocflow.engagement import ENGAGEMENTS_DIR, PROJECT_ROOT, Engagement, EngagementError, from_inputs
 from pocflow.quality.diff import RowDifference
-from pocflow.stages import STAGES, StageContext, _load_stages, record
+from pocflow.stages import RunResults, StageContext, run_stage
+from pocflow.stages.import_data import workflow_name
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
@@ -45,8 +46,6 @@ def is_active(engagement: Engagement, today: dt.date, vtctld_exists: Callable[[E
 
 
 def import_workflow_exists(engagement: Engagement) -> bool:
-    from pocflow.stages.import_data import workflow_name
-
     # A short timeout: an engagement whose cluster is unreachable from here (another machine, a
     # compose hostname) must not hold up the others; it is simply not active for this night.
     vtctld = Vtctld(engagement.target.vtctld_address, timeout=PROBE_TIMEOUT_SECONDS)
@@ -78,7 +77,7 @@ class NightlyReport:
 def history_entry(run_id: str, validation) -> dict:
     return {
         "run_id": run_id,
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "passed": validation.passed,
         "mismatched_rows": validation.mismatched_rows,
         "tables": {t.table: {"status": t.status, "differences": t.differences_total,
@@ -119,13 +118,12 @@ def latest_results(store: ArtifactStore, stages: list[str]) -> dict:
     runs = store.runs_with("import.json")
     if not runs:
         return {}
-    _load_stages()
-    source = store.for_run(runs[-1])
+    latest = RunResults(store.for_run(runs[-1]))
     out = {}
     for stage in stages:
-        data = source.get_json(stage)
-        if data is not None:
-            out[stage] = STAGES[stage].result_type.from_dict(data)
+        result = latest.get(stage)
+        if result is not None:
+            out[stage] = result
     return out
 
 
@@ -133,10 +131,9 @@ def validate(engagement: Engagement, run_id: str, *, resolve=None, log: Callable
     """Validate one engagement now, against the results of its latest full run; keep the history."""
     kwargs = {"resolve": resolve} if resolve else {}
     ctx = StageContext(engagement, run_id, log=log, **kwargs)
-    ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
-    _load_stages()
-    result = STAGES["validation"].run(ctx)
-    _, uri = record("validation", ctx, result)
+    for stage, earlier in latest_results(ctx.store, ["select-database", "sharding-plan", "import"]).items():
+        ctx.results.hold(stage, earlier)
+    result, uri = run_stage("validation", ctx)
 
     history_store = ArtifactStore(engagement.artifacts.location, engagement.name, "history")
     history = history_store.get_json(Path(HISTORY).stem) or []

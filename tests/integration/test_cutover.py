@@ -18,6 +18,7 @@ from pocflow.connections import connect
 from pocflow.engagement import PROJECT_ROOT, from_inputs
 from pocflow.local.sample.load import load
 from pocflow.local.stack.config import CUTOVER_DATABASE, CUTOVER_KEYSPACE
+from pocflow.stage_order import STAGE_ORDER
 from pocflow.stages import StageContext, run_stage
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import VtctldError
@@ -28,7 +29,6 @@ DAG = "poc_cutover"
 ENGAGEMENT = "cutover-shop"
 TARGET = "shop_cutover"
 WORKFLOW = "cutover_shop"
-STAGES = ("select-database", "provision", "sharding-plan", "import", "validation", "testing", "opt-out-review")
 # short soaks and loose latency limits: the stack shares two cores with Airflow and the tests
 FORM = {"engagement": ENGAGEMENT, "read_soak_minutes": 0.2, "write_soak_minutes": 0.2, "probe_seconds": 2,
         "probe_interval_seconds": 5, "max_p99_ms": 5000, "max_lag_seconds": 30, "approval_hours": 1,
@@ -80,7 +80,7 @@ def rehearsal(stack, vtctld, vtgate, source_admin, airflow):
         load(source_admin.with_database(CUTOVER_DATABASE), scale="tiny",
              data_dir=stack.config.state_dir / "sample-data", force=True, progress=lambda m: None)
     ctx = StageContext(e, run_id=f"cutover-rehearsal-{int(time.time())}", log=lambda m: None)
-    for stage in STAGES:
+    for stage in STAGE_ORDER:
         run_stage(stage, ctx)
     return e
 
@@ -130,7 +130,7 @@ def write_through_vtgate(vtgate, email: str) -> int:
 
 
 def cutover_log(run_id: str) -> list[dict]:
-    from pocflow.cutover import log
+    from pocflow import cutover_log as log
 
     return [e.to_dict() for e in log.read(from_inputs(file=f"{ENGAGEMENT}.yaml"), run_id).entries]
 

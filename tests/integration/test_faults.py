@@ -24,8 +24,8 @@ from pocflow.connections import exists, resolve
 from pocflow.engagement import PROJECT_ROOT, from_inputs
 from pocflow.local.stack import Stack
 from pocflow.local.stack.process import pid_alive
-from pocflow.stages import StageContext, run_stage
-from pocflow.stages import import_data
+from pocflow.stages import StageContext, import_data, run_stage
+from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import MoveTables, VDiff
 from pocflow.vitess.vtctldclient import find_vtctldclient
 
@@ -83,7 +83,7 @@ def fresh_import(ctx: StageContext):
         MoveTables(ctx.vtctld, w.workflow, w.target_keyspace).cancel(approved=True)
     started = import_data.start(ctx)
     assert all(started.created.values()), f"an old workflow was reused: {started.created}"
-    current = import_data.statuses(ctx.vtctld, started.workflows)
+    current = statuses(ctx.vtctld, started.workflows)
     assert not all(s.copy_complete for s in current), f"the copy finished before the fault: {current}"
     return started
 
@@ -109,7 +109,7 @@ def trigger_in_background(ctx: StageContext, started) -> tuple[threading.Thread,
 def finish_and_validate(ctx: StageContext, started, thread: threading.Thread, outcome: dict) -> None:
     thread.join(RECOVERY_LIMIT + 60)
     assert outcome.get("status") == "complete", outcome
-    ctx._earlier["import"] = import_data.finish(ctx, started)
+    ctx.results.hold("import", import_data.finish(ctx, started))
     validation, _ = run_stage("validation", ctx)
     assert validation.passed and validation.mismatched_rows == 0, validation.summary()
 
@@ -203,7 +203,7 @@ def test_vtgate_killed_during_testing_is_reported_not_waited_on(engagement):
         out, _ = proc.communicate(timeout=RECOVERY_LIMIT)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("the testing stage hung after vtgate died")
+        raise AssertionError("the testing stage hung after vtgate died") from None
     ended = time.monotonic() - killed
     out = "".join(lines) + out
     restart = bring_back()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 def context(tmp_path, file, run_id):
     engagement = from_inputs({"engagement_file": file, "artifact_location": str(tmp_path)})
-    return StageContext(engagement, run_id, log=lambda m: None)
+    return StageContext(engagement, run_id, log=lambda m: None, compute_missing=True)  # select-database first
 
 
 def test_unsharded_demo_target_is_already_provisioned(stack, sample, tmp_path):

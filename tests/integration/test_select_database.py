@@ -72,8 +72,8 @@ def stack_flavor() -> str:
 def test_the_result_is_stored_as_json_in_the_artifact_store(selected):
     result, uri = selected
     assert uri.endswith("demo-shop/test-select/select-database.json")
-    from pathlib import Path
     import json
+    from pathlib import Path
     stored = json.loads(Path(uri).read_text())
     assert stored["readiness"]["excluded"].keys() == {"events"}
 

@@ -55,7 +55,8 @@ def drifted(stack, sample, tmp_path_factory):
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
     from pocflow.nightly import latest_results
     ctx = StageContext(engagement, "drift-check", log=lambda m: None)
-    ctx._earlier.update(latest_results(ctx.store, ["select-database", "sharding-plan", "import"]))
+    for stage, result in latest_results(ctx.store, ["select-database", "sharding-plan", "import"]).items():
+        ctx.results.hold(stage, result)
     out["validation"], _ = run_stage("validation", ctx)
     nightly("drifted", out)
     yield out
@@ -163,9 +164,9 @@ def test_a_second_import_attaches_to_the_existing_workflow(drifted):
     from pocflow.stages import StageContext, run_stage
 
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
-    result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None))
+    result, _ = run_stage("import", StageContext(engagement, "attach-check", log=lambda m: None, compute_missing=True))
     assert result.created == {"demo_shop": False}
-    assert [w["workflow"] for w in result.workflows] == ["demo_shop"]
+    assert [w.workflow for w in result.workflows] == ["demo_shop"]
 
 
 def test_a_table_without_a_key_gets_a_whole_table_checksum_with_a_warning(source_readonly):

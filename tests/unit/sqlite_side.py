@@ -16,8 +16,9 @@ import re
 import sqlite3
 import threading
 import zlib
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
@@ -86,7 +87,7 @@ def conv(v, base_from, base_to):
 def unix_timestamp(v):
     if v is None:
         return None
-    t = dt.datetime.fromisoformat(v).replace(tzinfo=dt.timezone.utc)
+    t = dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC)
     whole = int(t.timestamp())
     return whole if not t.microsecond else f"{whole}.{t.microsecond:06d}"
 

@@ -36,7 +36,8 @@ def test_measures_follow_the_column_types():
     assert ("minimum", "at") in names and ("minimum", "note") not in names
     assert ("nulls", "w") in names and ("nulls", "id") not in names
     assert names[-1] == ("distinct_keys", None)
-    w_sum = next(m.sql for m in aggregates.measures(TABLE, ["id"], DiffSettings()) if m.name == "total" and m.column == "w")
+    w_sum = next(m.sql for m in aggregates.measures(TABLE, ["id"], DiffSettings())
+                 if m.name == "total" and m.column == "w")
     assert "ROUND(`w`, 6)" in w_sum and "DECIMAL" in w_sum  # floats summed after the comparison's normalisation
 
 

@@ -6,14 +6,15 @@ import datetime as dt
 
 import pytest
 
-from pocflow.cutover import log, steps
+from pocflow import cutover_log as log
+from pocflow.cutover import steps
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 from pocflow.cutover.settings import CutoverSettings, parse
 from pocflow.cutover.soak import breaches
 from pocflow.engagement import EngagementError, from_inputs
 from pocflow.vitess.movetables import TrafficState, WorkflowStatus
 
-NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
 def test_the_form_has_sensible_defaults():
@@ -25,7 +26,7 @@ def test_the_form_has_sensible_defaults():
 def test_the_form_takes_a_planned_time_and_accepted_findings():
     s = parse({"engagement": "demo-shop", "planned_at": "2026-12-01T22:00:00+01:00", "read_soak_minutes": "0.5",
                "accepted_findings": ["no-unique-not-null-key:shop.events"], "keep_source_data": "false"}, now=NOW)
-    assert s.planned_at == dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.timezone.utc)
+    assert s.planned_at == dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.UTC)
     assert s.read_soak_minutes == 0.5 and not s.keep_source_data
     assert s.accepted_findings == ("no-unique-not-null-key:shop.events",)
     assert CutoverSettings.from_dict(s.to_dict()) == s

@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from pocflow.stage_order import STAGE_ORDER
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,8 +22,9 @@ def test_engagement_dag_runs_the_stages_in_order(dagbag):
     dag = dagbag.dags["poc_engagement"]
     order = ["validate_engagement", "select_database", "provision", "sharding_plan", "import", "validation", "testing",
              "opt_out_review"]
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    assert order[1:] == [stage.replace("-", "_") for stage in STAGE_ORDER]
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
 
 
@@ -52,7 +55,7 @@ def test_cutover_moves_writes_only_after_a_persons_answer(dagbag):
     dag = dagbag.dags["poc_cutover"]
     order = ["prepare_cutover", "pre_checks", "switch_reads", "read_soak", "wait_for_window", "approve_writes",
              "switch_writes", "write_soak", "complete_or_roll_back"]
-    for upstream, downstream in zip(order, order[1:]):
+    for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     for task_id in ("complete", "rollback"):
         assert dag.get_task(task_id).upstream_task_ids == {"complete_or_roll_back"}

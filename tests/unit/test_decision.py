@@ -3,24 +3,24 @@
 import datetime as dt
 
 import pytest
+from test_scorecard import TODAY, engagement, imported, measured, selected, validation
 
 from pocflow.engagement import EngagementError, from_inputs
 from pocflow.review import decision as decisions
 from pocflow.review.report import render_markdown
-from test_scorecard import TODAY, engagement, imported, measured, selected, validation
 from pocflow.review.scorecard import score
 
 
 def test_the_wait_ends_when_the_opt_out_date_ends():
     day = dt.date(2027, 3, 1)
-    assert decisions.deadline(day) == dt.datetime(2027, 3, 2, tzinfo=dt.timezone.utc)
-    noon = dt.datetime(2027, 3, 1, 12, tzinfo=dt.timezone.utc)
+    assert decisions.deadline(day) == dt.datetime(2027, 3, 2, tzinfo=dt.UTC)
+    noon = dt.datetime(2027, 3, 1, 12, tzinfo=dt.UTC)
     assert decisions.time_left(day, noon) == dt.timedelta(hours=12)
     assert decisions.time_left(day, noon + dt.timedelta(days=3)) == dt.timedelta(0)
 
 
 def test_an_answer_becomes_a_recorded_decision():
-    at = dt.datetime(2027, 2, 1, 9, 30, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2027, 2, 1, 9, 30, tzinfo=dt.UTC)
     d = decisions.from_response(["Proceed with conditions"], {"comment": " fix the join "},
                                 {"id": "1", "name": "sa"}, at, dt.date(2027, 3, 1))
     assert (d.status, d.outcome, d.comment, d.by) == ("recorded", "proceed with conditions", "fix the join", "sa")

@@ -3,12 +3,13 @@
 import datetime as dt
 import json
 
+from test_scorecard import TODAY, engagement, imported, measured, selected, validation
+
 from pocflow.airflow.decision import CustomerDecisionOperator
 from pocflow.artifacts import ArtifactStore
 from pocflow.review import decision as decisions
 from pocflow.review.scorecard import score
 from pocflow.stages.review import ReviewResult
-from test_scorecard import TODAY, engagement, imported, measured, selected, validation
 
 
 class FakeTI:
@@ -47,7 +48,7 @@ def test_an_answer_is_recorded_with_who_and_why(tmp_path):
     e, store, context = reviewed_run(tmp_path)
     op = CustomerDecisionOperator(task_id="customer_decision")
     out = op.execute_complete(context, {"chosen_options": ["Opt out"], "params_input": {"comment": "too slow"},
-                                        "responded_at": dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.timezone.utc),
+                                        "responded_at": dt.datetime(2027, 1, 5, 9, 0, tzinfo=dt.UTC),
                                         "responded_by_user": {"id": "7", "name": "sa@example.com"}})
     assert (out["decision"]["outcome"], out["decision"]["by"]) == ("opt out", "sa@example.com")
     assert "Customer decision: opt out by sa@example.com on 2027-01-05 09:00 UTC: too slow" in \

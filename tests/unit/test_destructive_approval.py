@@ -72,8 +72,8 @@ def test_testing_does_not_switch_reads_unless_the_engagement_approves(monkeypatc
     import datetime as dt
 
     from pocflow.engagement import from_inputs
-    from pocflow.stages import StageContext
-    from pocflow.stages import testing
+    from pocflow.stages import StageContext, testing
+    from pocflow.stages.workflows import WorkflowPlan
     from pocflow.vitess.movetables import WorkflowStatus
 
     e = from_inputs({"engagement_file": "demo-shop.yaml", "approve_read_switch": "false"},
@@ -83,7 +83,7 @@ def test_testing_does_not_switch_reads_unless_the_engagement_approves(monkeypatc
     ctx_vtctld = Vtctld("127.0.0.1:1", binary="/nonexistent/vtctldclient")
     monkeypatch.setattr(StageContext, "vtctld", property(lambda self: ctx_vtctld))
     with pytest.raises(NotApproved):
-        testing.switch_reads(ctx, [{"workflow": "w", "target_keyspace": "k"}])
+        testing.switch_reads(ctx, [WorkflowPlan("w", "s", "k", [])])
 
 
 def test_names_that_look_like_ddl_are_not_statements():

@@ -12,13 +12,21 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from inventories import col, table
-from pocflow.quality.diagnosis import CATALOGUE, catalogue, diagnose
-from pocflow.quality.diff import (MASK, ColumnDifference, DiffSettings, RowDifference, TableComparison, TableDiff,
-                                  hidden_rows, shown)
-from pocflow.quality.repair import repair_sql, sql_literal
 from sqlite_side import SqliteSide
+
+from pocflow.quality.diagnosis import CATALOGUE, catalogue, diagnose
+from pocflow.quality.diff import (
+    MASK,
+    ColumnDifference,
+    DiffSettings,
+    RowDifference,
+    TableComparison,
+    TableDiff,
+    hidden_rows,
+    shown,
+)
+from pocflow.quality.repair import repair_sql, sql_literal
 
 SMALL = DiffSettings(chunk_rows=8, narrow_rows=4, chunks_per_query=3, fanout=4, fetch_rows=4, leaf_keys=2,
                      recheck_attempts=1, recheck_wait_seconds=0, max_reported=10_000)
@@ -130,11 +138,13 @@ def test_composite_string_keys_every_drifted_key_is_named_with_its_kind_and_colu
 @given(drift(INTEGER_TABLE, st.tuples(st.integers(1, 120))))
 def test_the_repair_script_makes_the_target_equal_to_the_source(data):
     comparison, result, source, target = check(INTEGER_TABLE, data)
-    for statement in repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="run-1", key=comparison.keys).split(";\n"):
+    script = repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="run-1",
+                        key=comparison.keys)
+    for statement in script.split(";\n"):
         sql = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
         if sql and not sql.startswith("SET "):  # session settings of a MySQL client
             # vtgate routes a row's INSERT to one shard, a DELETE or UPDATE by key to wherever the key is
-            for i, conn in enumerate(target.conns[:1] if sql.startswith("INSERT") else target.conns):
+            for conn in target.conns[:1] if sql.startswith("INSERT") else target.conns:
                 conn.execute(sql.replace("_utf8mb4 X'", "X'"))
     _, again = compare(source, target, t=INTEGER_TABLE)
     assert again.status == "match" and again.differences_total == 0

@@ -8,8 +8,20 @@ import pytest
 from pocflow.airflow.params import cutover_params, declared_params, engagement_params
 from pocflow.cutover.settings import CutoverSettings, parse
 from pocflow.engagement import FORM_FIELDS, Engagement, EngagementError, from_inputs, validate
-from pocflow.fields import (Context, Form, FreeText, Pattern, Whole, declare, defaults, fields_of, flat_names, read,
-                            unknown)
+from pocflow.fields import (
+    Context,
+    Form,
+    FreeText,
+    Invalid,
+    Pattern,
+    Whole,
+    declare,
+    defaults,
+    fields_of,
+    flat_names,
+    read,
+    unknown,
+)
 
 TODAY = dt.date(2026, 11, 28)
 GOOD = {"engagement_name": "acme-poc", "customer": "Acme", "source_connection_id": "src", "source_database": "shop",
@@ -116,3 +128,14 @@ def test_the_flat_names_and_the_nested_paths_read_alike():
               "opt_out_date": "2027-01-31", "validation": {"chunk_rows": 20_000, "masked_columns": ["a", "t.b"]},
               "criteria": {"max_mismatched_rows": 5}}
     assert from_inputs(flat, today=TODAY) == validate(nested, today=TODAY)
+
+
+def test_a_whole_number_range_has_both_bounds_or_none():
+    assert Whole().read("123456", Context()) == 123456
+    assert Whole(1, 9).read(9, Context()) == 9
+    with pytest.raises(Invalid, match="outside 1-9"):
+        Whole(1, 9).read(10, Context())
+    with pytest.raises(TypeError, match="both bounds or none"):
+        Whole(1)
+    with pytest.raises(TypeError, match="both bounds or none"):
+        Whole(high=9)

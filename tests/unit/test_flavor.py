@@ -2,8 +2,16 @@
 
 import pytest
 
-from pocflow.source.flavor import (MARIADB, MYSQL, Flavor, column_is_generated, column_is_invisible, comparable_column_type,
-                                   is_generated_invisible_primary_key, server_variables_query)
+from pocflow.source.flavor import (
+    MARIADB,
+    MYSQL,
+    Flavor,
+    column_is_generated,
+    column_is_invisible,
+    comparable_column_type,
+    is_generated_invisible_primary_key,
+    server_variables_query,
+)
 from pocflow.source.inventory import Inventory
 
 
@@ -131,7 +139,8 @@ def test_each_flavour_names_the_variables_its_checks_read(version, has, lacks):
 
 
 @pytest.mark.parametrize("mariadb, mysql", [("bigint(20) unsigned", "bigint unsigned"), ("int(11)", "int"),
-                                            ("tinyint(1)", "tinyint(1)"), ("smallint(5) unsigned", "smallint unsigned")])
+                                            ("tinyint(1)", "tinyint(1)"),
+                                            ("smallint(5) unsigned", "smallint unsigned")])
 def test_integer_display_widths_do_not_make_column_types_differ(mariadb, mysql):
     assert comparable_column_type(mariadb) == comparable_column_type(mysql)
 

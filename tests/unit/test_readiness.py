@@ -1,6 +1,6 @@
 import pytest
-
 from inventories import col, inventory, table
+
 from pocflow.source.readiness import BLOCKER, INFO, WARNING, assess
 
 T = table("t", [col("id")])
@@ -91,7 +91,8 @@ def test_foreign_keys_triggers_and_views_are_warnings():
 
 
 def test_latin1_column_is_importable_and_noted_for_validation():
-    inv = inventory([table("c", [col("id"), col("legacy", "varchar", charset="latin1", collation="latin1_swedish_ci")])])
+    legacy = col("legacy", "varchar", charset="latin1", collation="latin1_swedish_ci")
+    inv = inventory([table("c", [col("id"), legacy])])
     r = assess(inv)
     assert r.importable == ["c"] and ("non-utf8mb4-column", "shop.c.legacy") in ids(inv, INFO)
     assert any("shop.c.legacy" in n for n in r.validation_notes)

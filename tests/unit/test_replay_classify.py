@@ -23,4 +23,5 @@ def test_a_query_is_classified_by_its_results_warnings_and_time(source, target, 
 
 
 def test_stored_executions_without_warning_codes_still_load():
-    assert Execution(**{"rows": 1, "checksum": "a", "error": None, "warnings": 0, "milliseconds": 1.0}).warning_codes == []
+    stored = {"rows": 1, "checksum": "a", "error": None, "warnings": 0, "milliseconds": 1.0}
+    assert Execution(**stored).warning_codes == []

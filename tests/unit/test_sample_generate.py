@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from pocflow.local.sample.generate import (COLUMNS, LOAD_ORDER, SCALES, Counts, resolve_scale, table_rows,
-                                           write_files)
+from pocflow.local.sample.generate import COLUMNS, LOAD_ORDER, SCALES, Counts, resolve_scale, table_rows, write_files
 from pocflow.local.sample.load import schema_statements
 
 

@@ -3,8 +3,8 @@
 import dataclasses
 import datetime as dt
 
-
 from inventories import col, inventory, table
+
 from pocflow.engagement import from_inputs
 from pocflow.quality.diff import RowDifference, TableDiff
 from pocflow.review.scorecard import CONDITIONS, FAIL, OPT_OUT, PASS, PROCEED, WARN, score
@@ -13,6 +13,7 @@ from pocflow.stages.import_data import ImportResult, TableCopyStats
 from pocflow.stages.select_database import SelectDatabaseResult
 from pocflow.stages.testing import TestingResult as StageTestingResult
 from pocflow.stages.validation import ValidationResult
+from pocflow.stages.workflows import WorkflowPlan
 from pocflow.workload.load import ClassLatency, LoadResult
 from pocflow.workload.replay import Execution, ReplayedQuery
 
@@ -33,9 +34,8 @@ def selected(*, server=None, keyless=False):
 
 
 def imported():
-    return ImportResult([{"workflow": "wf", "source_keyspace": "s", "target_keyspace": "t", "tables": ["orders"],
-                          "options": []}], {}, {"wf": True}, [TableCopyStats("t", "orders", 10)], 12.0, 0.0,
-                        {"wf": "Reads Not Switched. Writes Not Switched"})
+    return ImportResult([WorkflowPlan("wf", "s", "t", ["orders"], [])], {}, {"wf": True},
+                        [TableCopyStats("t", "orders", 10)], 12.0, 0.0, {"wf": "Reads Not Switched. Writes Not Switched"})
 
 
 def validation(differences=0):

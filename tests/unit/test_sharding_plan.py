@@ -1,6 +1,6 @@
 import pytest
-
 from inventories import col, shop
+
 from pocflow.stages.provision import size, target_keyspaces
 from pocflow.vitess.vschema import plan, shard_ranges, vindex_type
 from pocflow.workload.queries import shape

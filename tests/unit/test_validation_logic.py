@@ -1,9 +1,9 @@
+from inventories import col
+
 from pocflow.nightly import regressions
 from pocflow.quality.diff import DiffSettings, Range, chunk_hash_sql, column_expression, row_hash_sql
-from pocflow.vitess.movetables import WorkflowStatus, TableCopy, Stream, parse_vdiff
+from pocflow.vitess.movetables import Stream, TableCopy, WorkflowStatus, parse_vdiff
 from pocflow.vitess.progress import CopyProgress
-
-from inventories import col
 
 
 def test_ranges_use_row_constructors_for_composite_keys():
@@ -104,9 +104,9 @@ def test_vdiff_samples_are_kept_with_their_kind():
 
 
 def test_expectations_come_from_the_schema_and_the_source_profile():
-    from pocflow.quality.expectations import TableProfile, expectation_specs
-
     from inventories import table
+
+    from pocflow.quality.expectations import TableProfile, expectation_specs
     t = table("t", [col("id"), col("email", "varchar"), col("note", "text", nullable=True), col("w", "float")],
               uniques=[("email",)])
     specs = expectation_specs(t, TableProfile(1000, {"id": (1, 1000), "w": (0.5, 2.0)}), row_tolerance=0.01)

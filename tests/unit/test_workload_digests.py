@@ -4,8 +4,8 @@ import random
 from types import SimpleNamespace
 
 import pytest
-
 from inventories import shop
+
 from pocflow.engagement import from_inputs
 from pocflow.source.inventory import Digest
 from pocflow.stages.testing import FROM_DIGESTS, FROM_FILES, choose_workload

@@ -10,6 +10,7 @@ from typing import Any
 
 from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import Param
+from airflow.sdk.exceptions import AirflowSkipException
 
 from pocflow.airflow.operators import stage_context
 from pocflow.airflow.web import StageResultLink, result_path
@@ -38,9 +39,8 @@ class CustomerDecisionOperator(HITLOperator):
         return stage_context(context, self.engagement_task_id, self.log)
 
     def execute(self, context: Any):
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from pocflow.stages.review import ReviewResult, record_decision
+        # Here, not at the top: the DAG file imports this module at every parse; the stages load in the task.
+        from pocflow.stages.review import record_decision
 
         ctx = self._stage_context(context)
         e = ctx.engagement
@@ -48,7 +48,7 @@ class CustomerDecisionOperator(HITLOperator):
             record_decision(ctx, decisions.not_requested())
             raise AirflowSkipException("this engagement does not ask for the customer's decision in Airflow "
                                        "(customer_decision: false)")
-        review = ReviewResult.from_dict(ctx.store.get_json("opt-out-review"))
+        review = ctx.results.require("opt-out-review")
         self.response_timeout = decisions.time_left(e.opt_out_date)
         if not self.response_timeout:
             self.log.warning("the opt-out date %s has passed: no decision can be recorded", e.opt_out_date)
@@ -77,7 +77,7 @@ class CustomerDecisionOperator(HITLOperator):
         return self._record(context, decision)
 
     def _record(self, context: Any, decision: decisions.Decision) -> dict:
-        from pocflow.stages.review import record_decision
+        from pocflow.stages.review import record_decision  # in the task, not at DAG parse (as in execute)
 
         result = record_decision(self._stage_context(context), decision)
         return {"stage": "customer-decision", "decision": decision.to_dict(),

@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import BaseHook, BaseOperator
+from airflow.sdk import BaseOperator
 
+from pocflow.airflow.hooks import PocflowMySqlHook, endpoint
 from pocflow.airflow.web import StageResultLink
-from pocflow.connections import Endpoint, exists, resolve
-
-
-def airflow_connection(conn_id: str) -> Endpoint | None:
-    """An Airflow connection as an Endpoint, or None when Airflow does not know the id."""
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except Exception:  # AirflowNotFoundException and friends: fall back to the next source
-        return None
-    return Endpoint(host=conn.host or "127.0.0.1", port=int(conn.port or 3306), user=conn.login or "",
-                    password=conn.password or "", database=conn.schema or None)
 
 
 def stage_context(context: Any, engagement_task_id: str, log):
@@ -26,8 +16,7 @@ def stage_context(context: Any, engagement_task_id: str, log):
     from pocflow.stages import StageContext
 
     engagement = Engagement.from_dict(context["ti"].xcom_pull(task_ids=engagement_task_id))
-    return StageContext(engagement, run_id=context["run_id"],
-                        resolve=lambda cid: resolve(cid, airflow_lookup=airflow_connection), log=log.info)
+    return StageContext(engagement, run_id=context["run_id"], resolve=endpoint, log=log.info)
 
 
 class ValidateEngagementOperator(BaseOperator):
@@ -40,7 +29,7 @@ class ValidateEngagementOperator(BaseOperator):
         from pocflow.engagement import from_inputs
 
         form = {k: v for k, v in dict(context["params"]).items() if v not in (None, "", [])}
-        engagement = from_inputs(form, connection_exists=lambda cid: exists(cid, airflow_lookup=airflow_connection))
+        engagement = from_inputs(form, connection_exists=lambda cid: PocflowMySqlHook(cid).exists())
         from pocflow.artifacts import ArtifactStore
 
         # Kept with the run, so the nightly validation finds engagements started from the form too.
@@ -71,7 +60,7 @@ class EngagementStageOperator(BaseOperator):
         from pocflow.stages import run_stage
 
         result, uri = run_stage(self.stage, self.stage_context(context))
-        out = {"stage": self.stage, "artifact": uri}
+        out: dict[str, Any] = {"stage": self.stage, "artifact": uri}
         if hasattr(result, "recommendation"):  # the review: the run note shows it
             out["recommendation"] = result.recommendation
             out["report"] = result.report.get("html")
@@ -87,7 +76,7 @@ class ImportOperator(EngagementStageOperator):
         self.poll_seconds = poll_seconds
         self.report_every = report_every
 
-    def execute(self, context: Any) -> None:
+    def execute(self, context: Any) -> dict:  # never returns: defers to the copy trigger
         from datetime import timedelta
 
         from pocflow.airflow.triggers import MoveTablesCopyTrigger
@@ -103,6 +92,7 @@ class ImportOperator(EngagementStageOperator):
                 poll_seconds=self.poll_seconds, report_every=self.report_every,
                 payload={"started": started.to_dict()}),
             method_name="execute_complete", timeout=timedelta(days=7))
+        raise AssertionError("defer() raises TaskDeferred")
 
     def execute_complete(self, context: Any, event: dict) -> dict:
         from pocflow.stages import import_data, record

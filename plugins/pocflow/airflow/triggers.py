@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from pocflow.vitess.movetables import parse_status
-from pocflow.vitess.progress import CopyProgress, ErrorGrace
+from pocflow.vitess.copywait import COMPLETE, FAILED, RETRYING, CopyWait, status_failure
+from pocflow.vitess.movetables import MoveTables, WorkflowStatus
+from pocflow.vitess.vtctldclient import Vtctld
 
 
 class MoveTablesCopyTrigger(BaseTrigger):
@@ -41,43 +41,36 @@ class MoveTablesCopyTrigger(BaseTrigger):
                  "workflows": self.workflows, "poll_seconds": self.poll_seconds, "report_every": self.report_every,
                  "payload": self.payload, "error_grace": self.error_grace})
 
-    async def _status(self, workflow: str, keyspace: str):
-        proc = await asyncio.create_subprocess_exec(
-            self.vtctldclient, "--server", self.vtctld_address, "MoveTables", "--workflow", workflow,
-            "--target-keyspace", keyspace, "status", "--format", "json",
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(err.decode(errors="replace").strip())
-        return parse_status(workflow, keyspace, json.loads(out or b"{}"))
+    @property
+    def vtctld(self) -> Vtctld:
+        return Vtctld(self.vtctld_address, self.vtctldclient)
+
+    async def _status(self, workflow: str, keyspace: str) -> WorkflowStatus:
+        # in a thread: the triggerer's one event loop serves every deferred task
+        return await asyncio.to_thread(MoveTables(self.vtctld, workflow, keyspace).status)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        progress, last_report, grace = CopyProgress(), 0.0, ErrorGrace(self.error_grace)
+        copy = CopyWait(error_grace=self.error_grace, report_every=self.report_every)
         while True:
             try:
                 statuses = [await self._status(w, k) for w, k in self.workflows]
-                errors = [f"{s.workflow}: {e}" for s in statuses for e in s.errors]
             except RuntimeError as e:  # vtctld or a tablet briefly away
-                statuses, errors = None, [f"MoveTables status failed: {e}"]
-            now = time.monotonic()
-            waited, verdict = grace.waited(now), grace.observe(errors, now)
-            if verdict == "fail":
-                yield TriggerEvent({"status": "error", "message": f"{'; '.join(errors)} (for {waited:.0f}s)",
+                poll = copy.step(failure=status_failure(e))
+            else:
+                poll = copy.step(statuses)
+            if poll.outcome == FAILED:
+                yield TriggerEvent({"status": "error", "message": f"{'; '.join(poll.errors)} (for {poll.waited:.0f}s)",
                                     **self.payload})
                 return
-            if verdict == "wait":
-                self.log.warning("%s; Vitess retries, waiting (%.0fs of %.0fs)", "; ".join(errors),
-                                 grace.waited(now), self.error_grace)
+            if poll.outcome == RETRYING:
+                self.log.warning("%s", poll.retry_line())
                 await asyncio.sleep(self.poll_seconds)
                 continue
-            if verdict == "recovered":
-                self.log.info("recovered after %.0fs", waited)
-            progress.update(statuses, time.monotonic())
-            if all(s.copy_complete for s in statuses):
-                self.log.info("\n".join(progress.lines()))
+            if poll.recovered_after is not None:
+                self.log.info("recovered after %.0fs", poll.recovered_after)
+            if poll.report:
+                self.log.info("\n".join(poll.report))
+            if poll.outcome == COMPLETE:
                 yield TriggerEvent({"status": "complete", **self.payload})
                 return
-            if time.monotonic() - last_report >= self.report_every:
-                last_report = time.monotonic()
-                self.log.info("\n".join(progress.lines()))
             await asyncio.sleep(self.poll_seconds)

@@ -14,6 +14,9 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
+from pocflow.artifacts import ArtifactStore
+from pocflow.engagement import Engagement
+
 URL_PREFIX = "/pocflow"
 # Reports are self-contained (inline CSS and SVG): nothing else may load or run.
 CONTENT_SECURITY_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -41,9 +44,9 @@ def page(title: str, body: str) -> str:
 
 def render_result(task_id: str, value: dict | None, engagement: dict | None) -> tuple[str, str]:
     """(media type, content) for a task's result: the report as is, other stages as their summary."""
-    from pocflow.artifacts import ArtifactStore
-    from pocflow.engagement import Engagement
-    from pocflow.stages import STAGES, _load_stages
+    # Here, not at the top: DAG files import this module (the link) and every Airflow process loads it
+    # (the plugin); the stages, and what they import, only load when a page is asked for.
+    from pocflow.stages import STAGES, RunResults
 
     if not value or not engagement:
         return "text/html", page(task_id, "<p>This task has no result yet.</p>")
@@ -55,12 +58,11 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
         report = store.get_text("report.html")
         if report is not None:
             return "text/html", report
-    _load_stages()
     stage = value.get("stage")
-    data = store.get_json(stage) if stage in STAGES else None
-    if data is None:
+    result = RunResults(store).get(stage) if stage in STAGES else None
+    if result is None:
         return "text/html", page(f"{e.name}: {task_id}", f"<pre>{html.escape(json.dumps(value, indent=2))}</pre>")
-    summary = STAGES[stage].result_type.from_dict(data).summary()
+    summary = result.summary()
     return "text/html", page(f"{e.name}: {stage}", f"<p>Stored at {html.escape(value.get('artifact', ''))}</p>"
                                                     f"<pre>{html.escape(summary)}</pre>")
 
@@ -73,14 +75,14 @@ def _run_of(value: dict, e) -> str:
 
 
 def create_app():
-    from fastapi import Depends, FastAPI
-    from fastapi.responses import Response
-
+    # Here, not at the top: DAG files import this module (for the link) and need none of the web framework.
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
     from airflow.api_fastapi.core_api.security import requires_access_dag
     from airflow.utils.session import create_session
+    from fastapi import Depends, FastAPI
+    from fastapi.responses import Response
 
-    from pocflow.airflow.run_note import return_values
+    from pocflow.airflow.xcoms import return_values
 
     app = FastAPI(title="pocflow stage results")
 

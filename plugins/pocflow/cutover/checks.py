@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from pocflow.connections import connect
 from pocflow.cutover.context import CutoverContext
 from pocflow.sql import quote_identifier
+from pocflow.stages import RunResults
 from pocflow.vitess.movetables import MoveTables, WorkflowStatus
 
 REVERSE_PRIVILEGES = ("Insert_priv", "Update_priv", "Delete_priv")
@@ -24,14 +25,11 @@ class Check:
 
 def validation_clean(ctx: CutoverContext) -> Check:
     """The newest validation of the engagement (its run's, or a nightly one) found no difference."""
-    from pocflow.stages.validation import ValidationResult
-
-    store = ctx.stage_context().store
+    store = ctx.results.store
     runs = store.runs_with("validation.json")
     if not runs:
         return Check("latest validation clean", False, "no validation has run for this engagement")
-    data = store.for_run(runs[-1]).get_json("validation")
-    v = ValidationResult.from_dict(data)
+    v = RunResults(store.for_run(runs[-1])).require("validation")
     vdiff = ", ".join(f"{w}: {d.get('state')}{' with mismatches' if d.get('has_mismatch') else ''}"
                       for w, d in v.vdiff.items()) or "none"
     evidence = (f"run {runs[-1]}: {len(v.tables)} table(s), {v.mismatched_rows} differing row(s), "
@@ -81,7 +79,7 @@ def replication_lag(ctx: CutoverContext) -> Check:
 
 
 def no_open_blockers(ctx: CutoverContext) -> Check:
-    selected = ctx.result("select-database")
+    selected = ctx.results.get("select-database")
     if selected is None:
         return Check("no open blocker findings", False, "the engagement run has no readiness assessment")
     accepted = set(ctx.settings.accepted_findings)
@@ -96,7 +94,7 @@ def no_open_blockers(ctx: CutoverContext) -> Check:
 
 
 def sequences_initialised(ctx: CutoverContext) -> Check:
-    planned = ctx.result("sharding-plan")
+    planned = ctx.results.get("sharding-plan")
     if planned is None:
         return Check("sequences initialised", False, "the engagement run has no sharding plan")
     plan = planned.plan
@@ -106,13 +104,14 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
     sequences = plan.sequences
     if not sequences:
         return Check("sequences initialised", True, "no table of the plan takes its ids from a sequence")
-    found, missing = [], []
+    found: list[str] = []
+    missing: list[str] = []
     with connect(ctx.stage_context().vtgate().with_database(plan.global_keyspace)) as conn, conn.cursor() as cur:
         for s in sequences:
             try:
                 cur.execute(f"SELECT next_id, cache FROM {quote_identifier(s)} WHERE id = 0")
                 row = cur.fetchone()
-            except Exception as e:  # noqa: BLE001 - the table is missing or unreadable: that is the finding
+            except Exception as e:
                 missing.append(f"{s} ({e})")
                 continue
             (found if row else missing).append(f"{s} next_id {row[0]}" if row else f"{s} (no row)")
@@ -138,11 +137,11 @@ def reverse_replication_possible(ctx: CutoverContext) -> Check:
             globals_ = cur.fetchall()
             cur.execute(f"SELECT {cols} FROM mysql.db WHERE User = %s AND %s LIKE Db", (user, e.source.database))
             per_db = cur.fetchall()
-    except Exception as exc:  # noqa: BLE001 - e.g. no SELECT on mysql.*: say so
+    except Exception as exc:
         return Check("source accepts reverse replication", False,
                      f"could not read the privileges of {user!r} ({exc}); grant the source connection's account "
                      f"SELECT on mysql.user and mysql.db, or check by hand")
-    have = {p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r) if v == "Y"}
+    have = {p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r, strict=True) if v == "Y"}
     lacking = [p.removesuffix("_priv").upper() for p in REVERSE_PRIVILEGES if p not in have]
     if lacking:
         return Check("source accepts reverse replication", False,
@@ -162,6 +161,6 @@ def run_all(ctx: CutoverContext) -> list[Check]:
     for check in ALL:
         try:
             out.append(check(ctx))
-        except Exception as exc:  # noqa: BLE001 - a check that cannot run has not passed
+        except Exception as exc:
             out.append(Check(check.__name__.replace("_", " "), False, f"could not check: {exc}"))
     return out

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
+from pocflow import cutover_log
 from pocflow.artifacts import ArtifactStore
 from pocflow.connections import Endpoint, resolve
-from pocflow.cutover import log as cutover_log
-from pocflow.cutover.settings import CutoverSettings
+from pocflow.cutover.settings import CutoverSettings, find_engagement, parse
 from pocflow.engagement import Engagement
+from pocflow.stages import RunResults, StageContext
+from pocflow.stages.review import refresh_report
 from pocflow.vitess.movetables import MoveTables
 from pocflow.vitess.vtctldclient import Vtctld
 
@@ -37,32 +40,25 @@ class CutoverContext:
     log: Callable[[str], None] = print
     by: str = "pocflow"
     """Who started this cutover run (the triggering user); automatic steps are done on their behalf."""
-    _results: dict[str, Any] = field(default_factory=dict)
+    results: RunResults = field(init=False)
+    """The stage results of the engagement run."""
+
+    def __post_init__(self):
+        self.results = RunResults.of(self.engagement, self.engagement_run)
 
     @property
     def vtctld(self) -> Vtctld:
         return Vtctld(self.engagement.target.vtctld_address)
 
-    def stage_context(self):
-        from pocflow.stages import StageContext
-
+    def stage_context(self) -> StageContext:
+        """The engagement run's StageContext (its report is rendered again after each step)."""
         return StageContext(self.engagement, self.engagement_run, resolve=self.resolve, log=self.log)
 
-    def result(self, stage: str):
-        """A stage result of the engagement run (None when that stage did not run)."""
-        if stage not in self._results:
-            from pocflow.stages import STAGES, _load_stages
-
-            _load_stages()
-            data = self.stage_context().store.get_json(stage)
-            self._results[stage] = STAGES[stage].result_type.from_dict(data) if data is not None else None
-        return self._results[stage]
-
     def workflows(self) -> list[MoveTables]:
-        imported = self.result("import")
+        imported = self.results.get("import")
         if imported is None:
             raise CutoverRefused(f"run {self.engagement_run} of {self.engagement.name} holds no import result")
-        return [MoveTables(self.vtctld, w["workflow"], w["target_keyspace"]) for w in imported.workflows]
+        return [MoveTables(self.vtctld, w.workflow, w.target_keyspace) for w in imported.workflows]
 
     def reverse(self, mt: MoveTables) -> MoveTables:
         """The reverse workflow Vitess creates when writes switch (target -> source)."""
@@ -70,8 +66,6 @@ class CutoverContext:
 
     def record(self, step: str, outcome: str, detail: str, *, evidence: str = "", by: str | None = None):
         """One step's outcome into the cutover log, and the engagement's report rendered again with it."""
-        from pocflow.stages.review import refresh_report
-
         current = cutover_log.append(self.engagement, self.run_id,
                                      cutover_log.Entry(step, outcome, detail, by or self.by, evidence=evidence),
                                      log=self.log)
@@ -83,6 +77,20 @@ class CutoverContext:
                 "engagement_run": self.engagement_run, "by": self.by}
 
     @classmethod
-    def from_dict(cls, d: dict, **kwargs) -> "CutoverContext":
+    def from_dict(cls, d: dict, **kwargs) -> CutoverContext:
         return cls(Engagement.from_dict(d["engagement"]), CutoverSettings.from_dict(d["settings"]), d["run_id"],
                    d["engagement_run"], by=d.get("by", "pocflow"), **kwargs)
+
+
+def from_form(form: dict[str, Any], run_id: str, *, by: str, log: Callable[[str], None] = print) -> CutoverContext:
+    """The cutover run the trigger form asks for (bad fields named at once, EngagementError), recorded as
+    requested in its cutover log. ``by``: who triggered it."""
+    settings = parse(form)
+    engagement = find_engagement(settings.engagement)
+    ctx = CutoverContext(engagement, settings, run_id, engagement_run(engagement), log=log, by=by)
+    planned = settings.planned_at.isoformat() if settings.planned_at else "as soon as approved"
+    ctx.record("cutover requested", cutover_log.INFO,
+               f"{engagement.name}: import of run {ctx.engagement_run}; writes switch {planned}; read soak "
+               f"{settings.read_soak_minutes:g} min, write soak {settings.write_soak_minutes:g} min; "
+               f"{settings.criteria()}")
+    return ctx

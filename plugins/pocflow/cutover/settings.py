@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pocflow.engagement import Engagement, EngagementError
+from pocflow.engagement import ENGAGEMENTS_DIR, Engagement, EngagementError, from_inputs
 from pocflow.fields import Check, Context, Form, Invalid, Number, declare, read, unknown
 
 SECTIONS = ("Cutover", "Soak", "Rollback criteria", "Approvals")
@@ -45,11 +45,11 @@ class _Time(Check):
             planned = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
         except ValueError:
             raise Invalid(f"not a date and time (YYYY-MM-DDTHH:MM, UTC unless an offset is given): {raw!r}") from None
-        planned = planned if planned.tzinfo else planned.replace(tzinfo=dt.timezone.utc)
-        now = ctx.now or dt.datetime.now(dt.timezone.utc)
+        planned = planned if planned.tzinfo else planned.replace(tzinfo=dt.UTC)
+        now = ctx.now or dt.datetime.now(dt.UTC)
         if planned > now + dt.timedelta(days=365):
             raise Invalid(f"{planned.isoformat()} is more than a year away")
-        return planned.astimezone(dt.timezone.utc)
+        return planned.astimezone(dt.UTC)
 
     def schema(self) -> dict[str, Any]:
         return {"format": "date-time"}
@@ -135,11 +135,16 @@ class CutoverSettings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "CutoverSettings":
+    def from_dict(cls, d: dict[str, Any]) -> CutoverSettings:
         d = dict(d)
         d["planned_at"] = dt.datetime.fromisoformat(d["planned_at"]) if d.get("planned_at") else None
         d["accepted_findings"] = tuple(d.get("accepted_findings") or ())
         return cls(**d)
+
+    def window_ahead(self, now: dt.datetime | None = None) -> dt.datetime | None:
+        """The planned cutover time while it is still ahead; None when the write approval may be asked now."""
+        now = now or dt.datetime.now(dt.UTC)
+        return self.planned_at if self.planned_at is not None and self.planned_at > now else None
 
     def criteria(self) -> str:
         return (f"roll back when the target's error rate exceeds {self.max_error_rate_pct:g}%, its p99 exceeds "
@@ -159,9 +164,9 @@ def parse(form: dict[str, Any], *, now: dt.datetime | None = None) -> CutoverSet
 
 def find_engagement(name: str) -> Engagement:
     """A known engagement by name (include/engagements/*.yaml or one started from the form)."""
-    from pocflow.nightly import known_engagements
-
-    from pocflow.engagement import ENGAGEMENTS_DIR, from_inputs
+    # Imported here: the poc_cutover DAG reads this module for its form, and the stages nightly imports
+    # would slow every parse of it.
+    from pocflow.nightly import known_engagements  # noqa: PLC0415
 
     known = {e.name: e for e in known_engagements()}
     if name in known:

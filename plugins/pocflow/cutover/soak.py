@@ -1,11 +1,17 @@
 """The soak: the engagement's workload rerun briefly against the target, now and then, judged against
-the rollback criteria (error rate, p99, replication lag)."""
+the rollback criteria (error rate, p99, replication lag). A breach ends it: during the read soak reads go
+back to the source and the cutover stops; during the write soak the breach goes to the person deciding
+between complete and roll back."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from pocflow import cutover_log as log
+from pocflow.cutover import steps
+from pocflow.cutover.checks import live_workflow
 from pocflow.cutover.context import CutoverContext
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.workload.load import run_load
@@ -52,9 +58,6 @@ def breaches(ctx: CutoverContext, queries: int, errors: int, p99_ms: float, lag:
 def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     """One probe: the workload for ``probe_seconds`` through vtgate, at the reads' tablet type until the
     writes switch (``keyspace@replica``), then at the primary; and the live workflow's lag."""
-    from pocflow.cutover import log
-    from pocflow.cutover.checks import live_workflow
-
     e = ctx.engagement
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
     workload = load_workload(paths, duration_seconds=ctx.settings.probe_seconds,
@@ -73,3 +76,47 @@ def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     lag = max(lags) if lags else None
     return Probe(log.now(), database, result.queries, result.errors, p99, lag, first_error,
                  breaches(ctx, result.queries, result.errors, p99, lag))
+
+
+class ReadSoakBreached(RuntimeError):
+    """The read soak breached the rollback criteria: reads are back on the source, writes were not switched."""
+
+
+@dataclass(frozen=True)
+class SoakCheck:
+    """One look at a soak: whether it is over, and what the probe found."""
+
+    over: bool
+    probe: Probe
+
+    def to_dict(self) -> dict:
+        return {"breaches": self.probe.breaches, "probe": self.probe.to_dict()}
+
+
+def check(ctx: CutoverContext, *, writes: bool) -> SoakCheck:
+    """Probe the target once in the read soak (``writes`` False) or the write soak. The soak is over after
+    its minutes without a breach, or at a breach; a read soak's breach sends the reads back to the source
+    and raises ReadSoakBreached. Start, breach and pass go into the cutover log."""
+    step = "write soak" if writes else "read soak"
+    minutes = ctx.settings.write_soak_minutes if writes else ctx.settings.read_soak_minutes
+    current = log.read(ctx.engagement, ctx.run_id)
+    started = current.last(f"{step} started")
+    if started is None:
+        current = ctx.record(f"{step} started", log.INFO,
+                             f"{minutes:g} min, a probe every {ctx.settings.probe_interval_seconds:g}s; "
+                             f"{ctx.settings.criteria()}")
+        started = current.last(f"{step} started")
+    sample = probe(ctx, writes_switched=writes)
+    ctx.log(f"{step} probe: {sample.line()}")
+    elapsed = (dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(started.at)).total_seconds()
+    if sample.breaches:
+        ctx.record(step, log.BREACH, "; ".join(sample.breaches), evidence=sample.line())
+        if not writes:
+            steps.reverse_reads(ctx, "read soak breached the rollback criteria: " + "; ".join(sample.breaches))
+            raise ReadSoakBreached(f"read soak breached the rollback criteria ({'; '.join(sample.breaches)}); "
+                                   f"reads are back on the source and writes were not switched")
+        return SoakCheck(True, sample)
+    if elapsed >= minutes * 60:
+        ctx.record(step, log.PASSED, f"{elapsed / 60:.1f} min without a breach; last probe: {sample.line()}")
+        return SoakCheck(True, sample)
+    return SoakCheck(False, sample)

@@ -8,11 +8,13 @@ approval a person gave (``approved_by``).
 
 from __future__ import annotations
 
-from pocflow.cutover import log
+from pocflow import cutover_log as log
 from pocflow.cutover.checks import Check, run_all
 from pocflow.cutover.context import CutoverContext, CutoverRefused
 
 READ_TYPES = "rdonly,replica"
+STEPS = ("pre-checks", "switch-reads", "switch-writes", "rollback", "complete")
+"""The steps :func:`run_step` runs by name."""
 
 
 def pre_checks(ctx: CutoverContext) -> list[Check]:
@@ -33,7 +35,7 @@ def _require(approved_by: str, what: str, mt) -> None:
 
 
 def _switch_extra(ctx: CutoverContext) -> list[str]:
-    planned = ctx.result("sharding-plan")
+    planned = ctx.results.get("sharding-plan")
     sequences = planned is not None and planned.plan.sharded and planned.plan.sequences
     extra = ["--max-replication-lag-allowed", f"{max(ctx.settings.max_lag_seconds, 1):g}s"]
     return extra + (["--initialize-target-sequences"] if sequences else [])
@@ -142,3 +144,25 @@ def traffic_summary(ctx: CutoverContext) -> str:
                      else f"{mt.workflow}: completed")
     return "; ".join(parts)
 
+
+def run_step(ctx: CutoverContext, step: str, *, approved_by: str = "") -> dict:
+    """One of :data:`STEPS` by name; what it did, for the next task. A failure goes into the cutover log
+    (the pre-checks record their own, with the evidence) and is raised again."""
+    if step not in STEPS:
+        raise ValueError(f"unknown cutover step {step!r}; one of {STEPS}")
+    try:
+        if step == "pre-checks":
+            return {"checks": [c.to_dict() for c in pre_checks(ctx)]}
+        if step == "switch-reads":
+            switch_reads(ctx)
+        elif step == "switch-writes":
+            switch_writes(ctx, approved_by=approved_by)
+        elif step == "rollback":
+            rollback(ctx, approved_by=approved_by)
+        elif step == "complete":
+            complete(ctx, approved_by=approved_by)
+    except Exception as e:
+        if step != "pre-checks":
+            ctx.record(step, log.FAILED, str(e)[:2000])
+        raise
+    return {"step": step, "traffic": traffic_summary(ctx)}

@@ -10,9 +10,10 @@ distinct keys than the source has rows, even when the row counts agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 from pocflow.quality.diff import FLOAT_TYPES, DiffSettings, Side, column_expression
 from pocflow.source.inventory import Table
@@ -85,14 +86,17 @@ def read(side: Side, table: Table, keys: Sequence[str], settings: DiffSettings) 
             out.rows = sum(int(v) for v in present)
         elif m.name == "distinct_keys":
             out.distinct_keys = sum(int(v) for v in present)
-        elif m.name == "nulls":
-            out.nulls[m.column] = sum(int(v) for v in present)
-        elif m.name == "minimum":
-            out.minimum[m.column] = _text(min(present, key=_order)) if present else None
-        elif m.name == "maximum":
-            out.maximum[m.column] = _text(max(present, key=_order)) if present else None
         else:
-            out.total[m.column] = _text(sum(present)) if present else None
+            column = m.column
+            assert column is not None, "every other measure is of one column"
+            if m.name == "nulls":
+                out.nulls[column] = sum(int(v) for v in present)
+            elif m.name == "minimum":
+                out.minimum[column] = _text(min(present, key=_order)) if present else None
+            elif m.name == "maximum":
+                out.maximum[column] = _text(max(present, key=_order)) if present else None
+            else:
+                out.total[column] = _text(sum(present)) if present else None
     return out
 
 

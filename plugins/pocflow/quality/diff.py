@@ -36,10 +36,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Protocol, Sequence
+from functools import partial
+from typing import Any, Protocol
 
 from pocflow.quality.diagnosis import FLOAT_TYPES, TEXT_TYPES, diagnose
 from pocflow.source.inventory import Column, Table
@@ -160,7 +162,7 @@ def _text_arguments(columns: Sequence[Column], exprs: Sequence[str]) -> list[lis
     open_ = [i for i, c in enumerate(columns) if not _separator_free(c)]
     last = open_[-1] if open_ else None
     out = []
-    for i, (c, e) in enumerate(zip(columns, exprs)):
+    for i, (c, e) in enumerate(zip(columns, exprs, strict=True)):
         if _separator_free(c):
             empty = "''" if c.data_type in SEPARATOR_FREE_TYPES else NULL_TEXT
             out.append([f"COALESCE({e}, {empty})" if c.nullable else e])
@@ -237,7 +239,7 @@ class Range:
     def bounds(self, keys: Sequence[str]) -> dict:
         """{"after": key or None (exclusive), "through": key or None (inclusive)}, JSON-ready."""
         def as_key(t):
-            return None if t is None else {k: _jsonable(v) for k, v in zip(keys, t)}
+            return None if t is None else {k: _jsonable(v) for k, v in zip(keys, t, strict=True)}
         return {"after": as_key(self.lower), "through": as_key(self.upper)}
 
 
@@ -253,7 +255,7 @@ class ColumnDifference:
         return {"column": self.column, "source": self.source, "target": self.target, "class": self.cls}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ColumnDifference":
+    def from_dict(cls, d: dict) -> ColumnDifference:
         return cls(d["column"], d.get("source"), d.get("target"), d.get("class", "unexplained"))
 
 
@@ -280,7 +282,7 @@ class RowDifference:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RowDifference":
+    def from_dict(cls, d: dict) -> RowDifference:
         return cls(d.get("key", {}), d["kind"], [ColumnDifference.from_dict(c) for c in d.get("columns", [])],
                    d.get("range"), d.get("rows_source"), d.get("rows_target"))
 
@@ -360,7 +362,7 @@ class TableDiff:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TableDiff":
+    def from_dict(cls, d: dict) -> TableDiff:
         d = dict(d)
         d["differences"] = [RowDifference.from_dict(x) for x in d.get("differences", [])]
         known = set(cls.__dataclass_fields__)
@@ -389,7 +391,7 @@ class TableComparison:
     def __init__(self, table: Table, source: Side, target: Side, settings: DiffSettings,
                  log: Callable[[str], None] = lambda m: None):
         self.table, self.source, self.target, self.settings, self.log = table, source, target, settings, log
-        pk = table.primary_key or (table.unique_not_null_keys() or [None])[0]
+        pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
         self.keys = list(pk.columns) if pk else []
         self.t = quote_identifier(table.name)
         self.hash = row_hash_sql(table.columns, settings)
@@ -485,7 +487,7 @@ class TableComparison:
             confirmed, ranges, settled = self.recheck(found)
             differences = [RowDifference({}, COUNT_ONLY, range=rng.bounds(self.keys), rows_source=s, rows_target=t)
                            for rng, s, t in ranges]
-            differences += [RowDifference(dict(zip(self.keys, key)), kind,
+            differences += [RowDifference(dict(zip(self.keys, key, strict=True)), kind,
                                           rows_source=len(s) if kind.startswith("duplicate") else None,
                                           rows_target=len(t) if kind.startswith("duplicate") else None)
                             for key, kind, s, t in sorted(confirmed, key=lambda x: tuple(map(str, x[0])))]
@@ -541,7 +543,7 @@ class TableComparison:
         while True:
             upper = self.boundary(self.source, Range(lower, None), self.settings.chunk_rows - 1)
             rng = Range(lower, upper)
-            s, t = self.both(lambda side: self.checksum(side, rng, p))
+            s, t = self.both(partial(self.checksum, rng=rng, p=p))
             result.chunks += 1
             result.rows_source += s[0]
             result.rows_target += t[0]
@@ -563,7 +565,7 @@ class TableComparison:
         segment = width * self.settings.chunks_per_query
         for start in range(low, high, segment):
             end = min(start + segment, high)
-            s, t = self.both(lambda side: self.bucket_checksums(side, start, end, width, p))
+            s, t = self.both(partial(self.bucket_checksums, low=start, high=end, width=width, p=p))
             for bucket in sorted(s.keys() | t.keys()):
                 a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
                 result.chunks += 1
@@ -601,7 +603,7 @@ class TableComparison:
             batch = [(a, min(a + width, high)) for a in leaves[i:i + per_query]]
             cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(batch))
             args = [v for pair in batch for v in pair]
-            named = _differing(*self.both(lambda side: self.listing(side, cond, args, p)))
+            named = _differing(*self.both(partial(self.listing, where=cond, args=args, p=p)))
             found.keys.update(dict.fromkeys(named))
             named_leaves = {(int(key[0]) - low) // width for key in named}
             found.ranges += [Range((a - 1,), (b - 1,)) for a, b in batch if (a - low) // width not in named_leaves]
@@ -627,7 +629,7 @@ class TableComparison:
             if middle is None or middle == rng.upper:
                 return self.narrow(rng, 0, p, found)
         for part in (Range(rng.lower, middle), Range(middle, rng.upper)):
-            s, t = self.both(lambda side: self.checksum(side, part, p))
+            s, t = self.both(partial(self.checksum, rng=part, p=p))
             if s != t:
                 self.narrow(part, max(s[0], t[0]), p, found)
         return found
@@ -647,17 +649,18 @@ class TableComparison:
                 time.sleep(self.settings.recheck_wait_seconds)
             still_ranges = []
             for rng in ranges:
-                s, t = self.both(lambda side: self.checksum(side, rng, p))
+                s, t = self.both(partial(self.checksum, rng=rng, p=p))
                 if s == t:
                     continue
-                named = [k for k in _differing(*self.both(lambda side: self.listing(side, *rng.where(self.keys), p)))
-                         if k not in keys]
+                where, args = rng.where(self.keys)
+                listings = self.both(partial(self.listing, where=where, args=args, p=p))
+                named = [k for k in _differing(*listings) if k not in keys]
                 keys += named
                 seen += len(named)
                 if not named:
                     still_ranges.append((rng, s[0], t[0]))
             ranges = [r for r, _, _ in still_ranges]
-            src, tgt = self.both(lambda side: self.row_hashes_of(side, keys, p)) if keys else ({}, {})
+            src, tgt = self.both(partial(self.row_hashes_of, keys=keys, p=p)) if keys else ({}, {})
             still_keys = []
             for key in keys:
                 s_names, t_names = src.get(key, []), tgt.get(key, [])
@@ -677,7 +680,7 @@ class TableComparison:
         cols = self.normalised
         raws = [raw_expression(c) or quote_identifier(c.name) for c in cols]
         p = _Pass(f"CRC32({_joined(_text_arguments(cols, raws))})",
-                  tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws)))
+                  tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws, strict=True)))
         found = _Found()
         self._scan(TableDiff(self.table.name, "match"), p, found)
         suspects = [k for k in found.keys if k not in differing]
@@ -687,13 +690,14 @@ class TableComparison:
         for key, kind, s, t in confirmed:
             if kind != DIFFERENT:
                 continue  # a row missing on one side is a difference of the compared values already
-            for c, a, b in zip(cols, s[0], t[0]):
+            for c, a, b in zip(cols, s[0], t[0], strict=True):
                 if a != b:
                     hidden[c.name].append(key)
         notes = {c.name: column_expression(c, self.settings)[1] for c in cols}
         return [{"column": c.name, "normalisation": notes[c.name], "rows": len(hidden[c.name]),
                  "capped": len(suspects) > limit,
-                 "keys": [{k: _jsonable(v) for k, v in zip(self.keys, key)} for key in sorted(hidden[c.name])[:3]]}
+                 "keys": [{k: _jsonable(v) for k, v in zip(self.keys, key, strict=True)}
+                          for key in sorted(hidden[c.name])[:3]]}
                 for c in cols]
 
     def full_rows(self, side: Side, keys: Sequence[tuple]) -> dict[tuple, list[tuple[tuple, tuple]]]:
@@ -706,12 +710,14 @@ class TableComparison:
         raws = [f"UNIX_TIMESTAMP({quote_identifier(c.name)})" if c.data_type == "timestamp"
                 else f"({quote_identifier(c.name)} + 0e0)" if c.data_type in FLOAT_TYPES
                 else quote_identifier(c.name) for c in cols]
-        select = ", ".join(f"{a}, {b}" for a, b in zip(pieces, raws))
-        n, out = len(self.keys), {}
+        select = ", ".join(f"{a}, {b}" for a, b in zip(pieces, raws, strict=True))
+        n = len(self.keys)
+        out: dict[tuple, list[tuple[tuple, tuple]]] = {}
         for where, args in self._key_batches(keys):
             for r in side.rows(f"SELECT {self.key_list}, {select} FROM {self.t} WHERE {where}", args):
                 values = r[n:]
-                raw = tuple(_utc(v) if c.data_type == "timestamp" else v for c, v in zip(cols, values[1::2]))
+                raw = tuple(_utc(v) if c.data_type == "timestamp" else v
+                            for c, v in zip(cols, values[1::2], strict=True))
                 out.setdefault(tuple(r[:n]), []).append((tuple(values[0::2]), raw))
         return out
 
@@ -727,11 +733,11 @@ class TableComparison:
         src, tgt = self.both(lambda side: self.full_rows(side, source_keys if side is self.source else listed_keys))
         self.source_rows = {key: rows[0][1] for key, rows in src.items() if len(rows) == 1}
         classes: Counter = Counter()
-        for d, key in zip(listed, listed_keys):
+        for d, key in zip(listed, listed_keys, strict=True):
             if len(src.get(key, [])) != 1 or len(tgt.get(key, [])) != 1:
                 continue  # changed since the recheck
             (s_text, s_raw), (t_text, t_raw) = src[key][0], tgt[key][0]
-            for c, a, b, x, y in zip(self.table.columns, s_text, t_text, s_raw, t_raw):
+            for c, a, b, x, y in zip(self.table.columns, s_text, t_text, s_raw, t_raw, strict=True):
                 if a != b:
                     cls = diagnose(c, x, y)
                     masked = c.name.lower() in self.settings.masked_columns

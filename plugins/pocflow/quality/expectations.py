@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+
+from sqlalchemy.dialects.mysql.reserved_words import RESERVED_WORDS_MARIADB, RESERVED_WORDS_MYSQL
 
 from pocflow.connections import Endpoint
 from pocflow.engagement import PROJECT_ROOT
@@ -50,7 +54,8 @@ def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: floa
     """(GX expectation class name, keyword arguments) for one table; plain data, testable without GX."""
     low = int(source.rows * (1 - row_tolerance))
     high = int(source.rows * (1 + row_tolerance)) + (1 if row_tolerance else 0)
-    specs = [("ExpectTableRowCountToBeBetween", {"min_value": low, "max_value": high})]
+    specs: list[tuple[str, dict[str, Any]]] = [
+        ("ExpectTableRowCountToBeBetween", {"min_value": low, "max_value": high})]
     for c in table.columns:
         if not c.nullable:
             specs.append(("ExpectColumnValuesToNotBeNull", {"column": c.name}))
@@ -77,10 +82,6 @@ def _num(value: Any) -> Any:
 
 def plain_name(name: str) -> bool:
     """A name SQL can carry unquoted: letters, digits and '_', not a reserved word."""
-    import re
-
-    from sqlalchemy.dialects.mysql.reserved_words import RESERVED_WORDS_MARIADB, RESERVED_WORDS_MYSQL
-
     return (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
             and name.lower() not in RESERVED_WORDS_MYSQL | RESERVED_WORDS_MARIADB)
 
@@ -118,9 +119,8 @@ class GreatExpectations:
 
     def __init__(self):
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
-        import great_expectations as gx  # ~4 s to import: only when validation runs
-
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+        import great_expectations as gx  # noqa: PLC0415 - ~4 s to import: only when validation runs
+        from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: PLC0415 - as above
 
         self.gx = gx
         self.context = gx.get_context(mode="ephemeral")
@@ -143,7 +143,7 @@ class GreatExpectations:
         return asset.add_batch_definition_whole_table(f"{source_name}-{table}-all")
 
     def run(self, *, table: str, side: str, url: str, source_name: str, specs: list[tuple[str, dict]],
-            extra: list[dict] = ()) -> tuple[SuiteOutcome, dict]:
+            extra: Sequence[dict] = ()) -> tuple[SuiteOutcome, dict]:
         gx = self.gx
         suite = gx.ExpectationSuite(name=f"{source_name}-{table}")
         for cls_name, kwargs in specs:
@@ -156,8 +156,13 @@ class GreatExpectations:
             gx.ValidationDefinition(name=f"{source_name}-{table}", data=self._asset(url, source_name, table),
                                     suite=suite))
         result = definition.run()
-        failed = [r.expectation_config.type + (f"({r.expectation_config.kwargs.get('column')})"
-                                               if r.expectation_config.kwargs.get("column") else "")
-                  for r in result.results if not r.success]
+        failed = []
+        for r in result.results:
+            if r.success:
+                continue
+            checked = r.expectation_config
+            assert checked is not None, "GX reports every result with the expectation it checked"
+            column = checked.kwargs.get("column")
+            failed.append(checked.type + (f"({column})" if column else ""))
         outcome = SuiteOutcome(table, side, bool(result.success), len(result.results), failed)
         return outcome, result.to_json_dict()

@@ -6,11 +6,20 @@ the script's text out.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from pocflow.quality.diff import (CHECKSUM_ONLY, COUNT_ONLY, DIFFERENT, DUPLICATE_ON_SOURCE, DUPLICATE_ON_TARGET,
-                                  EXTRA_ON_TARGET, MISSING_ON_TARGET, RowDifference)
+from pocflow.quality.diff import (
+    CHECKSUM_ONLY,
+    COUNT_ONLY,
+    DIFFERENT,
+    DUPLICATE_ON_SOURCE,
+    DUPLICATE_ON_TARGET,
+    EXTRA_ON_TARGET,
+    MISSING_ON_TARGET,
+    RowDifference,
+)
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 
@@ -63,7 +72,7 @@ def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: 
     the table's primary key (or first NOT NULL unique key) unless given. Differences that no key can
     repair (count_only, checksum_only, a key duplicated on the source) are listed as comments."""
     if key is None:
-        index = table.primary_key or (table.unique_not_null_keys() or [None])[0]
+        index = table.primary_key or next(iter(table.unique_not_null_keys()), None)
         key = list(index.columns) if index else []
     t = quote_identifier(table.name)
     writable = [c for c in table.columns if not c.generated]
@@ -89,7 +98,7 @@ def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: 
             lines.append("-- skipped: the source row was not kept (more differences than the comparison's "
                          "repair_rows, or the row is gone from the source)")
             continue
-        values = {c.name: v for c, v in zip(table.columns, row)}
+        values = {c.name: v for c, v in zip(table.columns, row, strict=True)}
         insert = (f"INSERT INTO {t} ({', '.join(quote_identifier(c.name) for c in writable)}) VALUES "
                   f"({', '.join(sql_literal(values[c.name]) for c in writable)});")
         if d.kind == MISSING_ON_TARGET:

@@ -6,7 +6,8 @@ read with shard targeting (``keyspace:shard@replica``), every shard in turn.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pocflow.connections import Endpoint, connect
 from pocflow.sql import quote_identifier

@@ -27,7 +27,7 @@ class Decision:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "Decision | None":
+    def from_dict(cls, d: dict | None) -> Decision | None:
         return cls(**d) if d else None
 
     def sentence(self) -> str:
@@ -50,11 +50,11 @@ class Decision:
 
 def deadline(opt_out_date: dt.date) -> dt.datetime:
     """The wait for a decision ends when the opt-out date ends (midnight UTC after it)."""
-    return dt.datetime.combine(opt_out_date + dt.timedelta(days=1), dt.time(), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(opt_out_date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
 def time_left(opt_out_date: dt.date, now: dt.datetime | None = None) -> dt.timedelta:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return max(deadline(opt_out_date) - now, dt.timedelta(0))
 
 

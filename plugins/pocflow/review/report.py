@@ -11,6 +11,7 @@ from hdrh.histogram import HdrHistogram
 
 from pocflow.quality.diff import hidden_rows
 from pocflow.review.scorecard import FAIL, PASS, WARN, Scorecard
+from pocflow.workload.load import DIGITS, HIGHEST_US, LOWEST_US
 
 CURVE = (50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0)
 COLORS = {"source": "#6b7280", "target": "#2563eb"}
@@ -19,8 +20,6 @@ STATUS_COLORS = {PASS: "#15803d", WARN: "#b45309", FAIL: "#b91c1c"}
 
 def merged_percentiles(load) -> list[float]:
     """Latency (ms) at CURVE percentiles over every query class of one side."""
-    from pocflow.workload.load import DIGITS, HIGHEST_US, LOWEST_US
-
     merged = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
     for encoded in load.histograms.values():
         merged.add(HdrHistogram.decode(base64.b64decode(encoded)))
@@ -48,15 +47,15 @@ def percentile_chart(series: dict[str, list[float]], width: int = 640, height: i
         v = top * i / 4
         parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
                      f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.1f}</text>')
-    for x, p in zip(xs, CURVE):
+    for x, p in zip(xs, CURVE, strict=True):
         parts.append(f'<text x="{x:.1f}" y="{height - pad_b + 16}" text-anchor="middle" font-size="11">p{p:g}</text>')
     parts.append(f'<text x="4" y="{height - pad_b + 16}" font-size="11">ms</text>')
     for name, values in series.items():
-        points = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values))
-        parts.append(f'<polyline class="series" data-series="{_e(name)}" fill="none" stroke="{COLORS.get(name, "#000")}" '
-                     f'stroke-width="2.5" points="{points}"/>')
+        points = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values, strict=True))
+        parts.append(f'<polyline class="series" data-series="{_e(name)}" fill="none" '
+                     f'stroke="{COLORS.get(name, "#000")}" stroke-width="2.5" points="{points}"/>')
         parts += [f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="3" fill="{COLORS.get(name, "#000")}"><title>{_e(name)} '
-                  f'p{p:g}: {v:.2f} ms</title></circle>' for x, v, p in zip(xs, values, CURVE)]
+                  f'p{p:g}: {v:.2f} ms</title></circle>' for x, v, p in zip(xs, values, CURVE, strict=True)]
     legend_x = pad_l + 8
     for i, name in enumerate(series):
         parts.append(f'<rect x="{legend_x + i * 90}" y="{pad_t}" width="12" height="12" fill="{COLORS.get(name)}"/>'

@@ -43,7 +43,7 @@ class Scorecard:
                 "deadline_warning": self.deadline_warning}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Scorecard":
+    def from_dict(cls, d: dict) -> Scorecard:
         return cls([Area(**a) for a in d["areas"]], d["recommendation"], d["open_problems"], d["opt_out_date"],
                    d["days_left"], d.get("deadline_warning"))
 
@@ -75,7 +75,8 @@ def import_area(imported, validation, c: Criteria) -> Area:
     slow = lag is not None and lag > c.max_lag_seconds
     copied = (f"{len(imported.tables)} table(s) copied in {imported.copy_seconds:.0f}s"
               if any(imported.created.values()) else
-              f"{len(imported.tables)} table(s) in workflow(s) {', '.join(imported.created)} (attached, copy done earlier)")
+              f"{len(imported.tables)} table(s) in workflow(s) {', '.join(imported.created)} "
+              f"(attached, copy done earlier)")
     evidence = [copied,
                 f"replication lag {lag if lag is not None else 'n/a'}s (criterion: at most {c.max_lag_seconds:g}s)"]
     problems = stopped + ([f"replication lag {lag}s exceeds {c.max_lag_seconds:g}s"] if slow else [])
@@ -166,11 +167,12 @@ def operations(engagement, history: list[dict] | None, today: dt.date) -> Area:
     c = engagement.criteria
     evidence = [f"opt-out date {engagement.opt_out_date.isoformat()}: {days} day(s) left"]
     problems = []
-    latest = history[-1] if history else None
+    runs = history or []
+    latest = runs[-1] if runs else None
     if latest is None:
         evidence.append("no nightly validation has run yet")
     else:
-        evidence.append(f"{len(history)} nightly validation(s); last at {latest['at']}")
+        evidence.append(f"{len(runs)} nightly validation(s); last at {latest['at']}")
         problems += [f"nightly: {r}" for r in latest.get("regressions", [])]
     if days < 0:
         problems.append("the opt-out date has passed")

@@ -100,7 +100,7 @@ class Flavor:
     version_text: str
 
     @classmethod
-    def detect(cls, version: str, version_comment: str = "") -> "Flavor":
+    def detect(cls, version: str, version_comment: str = "") -> Flavor:
         """From ``@@version`` and ``@@version_comment``: '9.7.4-2' with '(Debian)' is MySQL,
         '10.11.6-MariaDB-0+deb12u1' is MariaDB. MariaDB's replication prefix '5.5.5-' is skipped."""
         text = version or ""
@@ -112,7 +112,7 @@ class Flavor:
         return cls(MARIADB if mariadb else MYSQL, numbers, version or "")
 
     @classmethod
-    def of_server(cls, server: dict[str, str]) -> "Flavor":
+    def of_server(cls, server: dict[str, str]) -> Flavor:
         """The flavour of a server whose variables were read with :func:`server_variables_query`."""
         return cls.detect(server.get("version", ""), server.get("version_comment", ""))
 

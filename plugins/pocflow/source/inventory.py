@@ -147,7 +147,7 @@ class Inventory:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Inventory":
+    def from_dict(cls, d: dict[str, Any]) -> Inventory:
         tables = []
         for t in d["tables"]:
             tables.append(Table(
@@ -218,11 +218,11 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
             "WHERE k.table_schema = %s AND k.referenced_table_name IS NOT NULL "
             "ORDER BY k.table_name, k.constraint_name, k.ordinal_position", (database,)):
         fk_cols.setdefault((tname, cname), []).append((int(pos), col, ref_table, ref_col))
-    for (tname, cname), cols in fk_cols.items():
+    for (tname, cname), fk_parts in fk_cols.items():
         if tname in tables:
-            cols.sort()
-            tables[tname].foreign_keys.append(ForeignKey(cname, tuple(c[1] for c in cols), cols[0][2],
-                                                         tuple(c[3] for c in cols)))
+            fk_parts.sort()
+            tables[tname].foreign_keys.append(ForeignKey(cname, tuple(c[1] for c in fk_parts), fk_parts[0][2],
+                                                         tuple(c[3] for c in fk_parts)))
 
     for tname, method, count in rows(
             "SELECT table_name, MAX(partition_method), COUNT(*) FROM information_schema.partitions "

@@ -216,7 +216,8 @@ def object_findings(inv: Inventory) -> list[Finding]:
                            "Vitess does not run triggers: move this logic into the application"))
     for r in inv.routines:
         out.append(Finding("routine", WARNING, f"{db}.{r.name}", f"stored {r.kind}",
-                           "stored procedures and functions are not supported through vtgate: move them to the application"))
+                           "stored procedures and functions are not supported through vtgate: "
+                           "move them to the application"))
     for e in inv.events:
         out.append(Finding("event", WARNING, f"{db}.{e.name}", f"scheduled event ({e.detail})",
                            "events are not imported: schedule the job outside the database"))
@@ -256,7 +257,9 @@ def backtick_table_findings(inv: Inventory) -> list[Finding]:
 
 def assess(inv: Inventory) -> Readiness:
     findings = server_findings(inv) + object_findings(inv)
-    importable, excluded, notes = [], {}, []
+    importable: list[str] = []
+    excluded: dict[str, str] = {}
+    notes: list[str] = []
     backticks = backtick_table_findings(inv)
     if backticks:
         findings += backticks

@@ -1,103 +1,15 @@
 """The stages of an engagement. Each is a function of (engagement, earlier results, connections)
 returning a typed, JSON-serialisable result; Airflow, the CLI and the tests call the same code.
 
-The Runner runs a stage, loading earlier stages' results from the artifact store (written by
-upstream tasks of the same run) or computing them first when they are missing (the CLI).
+Importing this package imports every stage module, so ``STAGES`` holds all seven. The stage modules
+import what they share from ``pocflow.stages.context`` and ``pocflow.stages.registry``, never from here.
 """
 
-from __future__ import annotations
+# Each stage module registers its stage in STAGES.
+from pocflow.stages import import_data, provision, review, select_database, sharding_plan, testing, validation  # noqa: F401
+from pocflow.stages.context import StageContext, record, run_stage
+from pocflow.stages.registry import STAGES, StageResult, StageSpec, register
+from pocflow.stages.results import MissingResult, RunResults
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
-
-from pocflow.artifacts import ArtifactStore
-from pocflow.connections import Endpoint, resolve
-from pocflow.engagement import Engagement
-from pocflow.vitess.vtctldclient import Vtctld
-
-
-class StageResult(Protocol):
-    def to_dict(self) -> dict[str, Any]: ...
-    def summary(self) -> str: ...
-
-
-@dataclass
-class StageContext:
-    engagement: Engagement
-    run_id: str
-    resolve: Callable[[str], Endpoint] = resolve
-    log: Callable[[str], None] = print
-    _earlier: dict[str, Any] = field(default_factory=dict)
-    _endpoints: dict[str, Endpoint] = field(default_factory=dict)
-
-    def endpoint(self, conn_id: str) -> Endpoint:
-        """A connection id resolved once per stage run."""
-        if conn_id not in self._endpoints:
-            self._endpoints[conn_id] = self.resolve(conn_id)
-        return self._endpoints[conn_id]
-
-    @property
-    def store(self) -> ArtifactStore:
-        a = self.engagement.artifacts
-        return ArtifactStore(a.location, self.engagement.name, self.run_id, a.aws_conn_id)
-
-    @property
-    def vtctld(self) -> Vtctld:
-        return Vtctld(self.engagement.target.vtctld_address)
-
-    def source(self) -> Endpoint:
-        """The source connection, on the engagement's database."""
-        return self.endpoint(self.engagement.source.connection_id).with_database(self.engagement.source.database)
-
-    def vtgate(self) -> Endpoint:
-        return self.endpoint(self.engagement.target.vtgate_connection_id)
-
-    def earlier(self, stage: str):
-        """The result of an earlier stage of this run: from memory, the artifact store, or run now."""
-        if stage not in self._earlier:
-            _load_stages()
-            spec = STAGES[stage]
-            stored = self.store.get_json(stage)
-            if stored is not None:
-                self._earlier[stage] = spec.result_type.from_dict(stored)
-            else:
-                self.log(f"{stage}: no result in this run yet; running it first")
-                self._earlier[stage] = run_stage(stage, self)[0]
-        return self._earlier[stage]
-
-
-@dataclass(frozen=True)
-class StageSpec:
-    name: str
-    run: Callable[[StageContext], Any]
-    result_type: type
-
-
-STAGES: dict[str, StageSpec] = {}
-
-
-def register(name: str, result_type: type):
-    def wrap(fn):
-        STAGES[name] = StageSpec(name, fn, result_type)
-        return fn
-    return wrap
-
-
-def run_stage(stage: str, ctx: StageContext) -> tuple[Any, str]:
-    """Run one stage, store its result as <stage>.json, log its summary; return (result, artifact uri)."""
-    _load_stages()
-    return record(stage, ctx, STAGES[stage].run(ctx))
-
-
-def record(stage: str, ctx: StageContext, result: Any) -> tuple[Any, str]:
-    """Store a stage's result in the artifact store and log its summary."""
-    uri = ctx.store.put_json(stage, result.to_dict())
-    ctx._earlier[stage] = result
-    ctx.log(f"{stage} result: {uri}\n{result.summary()}")
-    return result, uri
-
-
-def _load_stages() -> None:
-    from pocflow.stages import (import_data, provision, review, select_database,  # noqa: F401
-                                sharding_plan, testing, validation)
-
+__all__ = ["STAGES", "MissingResult", "RunResults", "StageContext", "StageResult", "StageSpec", "record", "register",
+           "run_stage"]

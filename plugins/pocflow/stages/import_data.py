@@ -8,14 +8,17 @@ copy is done. ``run`` does both with a blocking wait, for the terminal.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
+from pocflow.connections import connect
 from pocflow.engagement import Engagement
-from pocflow.stages import StageContext, register
+from pocflow.sql import quote_identifier
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import WorkflowPlan, statuses, target_row_counts
+from pocflow.vitess import copywait
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
-from pocflow.vitess.progress import CopyProgress, ErrorGrace
-from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
 SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
                 "PRIMARY KEY (id)) COMMENT 'vitess_sequence'")
@@ -23,15 +26,6 @@ SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIG
 
 class ImportError_(RuntimeError):
     """The import cannot start or a stream failed; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class WorkflowPlan:
-    workflow: str
-    source_keyspace: str
-    target_keyspace: str
-    tables: list[str]
-    options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -45,7 +39,7 @@ class ImportStart:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ImportStart":
+    def from_dict(cls, d: dict) -> ImportStart:
         return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"], d["started_at"])
 
 
@@ -58,7 +52,7 @@ class TableCopyStats:
 
 @dataclass
 class ImportResult:
-    workflows: list[dict]
+    workflows: list[WorkflowPlan]
     excluded: dict[str, str]
     created: dict[str, bool]
     tables: list[TableCopyStats]
@@ -70,12 +64,13 @@ class ImportResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ImportResult":
-        return cls(d["workflows"], d["excluded"], d["created"], [TableCopyStats(**t) for t in d["tables"]],
-                   d["copy_seconds"], d["final_lag_seconds"], d["traffic_state"])
+    def from_dict(cls, d: dict) -> ImportResult:
+        return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"],
+                   [TableCopyStats(**t) for t in d["tables"]], d["copy_seconds"], d["final_lag_seconds"],
+                   d["traffic_state"])
 
     def summary(self) -> str:
-        state = ", ".join(f"{w['workflow']} ({'created' if self.created.get(w['workflow']) else 'attached'})"
+        state = ", ".join(f"{w.workflow} ({'created' if self.created.get(w.workflow) else 'attached'})"
                           for w in self.workflows)
         rows = [[t.keyspace, t.table, f"{t.rows_on_target:,}" if t.rows_on_target is not None else "-"]
                 for t in self.tables]
@@ -115,14 +110,10 @@ def _ensure_sequences(ctx: StageContext) -> None:
     sequences = plan.sequences
     if not sequences:
         return
-    from pocflow.sql import quote_identifier
-
     ddl = ";".join(SEQUENCE_DDL.format(name=quote_identifier(s)) for s in sequences)
     ctx.vtctld.run("ApplySchema", "--sql", ddl, plan.global_keyspace)
     # One row per sequence; SwitchTraffic --initialize-target-sequences moves next_id past the
     # imported ids at cutover.
-    from pocflow.connections import connect
-
     with connect(ctx.vtgate().with_database(plan.global_keyspace)) as conn, conn.cursor() as cur:
         for s in sequences:
             cur.execute(f"INSERT IGNORE INTO {quote_identifier(s)} (id, next_id, cache) VALUES (0, 1, 1000)")
@@ -142,10 +133,6 @@ def start(ctx: StageContext) -> ImportStart:
     return ImportStart(workflows, excluded, created, time.time())
 
 
-def statuses(vtctld: Vtctld, workflows: list[WorkflowPlan]) -> list[WorkflowStatus]:
-    return [MoveTables(vtctld, w.workflow, w.target_keyspace).status() for w in workflows]
-
-
 def stream_errors(current: list[WorkflowStatus]) -> str | None:
     errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
     if not errors:
@@ -159,31 +146,10 @@ def wait(ctx: StageContext, started: ImportStart, *, poll: float = 2.0, report_e
          timeout: float = 7 * 24 * 3600, error_grace: float = 600.0) -> None:
     """Block until every workflow has copied and replicates (the terminal's path; Airflow defers).
     Stream errors are waited out while Vitess retries them, up to ``error_grace`` seconds."""
-    progress, last_report, grace = CopyProgress(), 0.0, ErrorGrace(error_grace)
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            current = statuses(ctx.vtctld, started.workflows)
-            errors = [f"{s.workflow}: {e}" for s in current for e in s.errors]
-        except VtctldError as e:  # vtctld or a tablet briefly away
-            current, errors = [], [f"MoveTables status failed: {e.stderr}"]
-        now = time.monotonic()
-        verdict = grace.observe(errors, now)
-        if verdict == "fail":
-            raise WorkflowError(stream_errors(current) or "; ".join(errors))
-        if verdict == "wait":
-            ctx.log(f"import: {'; '.join(errors)}; Vitess retries, waiting ({grace.waited(now):.0f}s of {error_grace:.0f}s)")
-            time.sleep(poll)
-            continue
-        progress.update(current, now)
-        if all(s.copy_complete for s in current):
-            return
-        if time.monotonic() - last_report >= report_every:
-            last_report = time.monotonic()
-            ctx.log("\n".join(progress.lines()))
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"import did not finish copying in {timeout:.0f}s")
-        time.sleep(poll)
+    last = copywait.wait(lambda: statuses(ctx.vtctld, started.workflows), what="import", poll=poll, timeout=timeout,
+                         error_grace=error_grace, report_every=report_every, log=ctx.log, log_prefix="import: ")
+    if last.outcome == copywait.FAILED:
+        raise WorkflowError(stream_errors(last.statuses) or "; ".join(last.errors))
 
 
 def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
@@ -191,12 +157,10 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     error = stream_errors(current)
     if error:
         raise WorkflowError(error)
-    from pocflow.stages.validation import target_row_counts
-
     tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
               for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    return ImportResult([asdict(w) for w in started.workflows], started.excluded, started.created, tables,
+    return ImportResult(list(started.workflows), started.excluded, started.created, tables,
                         round(time.time() - started.started_at, 2), max(lags) if lags else None,
                         {s.workflow: s.traffic_state for s in current})
 

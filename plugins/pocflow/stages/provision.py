@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from pocflow import extensions
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import shard_ranges
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
@@ -128,7 +129,7 @@ class ProvisionResult:
                 "already_provisioned": self.already_provisioned}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ProvisionResult":
+    def from_dict(cls, d: dict) -> ProvisionResult:
         return cls(Sizing(**d["sizing"]), d["keyspaces"], d["created"])
 
     def summary(self) -> str:

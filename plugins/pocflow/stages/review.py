@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pocflow.artifacts import ArtifactStore
+from pocflow.cutover_log import all_runs
 from pocflow.review import decision as decisions
 from pocflow.review.decision import Decision
 from pocflow.review.report import render_html, render_json, render_markdown
 from pocflow.review.scorecard import Scorecard, score
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext, record
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 
 
@@ -28,7 +30,7 @@ class ReviewResult:
                 "recommendation": self.recommendation, "decision": self.decision.to_dict() if self.decision else None}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ReviewResult":
+    def from_dict(cls, d: dict) -> ReviewResult:
         return cls(Scorecard.from_dict(d["scorecard"]), d.get("report", {}), Decision.from_dict(d.get("decision")))
 
     def summary(self) -> str:
@@ -46,21 +48,12 @@ class ReviewResult:
         return "\n".join(lines)
 
 
-def _optional(ctx: StageContext, stage: str):
-    """An earlier result of this run if there is one; the review reports what is missing."""
-    from pocflow.stages import STAGES
-
-    if stage in ctx._earlier:
-        return ctx._earlier[stage]
-    data = ctx.store.get_json(stage)
-    return STAGES[stage].result_type.from_dict(data) if data is not None else None
-
-
 @register("opt-out-review", ReviewResult)
 def run(ctx: StageContext) -> ReviewResult:
     e = ctx.engagement
     selected = ctx.earlier("select-database")
-    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    # The review reports what is missing: these stages' results are optional.
+    imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
     history = ArtifactStore(e.artifacts.location, e.name, "history").get_json("validation-history")
     card = score(e, selected=selected, imported=imported, validation=validation, testing=testing, history=history)
     decision = decisions.pending(e.opt_out_date) if e.review.customer_decision else decisions.not_requested()
@@ -68,11 +61,9 @@ def run(ctx: StageContext) -> ReviewResult:
 
 
 def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dict[str, str]:
-    from pocflow.cutover.log import all_runs
-
     e = ctx.engagement
     selected = ctx.earlier("select-database")
-    imported, validation, testing = (_optional(ctx, s) for s in ("import", "validation", "testing"))
+    imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
     cutovers = all_runs(e)
     return {
         "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
@@ -85,21 +76,17 @@ def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dic
 
 def refresh_report(ctx: StageContext) -> ReviewResult | None:
     """Render this run's report again (after a cutover step); None when the run has no review yet."""
-    data = ctx.store.get_json("opt-out-review")
-    if data is None:
+    review = ctx.results.get("opt-out-review")
+    if review is None:
         return None
-    review = ReviewResult.from_dict(data)
     return ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, review.decision), review.decision)
 
 
 def record_decision(ctx: StageContext, decision: Decision) -> ReviewResult:
     """Write the customer's decision (or its absence) into this run's review result and report."""
-    from pocflow.stages import record
-
-    data = ctx.store.get_json("opt-out-review")
-    if data is None:
+    review = ctx.results.get("opt-out-review")
+    if review is None:
         raise RuntimeError(f"no opt-out review for run {ctx.run_id} of {ctx.engagement.name}: run the review first")
-    review = ReviewResult.from_dict(data)
     result = ReviewResult(review.scorecard, _write_report(ctx, review.scorecard, decision), decision)
     record("opt-out-review", ctx, result)
     return result

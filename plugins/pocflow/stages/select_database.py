@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pocflow.connections import connect
 from pocflow.source.inventory import Inventory, take
 from pocflow.source.readiness import Finding, Readiness, assess
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 
 
@@ -24,7 +25,7 @@ class SelectDatabaseResult:
         return {"inventory": self.inventory.to_dict(), "readiness": self.readiness.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SelectDatabaseResult":
+    def from_dict(cls, d: dict) -> SelectDatabaseResult:
         r = d["readiness"]
         readiness = Readiness([Finding(**f) for f in r["findings"]], r["importable"], r["excluded"],
                               r["validation_notes"])

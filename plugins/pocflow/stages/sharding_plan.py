@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pocflow.engagement import PROJECT_ROOT
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
 from pocflow.vitess.vschema import ShardingPlan, plan
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
+from pocflow.workload.digests import statements
 from pocflow.workload.queries import QueryShape, shape
+from pocflow.workload.spec import WorkloadError, load_workload
 
 
 class VSchemaRejected(RuntimeError):
@@ -28,7 +32,7 @@ class ShardingPlanResult:
         return {"plan": self.plan.to_dict(), "applied": self.applied, "queries_considered": self.queries_considered}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ShardingPlanResult":
+    def from_dict(cls, d: dict) -> ShardingPlanResult:
         return cls(ShardingPlan(**d["plan"]), d["applied"], d.get("queries_considered", 0))
 
     def summary(self) -> str:
@@ -48,11 +52,6 @@ class ShardingPlanResult:
 def known_queries(ctx: StageContext, digests) -> list[QueryShape]:
     """The engagement's workload queries (rendered once), or else the source's own reads: the
     statements sampled per digest (MySQL), or the digest texts (MariaDB), weighted by count."""
-    import random
-
-    from pocflow.workload.digests import statements
-    from pocflow.workload.spec import WorkloadError, load_workload
-
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in ctx.engagement.workloads]
     shapes = []
     if paths:

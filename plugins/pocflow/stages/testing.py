@@ -22,13 +22,15 @@ from pocflow.connections import connect
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.quality.sides import keyspace_shards
 from pocflow.sql import quote_identifier
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import WorkflowPlan
 from pocflow.vitess.movetables import MoveTables, TrafficState
 from pocflow.workload.digests import digest_workload
 from pocflow.workload.insights import DigestRows, PatternInsight, explain, target_digests
 from pocflow.workload.load import LoadResult, run_load
-from pocflow.workload.replay import ReplayedQuery, Execution, replay
+from pocflow.workload.replay import Execution, ReplayedQuery, replay
 from pocflow.workload.spec import Workload, WorkloadError, load_workload
 
 PROBLEM_CLASSES = ("unsupported", "different_result", "different_warnings", "error_on_target_only", "slower")
@@ -63,7 +65,7 @@ class TestingResult:
 
     def p99_comparison(self) -> list[dict]:
         """Per query class: source and target p99 and the regression in percent."""
-        rows = []
+        rows: list[dict] = []
         if not (self.source_load and self.target_load):
             return rows
         for name, s in self.source_load.classes.items():
@@ -85,7 +87,7 @@ class TestingResult:
                 "p99_comparison": self.p99_comparison(), "workload_source": self.workload_source}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TestingResult":
+    def from_dict(cls, d: dict) -> TestingResult:
         replayed = [ReplayedQuery(**{**q, "source": Execution(**q["source"]), "target": Execution(**q["target"])})
                     for q in d.get("replay", [])]
         return cls(d["target_keyspace"], d["reads_switched"], d["skipped_reason"], replayed,
@@ -99,6 +101,7 @@ class TestingResult:
     def summary(self) -> str:
         if self.skipped_reason:
             return f"testing skipped: {self.skipped_reason}"
+        assert self.source_load and self.target_load, "a testing run that was not skipped measured both sides"
         by_class = {q.name: q for q in self.replay}
         insight = {i.name: i for i in self.insights}
         rows = []
@@ -124,12 +127,12 @@ class TestingResult:
         return "\n".join(parts)
 
 
-def switch_reads(ctx: StageContext, workflows: list[dict]) -> bool:
+def switch_reads(ctx: StageContext, workflows: list[WorkflowPlan]) -> bool:
     """Switch rdonly/replica reads of every workflow to the target (approved by the engagement)."""
     for w in workflows:
-        mt = MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"])
+        mt = MoveTables(ctx.vtctld, w.workflow, w.target_keyspace)
         if not mt.status().traffic.reads_switched:
-            ctx.log(f"testing: switching reads of {w['workflow']} to {w['target_keyspace']} "
+            ctx.log(f"testing: switching reads of {w.workflow} to {w.target_keyspace} "
                     f"(approved by approve_read_switch; undo with ReverseTraffic)")
             mt.switch_reads(approved=ctx.engagement.testing.approve_read_switch)
     return True
@@ -165,7 +168,7 @@ def run(ctx: StageContext) -> TestingResult:
         ctx.log(f"testing: skipped: {err}")
         return TestingResult(keyspace, False, str(err))
     imported = ctx.earlier("import")
-    current = {w["workflow"]: MoveTables(ctx.vtctld, w["workflow"], w["target_keyspace"]).status().traffic_state
+    current = {w.workflow: MoveTables(ctx.vtctld, w.workflow, w.target_keyspace).status().traffic_state
                for w in imported.workflows}
     already = all(TrafficState(s).reads_switched for s in current.values())
     if not already and not e.testing.approve_read_switch:
@@ -202,10 +205,10 @@ def run(ctx: StageContext) -> TestingResult:
     conns, digests = [], []
     try:
         for w in imported.workflows:
-            for shard in keyspace_shards(ctx.vtctld, w["target_keyspace"]):
+            for shard in keyspace_shards(ctx.vtctld, w.target_keyspace):
                 conn = connect(ctx.vtgate().with_database(None))
                 with conn.cursor() as cur:
-                    cur.execute(f"USE {quote_identifier(w['target_keyspace'] + ':' + shard + '@replica')}")
+                    cur.execute(f"USE {quote_identifier(w.target_keyspace + ':' + shard + '@replica')}")
                 conns.append(conn)
         digests = target_digests(conns)
     except pymysql.MySQLError as e:  # the target went away after the load: report what was measured

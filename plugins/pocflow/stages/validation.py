@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
-from pocflow.quality.repair import repair_sql
 from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
+from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
-from pocflow.stages import StageContext, register
+from pocflow.stages.context import StageContext
+from pocflow.stages.registry import register
 from pocflow.stages.table import render
+from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import VDiff
 
 
@@ -57,7 +60,7 @@ class ValidationResult:
                 "mismatched_rows": self.mismatched_rows, "passed": self.passed}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ValidationResult":
+    def from_dict(cls, d: dict) -> ValidationResult:
         return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
                    d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
                    d.get("aggregates", {}), d.get("repair_scripts", {}))
@@ -139,16 +142,6 @@ class ValidationResult:
         return "\n".join(parts)
 
 
-def target_row_counts(ctx: StageContext, keyspace: str, tables: list[str]) -> dict[str, int]:
-    """Exact row counts of ``tables`` in the target keyspace, summed over its shards."""
-    side = TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
-    try:
-        return {t: sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(t)}"))
-                for t in tables}
-    finally:
-        side.close()
-
-
 def schema_differences(table: Table, target: TargetSide) -> list[str]:
     """Columns (name, type, nullability) and indexes of the target against the source's."""
     problems = []
@@ -179,8 +172,6 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
 
 
 def vdiff_uuid(engagement: str, run_id: str, workflow: str, attempt: int = 0) -> str:
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pocflow:{engagement}/{run_id}/{workflow}/{attempt}"))
 
 
@@ -204,11 +195,9 @@ def run_vdiff(vdiff: VDiff, engagement: str, run_id: str, *, log) -> str:
 
 @register("validation", ValidationResult)
 def run(ctx: StageContext) -> ValidationResult:
-    from pocflow.stages.import_data import WorkflowPlan, statuses
-
     selected = ctx.earlier("select-database")
     imported = ctx.earlier("import")
-    workflows, excluded = [WorkflowPlan(**w) for w in imported.workflows], imported.excluded
+    workflows, excluded = imported.workflows, imported.excluded
     e = ctx.engagement
     settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals,
                             hidden_rows_limit=e.validation.hidden_rows_limit)
@@ -293,7 +282,7 @@ def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, sou
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
-    runs = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
+    runs: list[tuple[str, str, str, list]] = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
     sharded = len(target.shards) > 1
     for shard in target.shards:
         # A shard holds part of the rows: the row count is checked on the sum of the shards below.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Sequence
 
 from pocflow.source.inventory import Inventory
+from pocflow.vitess import copywait
 from pocflow.vitess.vtctldclient import NotApproved, Vtctld, VtctldError
 
 
@@ -146,9 +149,6 @@ def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowSta
 def csv_list(names: list[str]) -> str:
     """A list flag's value as vtctldclient parses it (one CSV record): names holding a comma or a
     double quote are quoted, inner quotes doubled."""
-    import csv
-    import io
-
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(names)
     return buf.getvalue()
@@ -162,6 +162,10 @@ class MoveTables:
 
     def _args(self, *args: str) -> list[str]:
         return ["MoveTables", "--workflow", self.workflow, "--target-keyspace", self.target_keyspace, *args]
+
+    def argv(self, *args: str) -> list[str]:
+        """The whole command line of a MoveTables sub-command, for running it outside :class:`Vtctld`."""
+        return self.vtctld.argv(*self._args(*args))
 
     def exists(self, *, settle: float = 60.0) -> bool:
         """Whether the workflow is there. A primary that has just started answers "vreplication engine
@@ -180,7 +184,7 @@ class MoveTables:
                 time.sleep(1.0)
         return any(w.get("name") == self.workflow for w in data.get("workflows") or [])
 
-    def create(self, *, source_keyspace: str, tables: list[str], extra: list[str] = ()) -> bool:
+    def create(self, *, source_keyspace: str, tables: list[str], extra: Sequence[str] = ()) -> bool:
         """Start the workflow; return False when it already exists (a rerun attaches to it)."""
         if self.exists():
             return False
@@ -194,26 +198,28 @@ class MoveTables:
 
     def wait_for_copy(self, *, timeout: float = 1800, interval: float = 2.0,
                       on_progress: Callable[[WorkflowStatus], None] | None = None) -> WorkflowStatus:
-        """Poll until every table is copied and every stream is replicating."""
-        deadline = time.monotonic() + timeout
-        while True:
+        """Poll until every table is copied and every stream is replicating. A stream error fails at once
+        (WorkflowError), and so does a failing status call (VtctldError)."""
+
+        def fetch() -> list[WorkflowStatus]:
             status = self.status()
             if on_progress:
                 on_progress(status)
-            if status.errors:
-                raise WorkflowError("; ".join(status.errors))
-            if status.copy_complete:
-                return status
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"workflow {self.workflow} did not finish copying in {timeout:.0f}s")
-            time.sleep(interval)
+            return [status]
+
+        last = copywait.wait(fetch, what=f"workflow {self.workflow}", poll=interval, timeout=timeout, error_grace=0,
+                             retry_failed_status=False)
+        (status,) = last.statuses
+        if last.outcome == copywait.FAILED:
+            raise WorkflowError("; ".join(status.errors))
+        return status
 
     def switch_reads(self, *, approved: bool) -> None:
         """SwitchTraffic for replica and rdonly reads (reversible with ReverseTraffic)."""
         self.vtctld.run(*self._args("SwitchTraffic", "--tablet-types", "rdonly,replica"), approved=approved)
 
     def switch_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False, approved: bool = False,
-                       extra: list[str] = ()) -> str:
+                       extra: Sequence[str] = ()) -> str:
         """SwitchTraffic (all tablet types unless ``tablet_types``); with ``dry_run`` only what it would do.
         Returns Vitess's own account of the switch."""
         types = ["--tablet-types", tablet_types] if tablet_types else []
@@ -303,7 +309,12 @@ def parse_vdiff(data: dict) -> VDiffReport:
                     samples.setdefault(name, []).append({"kind": kind, "row": row})
     return VDiffReport(uuid=data.get("UUID", ""), state=data.get("State", ""),
                        rows_compared=int(data.get("RowsCompared", 0)), has_mismatch=bool(data.get("HasMismatch")),
-                       tables=[VDiffTable(name, *sums[name], samples=samples.get(name, [])) for name in sorted(sums)])
+                       tables=[_vdiff_table(name, sums[name], samples.get(name, [])) for name in sorted(sums)])
+
+
+def _vdiff_table(name: str, counts: list[int], samples: list[dict]) -> VDiffTable:
+    compared, matching, mismatched, extra_source, extra_target = counts  # in _VDIFF_COUNTS order
+    return VDiffTable(name, compared, matching, mismatched, extra_source, extra_target, samples)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pocflow.vitess.movetables import WorkflowStatus
+if TYPE_CHECKING:  # movetables waits for copies through copywait, which reports with this module
+    from pocflow.vitess.movetables import WorkflowStatus
 
 
 @dataclass
@@ -28,7 +30,7 @@ class CopyProgress:
                 self.first_seen.setdefault(key, (now, t.rows_copied))
                 self.last[key] = (t.rows_copied, t.rows_total, t.phase)
             # Tables leave table_copy_state once copied: mark them complete.
-            for key, (copied, total, phase) in list(self.last.items()):
+            for key, (copied, total, _phase) in list(self.last.items()):
                 if key.startswith(status.target_keyspace + ".") and \
                         key.split(".", 1)[1] not in {t.table for t in status.tables}:
                     self.last[key] = (max(copied, total), max(copied, total), "COMPLETE")

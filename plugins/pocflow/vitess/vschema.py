@@ -85,7 +85,7 @@ def _root_of(inv: Inventory, tables: list[Table]) -> tuple[Table | None, set[str
     refs: Counter[str] = Counter()
     key_names: dict[str, set[str]] = {}
     for t in tables:
-        for col, (parent, pcol) in _fk_parents(t).items():
+        for col, (parent, _pcol) in _fk_parents(t).items():
             if parent in names:
                 refs[parent] += 1
                 key_names.setdefault(parent, set()).add(col)
@@ -94,9 +94,13 @@ def _root_of(inv: Inventory, tables: list[Table]) -> tuple[Table | None, set[str
         cols = key_names.get(root, set())
         return sum(1 for t in tables if any(t.column(c) for c in cols) or t.name == root)
 
-    candidates = [inv.table(n) for n in refs if inv.table(n) and inv.table(n).primary_key
-                  and len(inv.table(n).primary_key.columns) == 1
-                  and not _fk_parents(inv.table(n))]
+    def entity(name: str) -> Table | None:  # a table keyed by one column and itself no child of another
+        t = inv.table(name)
+        if t is None or t.primary_key is None or len(t.primary_key.columns) != 1 or _fk_parents(t):
+            return None
+        return t
+
+    candidates = [t for t in map(entity, refs) if t is not None]
     if not candidates:
         return None, set()
     root = max(candidates, key=lambda t: (family(t.name), t.total_bytes))
@@ -106,7 +110,7 @@ def _root_of(inv: Inventory, tables: list[Table]) -> tuple[Table | None, set[str
 def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: int,
                  queries: list[QueryShape]) -> ShardingPlan:
     global_ks = f"{keyspace}_global"
-    chosen = [inv.table(t) for t in tables if inv.table(t) is not None]
+    chosen = [t for t in map(inv.table, tables) if t is not None]
     root, root_key_names = _root_of(inv, chosen)
     vindexes: dict[str, dict] = {}
     sharded_tables: dict[str, dict] = {}
@@ -119,7 +123,10 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
         vindexes.setdefault(kind, {"type": kind})
         return kind
 
-    root_pk = root.primary_key.columns[0] if root else None
+    root_pk: str | None = None
+    if root is not None:
+        assert root.primary_key is not None, "_root_of picks only tables with a primary key"
+        root_pk = root.primary_key.columns[0]
     reference: list[str] = []  # reference-table candidates
     for t in chosen:
         family_col = None
@@ -127,16 +134,20 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             if t.name == root.name:
                 family_col = root_pk
             else:
-                family_col = next((c for c in sorted(root_key_names) if t.column(c) and not t.column(c).nullable), None)
+                family_col = next((c for c in sorted(root_key_names)
+                                   if (tc := t.column(c)) is not None and not tc.nullable), None)
         if family_col is not None:
+            assert root is not None, "only a root gives a family column"
             col = t.column(family_col)
+            assert col is not None, "the family column is a column of the table"
             sharding_column[t.name] = col.name
             sharded_tables[t.name] = {"column_vindexes": [{"column": col.name, "name": use_vindex(col)}]}
             why = ("root entity" if t.name == root.name else f"co-located with {root.name} by {col.name}")
             rationale[t.name] = f"sharded by {col.name} ({vindex_type(col)}): {why}"
         else:
-            pk = t.primary_key or (t.unique_not_null_keys() or [None])[0]
+            pk = t.primary_key or next(iter(t.unique_not_null_keys()), None)
             col = t.column(pk.columns[0]) if pk else t.columns[0]
+            assert col is not None, "a key's columns are columns of its table"
             sharding_column[t.name] = col.name
             sharded_tables[t.name] = {"column_vindexes": [{"column": col.name, "name": use_vindex(col)}]}
             related = root.name if root else "another table"
@@ -165,17 +176,20 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
     lookup_cols: dict[str, set[str]] = {}
     for q in queries:
         for table, column in q.equality_columns:
-            t = inv.table(table)
-            if t is None or table not in sharding_column or column == sharding_column[table].lower():
+            queried = inv.table(table)
+            if queried is None or table not in sharding_column or column == sharding_column[table].lower():
                 continue
-            unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column for i in t.indexes)
+            unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column
+                         for i in queried.indexes)
             if unique:
                 lookup_cols.setdefault(table, set()).add(column)
     lookups: dict[str, dict] = {}
     for table, cols in sorted(lookup_cols.items()):
-        t = inv.table(table)
+        owner = inv.table(table)
+        assert owner is not None, "lookup columns are collected only for tables of the inventory"
         for column in sorted(cols):
-            col = t.column(column)
+            col = owner.column(column)
+            assert col is not None, "a lookup column is a column of a unique index of the table"
             name = f"{table}_{col.name}_lookup"
             lookups[name] = {
                 "vindex": {"type": "consistent_lookup_unique", "owner": table,
@@ -183,7 +197,8 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
                 "column": {"table": table, "column": col.name},
                 "create_after_import": (f"vtctldclient LookupVindex --name {name} --table-keyspace {global_ks} "
                                         f"create --keyspace {keyspace} --type consistent_lookup_unique "
-                                        f"--table-owner {table} --table-owner-columns {col.name} --tablet-types PRIMARY"),
+                                        f"--table-owner {table} --table-owner-columns {col.name} "
+                                        f"--tablet-types PRIMARY"),
             }
             rationale[table] += f"; lookup vindex on {col.name} recommended (queried by it)"
 

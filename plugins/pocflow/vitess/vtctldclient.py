@@ -47,7 +47,8 @@ _DESTRUCTIVE_DDL = re.compile(r"(?:^|;)\s*(?:drop|rename|truncate|alter)\b", re.
 
 def _command_words(args: tuple[str, ...] | list[str]) -> list[str]:
     """The command and its sub-command: the first two words that are neither flags nor flag values."""
-    words, i = [], 0
+    words: list[str] = []
+    i = 0
     while i < len(args) and len(words) < 2:
         a = args[i]
         if a.startswith("-"):
@@ -98,13 +99,16 @@ class Vtctld:
     binary: str | None = None
     timeout: float = 300.0
 
+    def argv(self, *args: str) -> list[str]:
+        """The command line of one command: ``vtctldclient --server ADDR ARGS...``."""
+        return [self.binary or find_vtctldclient(), "--server", self.server, *args]
+
     def run(self, *args: str, timeout: float | None = None, approved: bool = False) -> str:
         """Run one command. Destructive ones (see :func:`destructive`) need ``approved=True``."""
         command = destructive(args)
         if command and not approved:
             raise NotApproved(command, "The engagement or command must approve it explicitly.")
-        argv = [self.binary or find_vtctldclient(), "--server", self.server, *args]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout or self.timeout)
+        proc = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout or self.timeout)
         if proc.returncode != 0:
             raise VtctldError(list(args), proc.returncode, proc.stderr or proc.stdout)
         return proc.stdout

@@ -13,8 +13,9 @@ scans, pocflow's checksums, counts and profiles).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -31,8 +32,8 @@ WORKLOAD_NAME = "source digests"
 _VITESS_SCAN = re.compile(r"/\*\+\s*MAX_EXECUTION_TIME\s*\(|\bforce\s+index\s*\(\s*`?PRIMARY`?\s*\)", re.I)
 # pocflow's comparison hashes every row's text, joined with '#' (quality/diff.py); digest texts
 # write the '#' as ? and may quote function names (`CONCAT_WS`).
-_POCFLOW_CHECKSUM = re.compile(r"CONCAT_WS`?\s*\(\s*(?:'#'|CAST\s*\(\s*X'FF')|\b(?:CRC32|SHA2|MD5)`?\s*\(\s*`?CONCAT_WS\b",
-                               re.I)
+_POCFLOW_CHECKSUM = re.compile(r"CONCAT_WS`?\s*\(\s*(?:'#'|CAST\s*\(\s*X'FF')"
+                               r"|\b(?:CRC32|SHA2|MD5)`?\s*\(\s*`?CONCAT_WS\b", re.I)
 # Digest texts write a list of values as (...): one placeholder stands in for the parser.
 _VALUE_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
 

@@ -17,6 +17,7 @@ import types
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
+import pymysql
 from hdrh.histogram import HdrHistogram
 
 from pocflow.workload.spec import QueryTemplate, Workload
@@ -31,7 +32,7 @@ class WorkerPlan:
     port: int
     user: str
     password: str
-    database: str
+    database: str | None
     templates: list[QueryTemplate]
     weights: list[float]
     seed: int
@@ -43,11 +44,9 @@ class WorkerPlan:
 NETWORK_ERRORS = (2003, 2006, 2013)  # cannot connect, server gone away, lost connection
 
 
-def _connect(plan: "WorkerPlan", timeout: float):
+def _connect(plan: WorkerPlan, timeout: float):
     """A connection, or None while the server is unreachable (each scheduled query then counts an
     error). Other failures (access denied, unknown database) are raised: no load can run."""
-    import pymysql
-
     try:
         return pymysql.connect(host=plan.host, port=plan.port, user=plan.user, password=plan.password,
                                database=plan.database, charset="utf8mb4", autocommit=True, connect_timeout=timeout,
@@ -59,8 +58,6 @@ def _connect(plan: "WorkerPlan", timeout: float):
 
 
 def worker(plan: WorkerPlan) -> dict:
-    import pymysql
-
     conn = _connect(plan, 10)
     rng = random.Random(plan.seed)
     hist: dict[str, HdrHistogram] = {}
@@ -141,7 +138,7 @@ class LoadResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LoadResult":
+    def from_dict(cls, d: dict) -> LoadResult:
         d = dict(d)
         d["classes"] = {k: ClassLatency(**v) for k, v in d["classes"].items()}
         return cls(**d)
@@ -161,7 +158,7 @@ def _workers_skip_main():
             sys.modules["__main__"] = main
 
 
-def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str, workload: Workload,
+def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str | None, workload: Workload,
              seed: int = 1) -> LoadResult:
     templates = workload.queries
     interval = workload.concurrency / workload.target_rate if workload.target_rate else 0.0
@@ -185,9 +182,9 @@ def run_load(*, side: str, host: str, port: int, user: str, password: str, datab
             first_error.setdefault(name, message)
     classes = {}
     for name, h in sorted(merged.items()):
-        p = [h.get_value_at_percentile(q) / 1000 for q in PERCENTILES]
-        classes[name] = ClassLatency(name, h.get_total_count(), errors.get(name, 0), *p, h.get_max_value() / 1000,
-                                     first_error.get(name))
+        p50, p95, p99, p999 = (h.get_value_at_percentile(q) / 1000 for q in PERCENTILES)
+        classes[name] = ClassLatency(name, h.get_total_count(), errors.get(name, 0), p50, p95, p99, p999,
+                                     h.get_max_value() / 1000, first_error.get(name))
     total = sum(c.count for c in classes.values())
     elapsed = max(r["elapsed"] for r in results) if results else workload.duration_seconds
     return LoadResult(side, workload.concurrency, workload.target_rate, round(elapsed, 3), total,

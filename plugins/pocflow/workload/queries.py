@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import logging
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
@@ -54,25 +53,27 @@ def shape(sql: str, weight: int = 1) -> QueryShape | None:
             return aliases.get(col.table.lower())
         return tables[0] if len(tables) == 1 else None
 
-    equalities, joins = set(), set()
+    equalities: set[tuple[str, str]] = set()
+    joins: set[tuple[tuple[str, str], tuple[str, str]]] = set()
     for node in tree.find_all(exp.EQ, exp.In):
         left = node.this
         if isinstance(node, exp.In):
             rights = node.expressions
             if isinstance(left, exp.Column) and rights and all(_is_value(r) for r in rights):
-                t = owner(left)
-                if t:
-                    equalities.add((t, left.name.lower()))
+                table = owner(left)
+                if table:
+                    equalities.add((table, left.name.lower()))
             continue
         right = node.expression
         for a, b in ((left, right), (right, left)):
             if isinstance(a, exp.Column) and _is_value(b):
-                t = owner(a)
-                if t:
-                    equalities.add((t, a.name.lower()))
+                table = owner(a)
+                if table:
+                    equalities.add((table, a.name.lower()))
         if isinstance(left, exp.Column) and isinstance(right, exp.Column):
             lt, rt = owner(left), owner(right)
             if lt and rt and lt != rt:
-                joins.add(tuple(sorted(((lt, left.name.lower()), (rt, right.name.lower())))))
+                first, second = sorted(((lt, left.name.lower()), (rt, right.name.lower())))
+                joins.add((first, second))
     return QueryShape(sql=sql, tables=tables, equality_columns=frozenset(equalities),
                       join_columns=frozenset(joins), weight=weight)

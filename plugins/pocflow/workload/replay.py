@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from decimal import Decimal
+from typing import Any
 
 import pymysql
 
@@ -60,8 +62,6 @@ def result_checksum(rows: list[tuple], ordered: bool) -> str:
 
 
 def _canonical(v: Any) -> Any:
-    from decimal import Decimal
-
     if isinstance(v, float):
         return round(v, 6)
     if isinstance(v, Decimal):

@@ -1,5 +1,8 @@
 """The cutover log: every step's outcome, who approved what and when. One ``cutover.json`` per
-cutover run, next to the engagement's stage results; the engagement's report shows all of them."""
+cutover run, next to the engagement's stage results; the engagement's report shows all of them.
+
+Written by the cutover (pocflow.cutover), read by the review stage: a module of its own, so the
+stages need not import the cutover, which imports the stages."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ DONE, ALREADY_DONE, PASSED, FAILED, APPROVED, REJECTED, TIMED_OUT, BREACH, INFO 
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class CutoverLog:
         return {"engagement": self.engagement, "run_id": self.run_id, "entries": [e.to_dict() for e in self.entries]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CutoverLog":
+    def from_dict(cls, d: dict) -> CutoverLog:
         return cls(d["engagement"], d["run_id"], [Entry(**e) for e in d.get("entries", [])])
 
     def last(self, step: str) -> Entry | None:
@@ -85,4 +88,4 @@ def append(engagement: Engagement, run_id: str, entry: Entry, *, log=print) -> C
 def all_runs(engagement: Engagement) -> list[CutoverLog]:
     """Every cutover run of the engagement, oldest first."""
     s = store(engagement, "any")
-    return [CutoverLog.from_dict(s.for_run(run).get_json(LOG)) for run in s.runs_with(f"{LOG}.json")]
+    return [CutoverLog.from_dict(s.for_run(run).get_json(LOG) or {}) for run in s.runs_with(f"{LOG}.json")]
