@@ -115,3 +115,27 @@ def test_provisioned_tablets_never_take_a_port_of_the_stack(tmp_path):
     assert 306 not in uids  # 15306 is vtgate's MySQL port
     assert len(uids) == 12 and min(uids) > 305
     assert not {p for uid in uids for p in (15000 + uid, 16000 + uid, 17000 + uid)} & fixed
+
+
+def test_built_in_source_tablets_keep_their_uids_and_ports_and_their_overrides(tmp_path):
+    config = StackConfig(tmp_path, tmp_path, ports=Ports.from_env({"POCFLOW_PORT_BENCH_TABLET_GRPC": "26203"}))
+    assert [(t.uid, t.keyspace, t.database, t.http_port, t.grpc_port) for t in config.source_tablets] == [
+        (200, "shop_source", "shop", 15200, 16200), (201, "hostile_source", "hostile_names", 15201, 16201),
+        (202, "cutover_source", "shop_cutover", 15202, 16202), (203, "bench_source", "bench", 15203, 26203)]
+
+
+def test_added_source_databases_are_data_with_ports_allocated_from_their_own_range(tmp_path):
+    from pocflow.local.stack.config import SourceEntry
+
+    config = StackConfig(tmp_path, tmp_path)
+    busy = {15220, 16221}  # in use by something else on the machine
+    uid = config.free_source_uid({200, 201, 202, 203, 210}, port_in_use=lambda port: port in busy)
+    assert uid == 222
+    config.save_added_sources([SourceEntry("acme", "acme_source", uid, origin="/tmp/acme.sql")])
+    added = config.source_tablets[4]
+    assert (added.uid, added.keyspace, added.database, added.http_port, added.grpc_port) == (
+        222, "acme_source", "acme", 15222, 16222)
+    assert [e.database for e in config.source_entries()] == ["shop", "hostile_names", "shop_cutover", "bench", "acme"]
+    assert config.free_source_uid({222}) == 220
+    with pytest.raises(ValueError, match="no free tablet uid"):
+        config.free_source_uid(set(range(220, 300)))

@@ -17,8 +17,8 @@ from pocflow.local.stack.process import StackError
 
 def register(registry: Registry) -> None:
     """The local stack answers for its connection ids, provisions new keyspaces with tablets of its own, and its
-    cached Vitess build holds vtctldclient; ``pocflow`` gets the rig's commands (stack, sample, import-proof,
-    dags-test, airflow), their StackError printed as one line like the product's own errors."""
+    cached Vitess build holds vtctldclient; ``pocflow`` gets the rig's commands (stack, sample, source,
+    import-proof, dags-test, airflow), their StackError printed as one line like the product's own errors."""
     registry.add_connection_fallback(from_local_stack)
     registry.set_provisioner(LocalStackProvisioner)
     registry.add_tool_dir(lambda: StackConfig.from_env().vitess_bin)

@@ -1,4 +1,4 @@
-"""The local rig's ``pocflow`` commands: stack, sample, import-proof, dags-test, airflow."""
+"""The local rig's ``pocflow`` commands: stack, sample, source, import-proof, dags-test, airflow."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from pathlib import Path
 from pocflow.connections import Endpoint
 from pocflow.local import import_proof
 from pocflow.local.airflow.env import dags_test
+from pocflow.local.customer import rows as rowgen
+from pocflow.local.customer import sources
 from pocflow.local.airflow.standalone import serve
 from pocflow.local.sample import hostile
 from pocflow.local.sample.load import load
@@ -101,6 +103,43 @@ def _import_proof(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _source(args: argparse.Namespace) -> int:
+    stack = Stack()
+    progress = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    if args.action == "list":
+        rows = sources.listing(stack)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print(f"{'database':<24} {'keyspace':<28} {'tablet':<17} {'ports':<12} origin")
+            for r in rows:
+                print(f"{r['database']:<24} {r['keyspace']:<28} {r['tablet']:<17} "
+                      f"{r['http_port']}/{r['grpc_port']:<6} {r['origin']}".rstrip())
+        return 0
+    args.name = args.name or args.name_option
+    if not args.name:
+        raise StackError(f"`pocflow source {args.action}` needs a database: --database NAME or NAME")
+    if args.action == "remove":
+        sources.remove(stack, args.name, approved=args.approve, progress=progress)
+        return 0
+    if args.scale_rows is not None and args.scale_rows < 1:
+        raise StackError("--scale-rows must be a positive number of rows per table")
+    added = sources.add(stack, args.name, dump=Path(args.from_dump) if args.from_dump else None,
+                        scale_rows=args.scale_rows, seed=args.seed, progress=progress)
+    for note in added.notes:
+        progress(f"note: {note}")
+    if args.json:
+        print(json.dumps({**added.entry.to_dict(), "engagement_file": str(added.engagement_file),
+                          "engagement_written": added.engagement_written, "statements": added.statements,
+                          "rows": added.rows, "notes": added.notes}, indent=2))
+        return 0
+    where = "written to" if added.engagement_written else "already there, left as it is:"
+    print(f"# {added.entry.database}: keyspace {added.entry.keyspace}, tablet "
+          f"{stack.config.source_tablet(added.entry).alias}; engagement file {where} {added.engagement_file}")
+    print(added.engagement_yaml, end="")
+    return 0
+
+
 def _dags_test(args: argparse.Namespace) -> int:
     return dags_test(args.dag, json.loads(args.conf) if args.conf else None).returncode
 
@@ -135,6 +174,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                         help="load the hostile-names sample (quotes, backticks, unicode, 64-character names) instead")
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_sample)
+
+    source = sub.add_parser("source", help="databases of the local source, each behind a source tablet: add a "
+                                           "customer's dump, list them, remove one")
+    source.add_argument("action", choices=["add", "list", "remove"])
+    source.add_argument("name", nargs="?", help="remove: the database")
+    source.add_argument("--database", dest="name_option", metavar="NAME", help="add: the database to create or front")
+    source.add_argument("--from-dump", metavar="FILE_OR_DIR",
+                        help="add: mysqldump/mysqlpump SQL (plain or .gz) or a mydumper folder, loaded into the new "
+                             "database (without it, the database must already exist on the source)")
+    source.add_argument("--scale-rows", type=int, metavar="N", help="add: fill every table with N generated rows")
+    source.add_argument("--seed", type=int, default=rowgen.DEFAULT_SEED, help="add: the generated rows' seed")
+    source.add_argument("--approve", action="store_true", help="remove: required, it drops the database")
+    source.add_argument("--json", action="store_true")
+    source.set_defaults(func=_source)
 
     dags = sub.add_parser("dags-test", help="airflow dags test against a local metadata DB")
     dags.add_argument("--dag", default="poc_engagement")

@@ -258,6 +258,27 @@ class Cluster:
         for component in reversed(self.components()):
             component.down()
 
+    def start_source_tablet(self, spec: TabletSpec) -> None:
+        """Bring up one source tablet on the running cluster: its keyspace, its vttablet, its primary, its routing."""
+        self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
+        self._write_source_credentials()
+        self._tablet(spec, managed=False).up()
+        self._ensure_external_primary(spec)
+        self.wait_until_routable(spec.keyspace, [spec.shard])
+
+    def remove_source_tablet(self, spec: TabletSpec) -> None:
+        """Stop one source tablet and delete its keyspace (and the tablet's record) from the topology."""
+        tablet = self._tablet(spec, managed=False)
+        tablet.down()
+        tablet.pid_file.unlink(missing_ok=True)
+        try:
+            self.vtctld.run("GetKeyspace", spec.keyspace)
+        except VtctldError:
+            return
+        with step(f"Deleting keyspace {spec.keyspace} from the topology"):
+            # the keyspace of a source tablet added for a rehearsal: its data stays in (or leaves with) the database
+            self.vtctld.run("DeleteKeyspace", "--recursive", "--force", spec.keyspace, approved=True)
+
     def wait_until_routable(self, keyspace: str, shards: list[str], timeout: float = 90) -> None:
         """Wait until vtgate serves a PRIMARY for every shard of ``keyspace``."""
         import pymysql

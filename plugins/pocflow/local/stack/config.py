@@ -35,8 +35,40 @@ CUTOVER_KEYSPACE = "cutover_source"
 # The benchmarks' database (`make bench`): a large generated table, imported into keyspace bench.
 BENCH_DATABASE = "bench"
 BENCH_KEYSPACE = "bench_source"
-SOURCE_DATABASES = {SOURCE_DATABASE: SOURCE_KEYSPACE, HOSTILE_DATABASE: HOSTILE_KEYSPACE,
-                    CUTOVER_DATABASE: CUTOVER_KEYSPACE, BENCH_DATABASE: BENCH_KEYSPACE}
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """One database of the source server that the stack fronts with an unmanaged tablet of its own keyspace."""
+
+    database: str
+    keyspace: str
+    uid: int
+    ports: str | None = None
+    """Built-in entries: the prefix of their two Ports fields (``<prefix>_tablet_http``/``_grpc``), so each keeps its
+    port and its POCFLOW_PORT_* override. Added entries: None, their ports are 15000/16000 + uid."""
+    origin: str = "built-in"
+    """built-in, or what an added database was loaded from (a dump's path, or empty)."""
+
+    @property
+    def builtin(self) -> bool:
+        return self.ports is not None
+
+    def to_dict(self) -> dict:
+        return {"database": self.database, "keyspace": self.keyspace, "uid": self.uid, "origin": self.origin}
+
+
+BUILTIN_SOURCES = (
+    SourceEntry(SOURCE_DATABASE, SOURCE_KEYSPACE, 200, ports="source"),
+    SourceEntry(HOSTILE_DATABASE, HOSTILE_KEYSPACE, 201, ports="hostile"),
+    SourceEntry(CUTOVER_DATABASE, CUTOVER_KEYSPACE, 202, ports="cutover"),
+    SourceEntry(BENCH_DATABASE, BENCH_KEYSPACE, 203, ports="bench"),
+)
+"""The source databases every stack fronts. Databases added with ``pocflow source add`` join them in sources.json."""
+SOURCE_DATABASES = {e.database: e.keyspace for e in BUILTIN_SOURCES}
+ADDED_SOURCE_UIDS = range(220, 300)
+"""Tablet uids of added source databases (ports 15220-15299 and 16220-16299): between the second source's tablet (210)
+and provisioned target tablets (300 up)."""
 SIDECAR_DATABASE = "_vt"
 
 SOURCE_FLAVORS = ("mysql", "mariadb")
@@ -284,18 +316,46 @@ class StackConfig:
                            p.target_replica_mysql, primary=False))
 
     @property
+    def sources_file(self) -> Path:
+        """Source databases added with ``pocflow source add``: [{"database", "keyspace", "uid", "origin"}, ...]."""
+        return self.state_dir / "sources.json"
+
+    def added_sources(self) -> tuple[SourceEntry, ...]:
+        if not self.sources_file.exists():
+            return ()
+        return tuple(SourceEntry(e["database"], e["keyspace"], e["uid"], origin=e.get("origin", ""))
+                     for e in json.loads(self.sources_file.read_text()))
+
+    def save_added_sources(self, entries: list[SourceEntry]) -> None:
+        self.sources_file.write_text(json.dumps([e.to_dict() for e in entries], indent=2) + "\n")
+
+    def source_entries(self) -> tuple[SourceEntry, ...]:
+        """Every database of the source server the stack fronts: the built-in ones, then the added ones."""
+        return BUILTIN_SOURCES + self.added_sources()
+
+    def source_tablet(self, entry: SourceEntry) -> TabletSpec:
+        p = self.ports
+        if entry.ports is not None:
+            http, grpc = getattr(p, f"{entry.ports}_tablet_http"), getattr(p, f"{entry.ports}_tablet_grpc")
+        else:
+            http, grpc = 15000 + entry.uid, 16000 + entry.uid
+        return TabletSpec(entry.uid, entry.keyspace, "0", http, grpc, p.source_mysql, database=entry.database)
+
+    def free_source_uid(self, taken: set[int], port_in_use=lambda port: False) -> int:
+        """The first uid for an added source database whose uid is free and whose two ports are neither the stack's
+        own nor in use on this machine (``port_in_use``)."""
+        fixed = {getattr(self.ports, f.name) for f in dataclasses.fields(self.ports)}
+        for uid in ADDED_SOURCE_UIDS:
+            ports = {15000 + uid, 16000 + uid}
+            if uid not in taken and not ports & fixed and not any(port_in_use(port) for port in sorted(ports)):
+                return uid
+        raise ValueError(f"no free tablet uid left for another source database ({ADDED_SOURCE_UIDS.start}-"
+                         f"{ADDED_SOURCE_UIDS.stop - 1} are taken); remove one with `pocflow source remove`")
+
+    @property
     def source_tablets(self) -> tuple[TabletSpec, ...]:
         """One unmanaged tablet per source database, each the primary of its own keyspace."""
-        p = self.ports
-        return (TabletSpec(200, SOURCE_KEYSPACE, "0", p.source_tablet_http, p.source_tablet_grpc, p.source_mysql,
-                           database=SOURCE_DATABASE),
-                TabletSpec(201, HOSTILE_KEYSPACE, "0", p.hostile_tablet_http, p.hostile_tablet_grpc, p.source_mysql,
-                           database=HOSTILE_DATABASE),
-                TabletSpec(202, CUTOVER_KEYSPACE, "0", p.cutover_tablet_http, p.cutover_tablet_grpc, p.source_mysql,
-                           database=CUTOVER_DATABASE),
-                TabletSpec(203, BENCH_KEYSPACE, "0", p.bench_tablet_http, p.bench_tablet_grpc, p.source_mysql,
-                           database=BENCH_DATABASE),
-                *self.second_source_tablets)
+        return (*(self.source_tablet(e) for e in self.source_entries()), *self.second_source_tablets)
 
     @property
     def second_source_tablets(self) -> tuple[TabletSpec, ...]:

@@ -9,13 +9,14 @@ from dataclasses import asdict, dataclass
 
 from pocflow.local.stack import install
 from pocflow.local.stack.cluster import Cluster, TargetMysqld
-from pocflow.local.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_DATABASES, SOURCE_FLAVORS,
+from pocflow.local.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_FLAVORS,
                                          SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig, saved_flavors,
                                          second_source_keyspace)
 from pocflow.local.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
 from pocflow.local.stack.process import StackError, wait_until
 from pocflow.local.stack.progress import say
 from pocflow.local.stack.source import SOURCE_SERVERS, SourceServer
+from pocflow.vitess.vtctldclient import VtctldError
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class Stack:
         self.creds = load_or_create(self.config)
         c = self.config
         self.source: SourceServer = SOURCE_SERVERS[c.source_flavor](
-            c, port=c.ports.source_mysql, databases=tuple(SOURCE_DATABASES), writable_database=CUTOVER_DATABASE)
+            c, port=c.ports.source_mysql, databases=tuple(e.database for e in c.source_entries()),
+            writable_database=CUTOVER_DATABASE)
         self.sources = [self.source]
         if c.second_source_flavor is not None:
             self.sources.append(SOURCE_SERVERS[c.second_source_flavor](
@@ -129,6 +131,28 @@ class Stack:
         self.__init__(self.config)
         self.up()
         self.cluster.wait_until_routable(keyspace, shards)
+        return True
+
+    def remove_keyspace(self, keyspace: str) -> bool:
+        """Stop and delete a keyspace provisioning added (its tablets, their MySQL and its topology); False when
+        provisioning did not add it."""
+        entries = json.loads(self.config.topology_file.read_text()) if self.config.topology_file.exists() else []
+        specs = [t for t in self.config.provisioned_tablets() if t.keyspace == keyspace]
+        if not specs:
+            return False
+        for spec in specs:
+            self.cluster._tablet(spec, managed=True).down()
+            TargetMysqld(self.config, spec).down()
+        try:
+            self.cluster.vtctld.run("DeleteKeyspace", "--recursive", "--force", keyspace, approved=True)
+        except VtctldError as e:
+            if "node doesn't exist" not in e.stderr:
+                raise
+        self.config.topology_file.write_text(
+            json.dumps([e for e in entries if e["keyspace"] != keyspace], indent=2) + "\n")
+        for spec in specs:
+            shutil.rmtree(TargetMysqld(self.config, spec).dir, ignore_errors=True)
+        self.__init__(self.config)
         return True
 
     def status(self) -> list[ComponentStatus]:
