@@ -29,9 +29,11 @@ def create_schema(admin: Endpoint, tables: int) -> Endpoint:
         cur.execute(f"CREATE DATABASE {q(SCRATCH)} DEFAULT CHARACTER SET utf8mb4")
         cur.execute(f"USE {q(SCRATCH)}")
         for i in range(tables):
-            cur.execute(f"CREATE TABLE {q(f't{i:05d}')} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
-                        f"name VARCHAR(64) NOT NULL, amount DECIMAL(12,2), created_at DATETIME, KEY (name)) "
-                        f"ENGINE=InnoDB")
+            cur.execute(
+                f"CREATE TABLE {q(f't{i:05d}')} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+                f"name VARCHAR(64) NOT NULL, amount DECIMAL(12,2), created_at DATETIME, KEY (name)) "
+                f"ENGINE=InnoDB"
+            )
     return admin.with_database(SCRATCH)
 
 
@@ -42,8 +44,7 @@ def per_table(endpoint: Endpoint) -> tuple[int, float]:
         cur.execute("SHOW TABLES")
         queries += 1
         for (table,) in cur.fetchall():
-            for sql in (f"SHOW CREATE TABLE {q(table)}", f"SHOW INDEX FROM {q(table)}",
-                        "SHOW TABLE STATUS LIKE %s"):
+            for sql in (f"SHOW CREATE TABLE {q(table)}", f"SHOW INDEX FROM {q(table)}", "SHOW TABLE STATUS LIKE %s"):
                 cur.execute(sql, (table,)) if "%s" in sql else cur.execute(sql)
                 cur.fetchall()
                 queries += 1
@@ -72,14 +73,24 @@ def run(tables: int) -> Result:
         cur.execute(f"DROP DATABASE IF EXISTS {q(SCRATCH)}")
     assert seen == tables, f"inventory saw {seen} of {tables} tables"
     return Result(
-        name="assessment at scale", metric="time",
+        name="assessment at scale",
+        metric="time",
         pocflow=f"{tables:,} tables: {our_queries} catalogue queries in {our_seconds:.1f} s (100 tables: {small_queries})",
         baseline=f"per-table SHOW statements: {base_queries:,} queries in {base_seconds:.1f} s",
-        ratio=base_seconds / our_seconds, goal="catalogue queries constant in the number of tables",
-        met=our_queries == small_queries, command=f"python -m bench.assessment --tables {tables}",
-        details={"tables": tables, "schema_created_seconds": round(created, 1), "pocflow_seconds": round(our_seconds, 2),
-                 "baseline_seconds": round(base_seconds, 2), "pocflow_queries": our_queries,
-                 "queries_at_100_tables": small_queries, "baseline_queries": base_queries})
+        ratio=base_seconds / our_seconds,
+        goal="catalogue queries constant in the number of tables",
+        met=our_queries == small_queries,
+        command=f"python -m bench.assessment --tables {tables}",
+        details={
+            "tables": tables,
+            "schema_created_seconds": round(created, 1),
+            "pocflow_seconds": round(our_seconds, 2),
+            "baseline_seconds": round(base_seconds, 2),
+            "pocflow_queries": our_queries,
+            "queries_at_100_tables": small_queries,
+            "baseline_queries": base_queries,
+        },
+    )
 
 
 def main() -> None:

@@ -25,11 +25,15 @@ def by_hand(server: str, source_keyspace: str, target_keyspace: str) -> float:
     """What an SA types: MoveTables create, then status until every table is copied and streams run."""
     movetables = MoveTables(Vtctld(server, find_vtctldclient()), BY_HAND, target_keyspace)
     started = time.perf_counter()
-    subprocess.run(movetables.argv("create", "--source-keyspace", source_keyspace, "--tables", ledger.TABLE),
-                   check=True, capture_output=True)
+    subprocess.run(
+        movetables.argv("create", "--source-keyspace", source_keyspace, "--tables", ledger.TABLE),
+        check=True,
+        capture_output=True,
+    )
     while True:
-        out = subprocess.run(movetables.argv("status", "--format", "json"), check=True, capture_output=True,
-                             text=True).stdout
+        out = subprocess.run(
+            movetables.argv("status", "--format", "json"), check=True, capture_output=True, text=True
+        ).stdout
         if parse_status(BY_HAND, target_keyspace, json.loads(out)).copy_complete:
             return time.perf_counter() - started
         time.sleep(2.0)
@@ -51,15 +55,23 @@ def run(rows: int) -> Result:
     ours = time.perf_counter() - started
     ratio = hand / ours
     return Result(
-        name="import copy rate", metric="by-hand time / import stage time",
+        name="import copy rate",
+        metric="by-hand time / import stage time",
         pocflow=f"import stage: {rows:,} rows in {ours:.1f} s ({rows / ours:,.0f} rows/s)",
         baseline=f"vtctldclient MoveTables create + status by hand: {hand:.1f} s ({rows / hand:,.0f} rows/s)",
-        ratio=ratio, goal="about 1.0x (0.9x or better)", met=ratio >= 0.9,
+        ratio=ratio,
+        goal="about 1.0x (0.9x or better)",
+        met=ratio >= 0.9,
         command=f"python -m bench.import_rate --rows {rows}",
-        details={"rows": rows, "pocflow_seconds": round(ours, 2), "by_hand_seconds": round(hand, 2),
-                 "table_created_seconds": round(created, 1),
-                 "note": "The import stage also plans the workflow, creates it, and reads the copied row counts "
-                         "afterwards; both poll Vitess every 2 s."})
+        details={
+            "rows": rows,
+            "pocflow_seconds": round(ours, 2),
+            "by_hand_seconds": round(hand, 2),
+            "table_created_seconds": round(created, 1),
+            "note": "The import stage also plans the workflow, creates it, and reads the copied row counts "
+            "afterwards; both poll Vitess every 2 s.",
+        },
+    )
 
 
 def main() -> None:

@@ -25,10 +25,12 @@ def numbers(low: int, high: int) -> str:
     """A derived table of one column ``seq`` holding low..high (at most 1,000,000 numbers), on MySQL and
     MariaDB alike (MariaDB's seq_1_to_N engine does not exist on MySQL)."""
     assert high - low < 1_000_000
-    places = [f"p{i}.d * {10 ** i}" for i in range(6)]
+    places = [f"p{i}.d * {10**i}" for i in range(6)]
     joins = " CROSS JOIN ".join(f"{_DIGITS} p{i}" for i in range(6))
-    return (f"(SELECT {low} + {' + '.join(places)} AS seq FROM {joins} "
-            f"WHERE {' + '.join(places)} <= {high - low}) AS numbers")
+    return (
+        f"(SELECT {low} + {' + '.join(places)} AS seq FROM {joins} "
+        f"WHERE {' + '.join(places)} <= {high - low}) AS numbers"
+    )
 
 
 def engagement() -> Engagement:
@@ -41,8 +43,10 @@ def admin() -> Endpoint:
 
 def source_rows() -> int | None:
     with connect(admin()) as conn, conn.cursor() as cur:
-        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = %s",
-                    (TABLE,))
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = %s",
+            (TABLE,),
+        )
         if not cur.fetchone()[0]:
             return None
         cur.execute(f"SELECT COUNT(*) FROM {TABLE}")
@@ -59,15 +63,19 @@ def ensure_table(rows: int, log=print) -> float:
     with connect(admin()) as conn, conn.cursor() as cur:
         cur.execute("SET SESSION sql_log_bin = 0")  # generated here, copied by MoveTables' snapshot: no binlog needed
         cur.execute(f"DROP TABLE IF EXISTS {TABLE}")
-        cur.execute(f"CREATE TABLE {TABLE} (id BIGINT NOT NULL PRIMARY KEY, account_id INT NOT NULL, "
-                    f"amount DECIMAL(12,2) NOT NULL, currency CHAR(3) NOT NULL, status VARCHAR(16) NOT NULL, "
-                    f"memo VARCHAR(64) NOT NULL, created_at DATETIME(6) NOT NULL, KEY (account_id)) ENGINE=InnoDB")
+        cur.execute(
+            f"CREATE TABLE {TABLE} (id BIGINT NOT NULL PRIMARY KEY, account_id INT NOT NULL, "
+            f"amount DECIMAL(12,2) NOT NULL, currency CHAR(3) NOT NULL, status VARCHAR(16) NOT NULL, "
+            f"memo VARCHAR(64) NOT NULL, created_at DATETIME(6) NOT NULL, KEY (account_id)) ENGINE=InnoDB"
+        )
         for low in range(1, rows + 1, BATCH):
             high = min(low + BATCH - 1, rows)
-            cur.execute(f"INSERT INTO {TABLE} SELECT seq, seq % 100003, (seq * 7919 % 1000000) / 100, "
-                        f"ELT(1 + seq % 3, 'EUR', 'USD', 'GBP'), ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'refunded'), "
-                        f"CONCAT('payment ', seq, ' of account ', seq % 100003), "
-                        f"TIMESTAMP'2026-01-01 00:00:00' + INTERVAL seq SECOND FROM {numbers(low, high)}")
+            cur.execute(
+                f"INSERT INTO {TABLE} SELECT seq, seq % 100003, (seq * 7919 % 1000000) / 100, "
+                f"ELT(1 + seq % 3, 'EUR', 'USD', 'GBP'), ELT(1 + seq % 4, 'new', 'paid', 'shipped', 'refunded'), "
+                f"CONCAT('payment ', seq, ' of account ', seq % 100003), "
+                f"TIMESTAMP'2026-01-01 00:00:00' + INTERVAL seq SECOND FROM {numbers(low, high)}"
+            )
             log(f"  ledger: {high:,} of {rows:,} rows")
     return time.perf_counter() - started
 

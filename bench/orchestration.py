@@ -43,16 +43,23 @@ def run() -> Result:
         raise RuntimeError(f"airflow dags test failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     overhead = airflow - direct
     return Result(
-        name="orchestration overhead", metric="direct stage time / Airflow DAG run time",
+        name="orchestration overhead",
+        metric="direct stage time / Airflow DAG run time",
         pocflow=f"demo engagement as an Airflow DAG run: {airflow:.1f} s; Airflow's share {overhead:.1f} s "
-                f"({overhead / airflow:.0%})",
+        f"({overhead / airflow:.0%})",
         baseline=f"the same stages called directly (databases, Vitess and stage code only): {direct:.1f} s",
-        ratio=direct / airflow, goal=f"Airflow adds at most {GOAL:.0%} of the wall time",
-        met=overhead <= GOAL * airflow, command="python -m bench.orchestration",
-        details={"airflow_seconds": round(airflow, 1), "direct_seconds": round(direct, 1),
-                 "overhead_seconds": round(overhead, 1),
-                 "note": "airflow dags test runs every task in one process with the triggerer inline; the "
-                         "overhead includes its start-up, DAG parsing, XCom and metadata-database writes."})
+        ratio=direct / airflow,
+        goal=f"Airflow adds at most {GOAL:.0%} of the wall time",
+        met=overhead <= GOAL * airflow,
+        command="python -m bench.orchestration",
+        details={
+            "airflow_seconds": round(airflow, 1),
+            "direct_seconds": round(direct, 1),
+            "overhead_seconds": round(overhead, 1),
+            "note": "airflow dags test runs every task in one process with the triggerer inline; the "
+            "overhead includes its start-up, DAG parsing, XCom and metadata-database writes.",
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,10 @@ class Result:
         return path
 
     def line(self) -> str:
-        return (f"{self.name}: pocflow {self.pocflow}; baseline {self.baseline}; ratio {self.ratio:.2f}x "
-                f"({self.metric}); goal {self.goal}: {'met' if self.met else 'NOT met'}")
+        return (
+            f"{self.name}: pocflow {self.pocflow}; baseline {self.baseline}; ratio {self.ratio:.2f}x "
+            f"({self.metric}); goal {self.goal}: {'met' if self.met else 'NOT met'}"
+        )
 
 
 def _cores() -> int:
@@ -56,10 +58,10 @@ PENDING = {
     "DAG parse time": "airflow dags report, per DAG file",
     "import copy rate": "the import stage vs the same vtctldclient commands by hand (goal: about 1.0x)",
     "validation throughput": "our comparison vs VDiff vs one full scan per side, on 10M imported rows "
-                             "(goal: within 1.5x of the scan floor, at least 2x faster than VDiff)",
+    "(goal: within 1.5x of the scan floor, at least 2x faster than VDiff)",
     "drift location": "time to locate k = 1, 100, 10,000 differing rows in that table",
     "load generator vs sysbench": "Debian's sysbench 1.0.20, same point-select workload and concurrency "
-                                  "(goal: throughput at least 0.8x, percentiles agree)",
+    "(goal: throughput at least 0.8x, percentiles agree)",
     "orchestration overhead": "a whole demo engagement's wall time minus time inside the databases and Vitess",
 }
 
@@ -69,15 +71,21 @@ def load_all(folder: Path = RESULTS_DIR) -> list[Result]:
 
 
 def render(results: list[Result]) -> str:
-    lines = ["# Benchmarks", "",
-             "Each row is a ratio against a baseline measured in the same run on the same data "
-             "(`make bench`; `make bench QUICK=1` for a smaller run). Higher ratios are better for pocflow.",
-             "Regenerated from `bench/results/*.json` by every `make bench`.", "",
-             "| benchmark | pocflow | baseline (same run) | ratio | goal | met | reproduce |",
-             "|---|---|---|---:|---|---|---|"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Each row is a ratio against a baseline measured in the same run on the same data "
+        "(`make bench`; `make bench QUICK=1` for a smaller run). Higher ratios are better for pocflow.",
+        "Regenerated from `bench/results/*.json` by every `make bench`.",
+        "",
+        "| benchmark | pocflow | baseline (same run) | ratio | goal | met | reproduce |",
+        "|---|---|---|---:|---|---|---|",
+    ]
     for r in results:
-        lines.append(f"| {r.name} | {r.pocflow} | {r.baseline} | {r.ratio:.2f}x ({r.metric}) | {r.goal} | "
-                     f"{'yes' if r.met else '**no**'} | `{r.command}` |")
+        lines.append(
+            f"| {r.name} | {r.pocflow} | {r.baseline} | {r.ratio:.2f}x ({r.metric}) | {r.goal} | "
+            f"{'yes' if r.met else '**no**'} | `{r.command}` |"
+        )
     pending = [f"- **{name}**: {what}" for name, what in PENDING.items() if name not in {r.name for r in results}]
     if pending:
         lines += ["", "## Not measured yet", ""] + pending

@@ -31,14 +31,20 @@ def reset(admin: Endpoint) -> Endpoint:
 def row_by_row(endpoint: Endpoint, folder, table: str, limit: int) -> tuple[int, float]:
     """One INSERT statement per row, committed every 1000 rows: what a naive loader does."""
     columns = [c for c in COLUMNS[table] if not c.startswith("@")]
-    sql = (f"INSERT INTO {quote_identifier(table)} ({', '.join(map(quote_identifier, columns))}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
+    sql = (
+        f"INSERT INTO {quote_identifier(table)} ({', '.join(map(quote_identifier, columns))}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
     rows = []
     with open(folder / f"{table}.tsv", encoding="utf-8") as f:
         for line in f:
             fields = line.rstrip("\n").split("\t")
-            rows.append([None if v == "\\N" else v.replace("\\t", "\t").replace("\\n", "\n").replace("\\\\", "\\")
-                         for v in fields])
+            rows.append(
+                [
+                    None if v == "\\N" else v.replace("\\t", "\t").replace("\\n", "\n").replace("\\\\", "\\")
+                    for v in fields
+                ]
+            )
             if len(rows) == limit:
                 break
     with connect(endpoint, autocommit=False) as conn, conn.cursor() as cur:
@@ -72,13 +78,16 @@ def run(customers: int = 20_000, baseline_rows: int = 20_000) -> Result:
         cur.execute(f"DROP DATABASE IF EXISTS {quote_identifier(SCRATCH)}")
     base_rate = base_rows / base_seconds
     return Result(
-        name="sample load", metric="rows/s",
+        name="sample load",
+        metric="rows/s",
         pocflow=f"LOAD DATA: {result.total_rows:,} rows in {result.load_seconds:.2f} s = {result.rows_per_second:,.0f} rows/s",
         baseline=f"row-by-row INSERT: {base_rows:,} rows in {base_seconds:.2f} s = {base_rate:,.0f} rows/s",
-        ratio=result.rows_per_second / base_rate, goal="faster than row-by-row INSERTs",
+        ratio=result.rows_per_second / base_rate,
+        goal="faster than row-by-row INSERTs",
         met=result.rows_per_second > base_rate,
         command=f"python -m bench.sample_load --customers {customers} --baseline-rows {baseline_rows}",
-        details={"tables": len(LOAD_ORDER), "customers": customers})
+        details={"tables": len(LOAD_ORDER), "customers": customers},
+    )
 
 
 def main() -> None:

@@ -34,23 +34,43 @@ def ensure_sysbench() -> str:
         raise SystemExit("sysbench is missing: sudo apt-get install -y sysbench")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print("[bench] installing Debian's sysbench ...", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "sysbench"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "sysbench"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return shutil.which("sysbench")
 
 
 def _args(admin: Endpoint, threads: int, seconds: float, rate: float = 0) -> list[str]:
-    return ["oltp_point_select", f"--rate={int(rate)}", f"--mysql-host={admin.host}", f"--mysql-port={admin.port}",
-            f"--mysql-user={admin.user}", f"--mysql-password={admin.password}", f"--mysql-db={DATABASE}",
-            "--tables=1", f"--table-size={TABLE_SIZE}", f"--threads={threads}", f"--time={int(seconds)}",
-            "--db-ps-mode=disable", "--percentile=99", "--histogram=on", "--report-interval=0", "--rand-type=uniform"]
+    return [
+        "oltp_point_select",
+        f"--rate={int(rate)}",
+        f"--mysql-host={admin.host}",
+        f"--mysql-port={admin.port}",
+        f"--mysql-user={admin.user}",
+        f"--mysql-password={admin.password}",
+        f"--mysql-db={DATABASE}",
+        "--tables=1",
+        f"--table-size={TABLE_SIZE}",
+        f"--threads={threads}",
+        f"--time={int(seconds)}",
+        "--db-ps-mode=disable",
+        "--percentile=99",
+        "--histogram=on",
+        "--report-interval=0",
+        "--rand-type=uniform",
+    ]
 
 
 def prepare(sysbench: str, admin: Endpoint) -> None:
     with connect(admin.with_database(None)) as conn, conn.cursor() as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-        cur.execute("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'sbtest1'",
-                    (DATABASE,))
+        cur.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = %s AND table_name = 'sbtest1'",
+            (DATABASE,),
+        )
         if cur.fetchone()[0]:
             return
     subprocess.run([sysbench, *_args(admin, 1, 1), "prepare"], check=True, capture_output=True)
@@ -70,24 +90,38 @@ def histogram_percentiles(text: str, percentiles=(50.0, 95.0, 99.0)) -> dict[str
 
 
 def run_sysbench(sysbench: str, admin: Endpoint, threads: int, seconds: float, rate: float = 0) -> dict:
-    out = subprocess.run([sysbench, *_args(admin, threads, seconds, rate), "run"], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sysbench, *_args(admin, threads, seconds, rate), "run"], check=True, capture_output=True, text=True
+    ).stdout
     qps = float(re.search(r"queries:\s+\d+\s+\(([0-9.]+) per sec", out).group(1))
     errors = int(re.search(r"ignored errors:\s+(\d+)", out).group(1))
-    return {"qps": qps, "errors": errors, **histogram_percentiles(out),
-            "p99_reported": float(re.search(r"99th percentile:\s+([0-9.]+)", out).group(1))}
+    return {
+        "qps": qps,
+        "errors": errors,
+        **histogram_percentiles(out),
+        "p99_reported": float(re.search(r"99th percentile:\s+([0-9.]+)", out).group(1)),
+    }
 
 
 def run_ours(admin: Endpoint, threads: int, seconds: float, rate: float = 0) -> dict:
-    spec = (f"name: point_select\nconcurrency: {threads}\ntarget_rate: {rate:g}\nduration_seconds: {seconds}\nqueries:\n"
-            f"  - name: point_select\n    sql: SELECT c FROM sbtest1 WHERE id = {{id}}\n"
-            f"    params: {{id: {{int: [1, {TABLE_SIZE}]}}}}\n")
+    spec = (
+        f"name: point_select\nconcurrency: {threads}\ntarget_rate: {rate:g}\nduration_seconds: {seconds}\nqueries:\n"
+        f"  - name: point_select\n    sql: SELECT c FROM sbtest1 WHERE id = {{id}}\n"
+        f"    params: {{id: {{int: [1, {TABLE_SIZE}]}}}}\n"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "point_select.yaml"
         path.write_text(spec)
         workload = load_workload([path])
-    r = run_load(side="source", host=admin.host, port=admin.port, user=admin.user, password=admin.password,
-                 database=DATABASE, workload=workload)
+    r = run_load(
+        side="source",
+        host=admin.host,
+        port=admin.port,
+        user=admin.user,
+        password=admin.password,
+        database=DATABASE,
+        workload=workload,
+    )
     c = r.classes["point_select"]
     return {"qps": r.throughput_qps, "errors": r.errors, "p50": c.p50_ms, "p95": c.p95_ms, "p99": c.p99_ms}
 
@@ -114,25 +148,36 @@ def run(seconds: float = 20, threads: int = 4, rounds: int = 2, rate: float = 10
         return ", ".join(f"{p} {r[p]:.2f} ms" for p in pct)
 
     return Result(
-        name="load generator vs sysbench", metric="our queries/s / sysbench's, flat out",
+        name="load generator vs sysbench",
+        metric="our queries/s / sysbench's, flat out",
         pocflow=f"flat out {o_qps:,.0f} q/s; at {rate:g} q/s: {show(ours_rate)}",
         baseline=f"{version}: flat out {s_qps:,.0f} q/s; at {rate:g} q/s: {show(theirs_rate)}",
-        ratio=ratio, goal="throughput at least 0.8x; percentiles agree at the same rate",
+        ratio=ratio,
+        goal="throughput at least 0.8x; percentiles agree at the same rate",
         met=ratio >= 0.8 and all(v is not None and v <= 1.5 for v in agreement.values()),
         command=f"python -m bench.sysbench --seconds {seconds:g} --threads {threads} --rounds {rounds} --rate {rate:g}",
-        details={"threads": threads, "seconds": seconds, "rounds": rounds, "rate": rate, "ours": ours,
-                 "sysbench": theirs, "ours_at_rate": ours_rate, "sysbench_at_rate": theirs_rate,
-                 "percentile_ratio_at_rate": agreement,
-                 "gap": "our workers are pure Python (PyMySQL): about 250 us of client CPU per query, on the same two "
-                        "cores as the database servers, against sysbench's C and LuaJIT. The same CPU shows in the latencies at a "
-                        "fixed rate (and a worker's sleep overshoots its schedule under load). A C client in the "
-                        "workers (mysqlclient) or an async driver would close most of it.",
-                 "note": "Both use the text protocol (--db-ps-mode=disable) with uniform random ids on sysbench's "
-                         f"own {TABLE_SIZE:,}-row table and {threads} connections. sysbench's percentiles come from "
-                         "its histogram (bucketed); ours are exact (HdrHistogram), measured from each query's "
-                         "scheduled time at a fixed rate. Flat out, our workers are pure Python (PyMySQL, about "
-                         "250 us of client CPU per query against sysbench's C and LuaJIT) and share the 2 cores with "
-                         "the servers: a C client in the workers (mysqlclient) would close most of the gap."})
+        details={
+            "threads": threads,
+            "seconds": seconds,
+            "rounds": rounds,
+            "rate": rate,
+            "ours": ours,
+            "sysbench": theirs,
+            "ours_at_rate": ours_rate,
+            "sysbench_at_rate": theirs_rate,
+            "percentile_ratio_at_rate": agreement,
+            "gap": "our workers are pure Python (PyMySQL): about 250 us of client CPU per query, on the same two "
+            "cores as the database servers, against sysbench's C and LuaJIT. The same CPU shows in the latencies at a "
+            "fixed rate (and a worker's sleep overshoots its schedule under load). A C client in the "
+            "workers (mysqlclient) or an async driver would close most of it.",
+            "note": "Both use the text protocol (--db-ps-mode=disable) with uniform random ids on sysbench's "
+            f"own {TABLE_SIZE:,}-row table and {threads} connections. sysbench's percentiles come from "
+            "its histogram (bucketed); ours are exact (HdrHistogram), measured from each query's "
+            "scheduled time at a fixed rate. Flat out, our workers are pure Python (PyMySQL, about "
+            "250 us of client CPU per query against sysbench's C and LuaJIT) and share the 2 cores with "
+            "the servers: a C client in the workers (mysqlclient) would close most of the gap.",
+        },
+    )
 
 
 def main() -> None:

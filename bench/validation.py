@@ -34,8 +34,11 @@ def floor_seconds(ctx) -> float:
     keyspace = ctx.engagement.target.keyspace
 
     def side(which: str):
-        s = (SourceSide(ctx.source()) if which == "source" else
-             TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace)))
+        s = (
+            SourceSide(ctx.source())
+            if which == "source"
+            else TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
+        )
         try:
             return s.rows(sql)
         finally:
@@ -62,8 +65,13 @@ def _compare(run_id: str) -> dict:
     finally:
         source.close()
         target.close()
-    return {"seconds": time.perf_counter() - started, "rows": diff.rows_source, "differences": diff.differences_total,
-            "chunks": diff.chunks, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": diff.rows_source,
+        "differences": diff.differences_total,
+        "chunks": diff.chunks,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
 
 
 def ours(run_id: str = "bench") -> dict:
@@ -88,6 +96,7 @@ class RssSampler:
         def loop():
             while not self._stop.wait(0.2):
                 self.peak = max(self.peak, self._rss())
+
         self._thread = threading.Thread(target=loop, daemon=True)
         self._thread.start()
         return self
@@ -115,8 +124,12 @@ def vdiff(ctx) -> dict:
         report = v.wait(uuid, interval=1.0, timeout=7200)
     seconds = time.perf_counter() - started
     v.delete(uuid)
-    return {"seconds": seconds, "rows": report.rows_compared, "mismatch": report.has_mismatch,
-            "vttablet_rss_growth_mb": rss.growth_mb}
+    return {
+        "seconds": seconds,
+        "rows": report.rows_compared,
+        "mismatch": report.has_mismatch,
+        "vttablet_rss_growth_mb": rss.growth_mb,
+    }
 
 
 def throughput(rows: int, repeat: int = 3) -> Result:
@@ -132,26 +145,40 @@ def throughput(rows: int, repeat: int = 3) -> Result:
     assert mine["differences"] == 0 and not theirs["mismatch"], (mine, theirs)
     vs_floor, vs_vdiff = mine["seconds"] / floor, theirs["seconds"] / mine["seconds"]
     return Result(
-        name="validation throughput", metric="VDiff time / pocflow time",
-        pocflow=(f"{rows:,} rows in {mine['seconds']:.1f} s ({rows / mine['seconds']:,.0f} rows/s), "
-                 f"{vs_floor:.2f}x the floor, peak {mine['peak_rss_mb']:.0f} MB"),
-        baseline=(f"VDiff {theirs['seconds']:.1f} s ({rows / theirs['seconds']:,.0f} rows/s, vttablet +"
-                  f"{theirs['vttablet_rss_growth_mb']:.0f} MB); floor (one checksum scan per side, in parallel) "
-                  f"{floor:.1f} s"),
-        ratio=vs_vdiff, goal="within 1.5x of the floor and at least 2x faster than VDiff",
-        met=vs_floor <= 1.5 and vs_vdiff >= 2.0, command=f"python -m bench.validation --rows {rows}",
-        details={"rows": rows, "floor_seconds": round(floor, 2), "pocflow": mine, "vdiff": theirs,
-                 "pocflow_vs_floor": round(vs_floor, 2), "floor_runs": [round(f, 2) for f in floors],
-                 "pocflow_runs": [round(m["seconds"], 2) for m in mines],
-                 "gap": "each side is read once, but per row pocflow computes the CRC32 of the normalised row and "
-                        "groups it by chunk, and pays a round trip per 100 chunks; over vtgate the target side "
-                        "is the slower one. Wider chunks per query, or reading the target's tablets directly, "
-                        "would bring it closer to the floor.",
-                 "note": f"Best of {repeat} alternating runs for the floor and pocflow, VDiff once. The floor is "
-                         "COUNT(*) and BIT_XOR(CRC32(CONCAT_WS(...))) over the whole table on each side at once; "
-                         "pocflow sums the same CRC32 per 10,000-key chunk (one GROUP BY per 100 chunks) on both "
-                         "sides at once. Peak memory: pocflow's whole process; VDiff's growth of the target "
-                         "vttablet's resident memory."})
+        name="validation throughput",
+        metric="VDiff time / pocflow time",
+        pocflow=(
+            f"{rows:,} rows in {mine['seconds']:.1f} s ({rows / mine['seconds']:,.0f} rows/s), "
+            f"{vs_floor:.2f}x the floor, peak {mine['peak_rss_mb']:.0f} MB"
+        ),
+        baseline=(
+            f"VDiff {theirs['seconds']:.1f} s ({rows / theirs['seconds']:,.0f} rows/s, vttablet +"
+            f"{theirs['vttablet_rss_growth_mb']:.0f} MB); floor (one checksum scan per side, in parallel) "
+            f"{floor:.1f} s"
+        ),
+        ratio=vs_vdiff,
+        goal="within 1.5x of the floor and at least 2x faster than VDiff",
+        met=vs_floor <= 1.5 and vs_vdiff >= 2.0,
+        command=f"python -m bench.validation --rows {rows}",
+        details={
+            "rows": rows,
+            "floor_seconds": round(floor, 2),
+            "pocflow": mine,
+            "vdiff": theirs,
+            "pocflow_vs_floor": round(vs_floor, 2),
+            "floor_runs": [round(f, 2) for f in floors],
+            "pocflow_runs": [round(m["seconds"], 2) for m in mines],
+            "gap": "each side is read once, but per row pocflow computes the CRC32 of the normalised row and "
+            "groups it by chunk, and pays a round trip per 100 chunks; over vtgate the target side "
+            "is the slower one. Wider chunks per query, or reading the target's tablets directly, "
+            "would bring it closer to the floor.",
+            "note": f"Best of {repeat} alternating runs for the floor and pocflow, VDiff once. The floor is "
+            "COUNT(*) and BIT_XOR(CRC32(CONCAT_WS(...))) over the whole table on each side at once; "
+            "pocflow sums the same CRC32 per 10,000-key chunk (one GROUP BY per 100 chunks) on both "
+            "sides at once. Peak memory: pocflow's whole process; VDiff's growth of the target "
+            "vttablet's resident memory.",
+        },
+    )
 
 
 def _change(ctx, ids: list[int], undo: bool) -> None:
@@ -164,8 +191,12 @@ def _change(ctx, ids: list[int], undo: bool) -> None:
     primary = next(m for m in cluster.target_mysqlds if m.tablet.keyspace == keyspace and m.tablet.primary)
     expr = "LEFT(memo, CHAR_LENGTH(memo) - 1)" if undo else "CONCAT(memo, '~')"
     table = f"vt_{keyspace}.{ledger.TABLE}"
-    primary.sql(";".join(f"UPDATE {table} SET memo = {expr} WHERE id IN ({', '.join(map(str, ids[i:i + 1000]))})"
-                         for i in range(0, len(ids), 1000)))
+    primary.sql(
+        ";".join(
+            f"UPDATE {table} SET memo = {expr} WHERE id IN ({', '.join(map(str, ids[i : i + 1000]))})"
+            for i in range(0, len(ids), 1000)
+        )
+    )
 
 
 def _wait_replica(ctx, ids: list[int], changed: bool) -> None:
@@ -198,18 +229,26 @@ def drift(rows: int, clean_seconds: float | None = None) -> Result:
         times[k] = found["seconds"]
     growth = times[DRIFT[-1]] / times[DRIFT[0]]
     return Result(
-        name="drift location", metric="clean comparison time / time with 10,000 differences",
+        name="drift location",
+        metric="clean comparison time / time with 10,000 differences",
         pocflow=", ".join(f"k={k:,}: {s:.1f} s" for k, s in times.items()),
-        baseline=f"the same comparison with no difference: {clean:.1f} s", ratio=clean / times[DRIFT[-1]],
-        goal="grows far slower than k: k=10,000 within 3x of k=1", met=growth <= 3.0,
+        baseline=f"the same comparison with no difference: {clean:.1f} s",
+        ratio=clean / times[DRIFT[-1]],
+        goal="grows far slower than k: k=10,000 within 3x of k=1",
+        met=growth <= 3.0,
         command=f"python -m bench.validation --rows {rows} --drift",
-        details={"rows": rows, "seconds_by_k": {str(k): round(s, 2) for k, s in times.items()},
-                 "clean_seconds": round(clean, 2), "growth_1_to_10000": round(growth, 2),
-                 "gap": "differences spread over every chunk make every chunk's leaves be checksummed and their rows "
-                        "fetched; PyMySQL parses those rows in Python. Rechecking each named row five times a "
-                        "second apart (to ride out replication lag) adds 4 s whatever k is.",
-                 "note": "k rows changed straight in the target primary's MySQL, spread evenly over the table; "
-                         "every run must find exactly k."})
+        details={
+            "rows": rows,
+            "seconds_by_k": {str(k): round(s, 2) for k, s in times.items()},
+            "clean_seconds": round(clean, 2),
+            "growth_1_to_10000": round(growth, 2),
+            "gap": "differences spread over every chunk make every chunk's leaves be checksummed and their rows "
+            "fetched; PyMySQL parses those rows in Python. Rechecking each named row five times a "
+            "second apart (to ride out replication lag) adds 4 s whatever k is.",
+            "note": "k rows changed straight in the target primary's MySQL, spread evenly over the table; "
+            "every run must find exactly k.",
+        },
+    )
 
 
 def main() -> None:

@@ -42,12 +42,15 @@ with DAG(
     read_soak = SoakSensor(task_id="read_soak", writes=False)
     window = WaitForWindowOperator(task_id="wait_for_window")
     approve = ApproveWritesOperator(task_id="approve_writes", soak_task_id="read_soak", pre_checks_task_id="pre_checks")
-    writes = CutoverStepOperator(task_id="switch_writes", step="switch-writes", approval_task_id="approve_writes",
-                                 approval_choice=APPROVE_WRITES)
+    writes = CutoverStepOperator(
+        task_id="switch_writes", step="switch-writes", approval_task_id="approve_writes", approval_choice=APPROVE_WRITES
+    )
     write_soak = SoakSensor(task_id="write_soak", writes=True)
     finish = FinishCutoverOperator(task_id="complete_or_roll_back", soak_task_id="write_soak")
-    complete = CutoverStepOperator(task_id="complete", step="complete", approval_task_id="complete_or_roll_back",
-                                   approval_choice=COMPLETE)
-    rollback = CutoverStepOperator(task_id="rollback", step="rollback", approval_task_id="complete_or_roll_back",
-                                   approval_choice=ROLL_BACK)
+    complete = CutoverStepOperator(
+        task_id="complete", step="complete", approval_task_id="complete_or_roll_back", approval_choice=COMPLETE
+    )
+    rollback = CutoverStepOperator(
+        task_id="rollback", step="rollback", approval_task_id="complete_or_roll_back", approval_choice=ROLL_BACK
+    )
     chain(prepare, checks, reads, read_soak, window, approve, writes, write_soak, finish, [complete, rollback])

@@ -44,10 +44,21 @@ def poc_nightly_validation():
     def summary(reports: list[dict]) -> list[dict]:
         from pocflow.stages.table import render
 
-        rows = [[r["engagement"], "pass" if r["passed"] else "DIFFERENCES", r["mismatched_rows"],
-                 len(r["regressions"]), "; ".join(r["regressions"]) or "-"] for r in reports]
-        print(render(["engagement", "validation", "diff rows", "regressions", "what"], rows or [["none"] * 5],
-                     max_width=120))
+        rows = [
+            [
+                r["engagement"],
+                "pass" if r["passed"] else "DIFFERENCES",
+                r["mismatched_rows"],
+                len(r["regressions"]),
+                "; ".join(r["regressions"]) or "-",
+            ]
+            for r in reports
+        ]
+        print(
+            render(
+                ["engagement", "validation", "diff rows", "regressions", "what"], rows or [["none"] * 5], max_width=120
+            )
+        )
         return list(reports)
 
     summary(validate.expand(engagement=active_engagements()))

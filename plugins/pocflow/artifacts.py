@@ -56,11 +56,16 @@ class ArtifactStore:
         except Exception:
             return boto3.client("s3")
         extra = conn.extra_dejson
-        return boto3.client("s3", aws_access_key_id=conn.login or None, aws_secret_access_key=conn.password or None,
-                            endpoint_url=extra.get("endpoint_url"), region_name=extra.get("region_name"))
+        return boto3.client(
+            "s3",
+            aws_access_key_id=conn.login or None,
+            aws_secret_access_key=conn.password or None,
+            endpoint_url=extra.get("endpoint_url"),
+            region_name=extra.get("region_name"),
+        )
 
     def _s3(self):
-        bucket, _, key_prefix = self.location[len("s3://"):].partition("/")
+        bucket, _, key_prefix = self.location[len("s3://") :].partition("/")
         return self._client(), bucket, "/".join(p for p in (key_prefix.strip("/"), self.prefix) if p)
 
     def put_text(self, name: str, text: str) -> str:

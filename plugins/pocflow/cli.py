@@ -45,8 +45,10 @@ def _show(args: argparse.Namespace) -> int:
         return 2
     store = store.for_run(run_id)
     results = RunResults(store)
-    print(f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
-          f"({engagement.days_left()} days left)")
+    print(
+        f"# {engagement.name} ({engagement.customer}), run {run_id}; opt-out {engagement.opt_out_date} "
+        f"({engagement.days_left()} days left)"
+    )
     for name in STAGE_ORDER:
         result = results.get(name)
         if result is None:
@@ -59,9 +61,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _report_check(args: argparse.Namespace) -> int:
     result = check_report(Path(args.report), Path(args.screenshot) if args.screenshot else None)
-    print(f"{result.title}: {result.charts} charts, {result.drawn} chart marks drawn, recommendation "
-          f"'{result.recommendation}', console errors: {len(result.console_errors)}"
-          + (f"; screenshot {result.screenshot}" if result.screenshot else ""))
+    print(
+        f"{result.title}: {result.charts} charts, {result.drawn} chart marks drawn, recommendation "
+        f"'{result.recommendation}', console errors: {len(result.console_errors)}"
+        + (f"; screenshot {result.screenshot}" if result.screenshot else "")
+    )
     for e in result.console_errors:
         print(f"  console: {e}", file=sys.stderr)
     return 0 if result.drawn and not result.console_errors else 1
@@ -83,8 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name in STAGE_ORDER:
         stage = sub.add_parser(name, help=f"run the {name} stage of an engagement")
-        stage.add_argument("--engagement", required=True, metavar="FILE",
-                           help="engagement YAML (a name under include/engagements/ or a path)")
+        stage.add_argument(
+            "--engagement",
+            required=True,
+            metavar="FILE",
+            help="engagement YAML (a name under include/engagements/ or a path)",
+        )
         stage.add_argument("--run-id", help="reuse earlier stages' results of this run (default: a new run)")
         stage.add_argument("--json", action="store_true", help="print the stage's result as JSON")
         stage.set_defaults(func=_stage)
@@ -107,8 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     plain: tuple[type[BaseException], ...] = (
-        VtctldError, NotApproved, EngagementError, UnknownConnection, VSchemaRejected, WorkflowError,
-        ValidationThresholdExceeded, ImportError_, TargetNotProvisioned, *extensions.registry().command_errors)
+        VtctldError,
+        NotApproved,
+        EngagementError,
+        UnknownConnection,
+        VSchemaRejected,
+        WorkflowError,
+        ValidationThresholdExceeded,
+        ImportError_,
+        TargetNotProvisioned,
+        *extensions.registry().command_errors,
+    )
     try:
         return args.func(args)
     except plain as e:

@@ -31,9 +31,13 @@ class Endpoint:
             raise ValueError(f"not a mysql:// DSN: {redact(dsn)}")
         if not parts.hostname or not parts.username:
             raise ValueError(f"a DSN needs a user and a host: {redact(dsn)}")
-        return cls(host=parts.hostname, port=parts.port or 3306, user=unquote(parts.username),
-                   password=unquote(parts.password or ""),
-                   database=unquote(parts.path.lstrip("/")) or None)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or 3306,
+            user=unquote(parts.username),
+            password=unquote(parts.password or ""),
+            database=unquote(parts.path.lstrip("/")) or None,
+        )
 
     def with_database(self, database: str | None) -> Endpoint:
         return replace(self, database=database)
@@ -57,21 +61,36 @@ def redact(dsn: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def connect(endpoint: Endpoint, *, dict_rows: bool = False, autocommit: bool = True,
-            local_infile: bool = False, read_timeout: float | None = None) -> pymysql.connections.Connection:
+def connect(
+    endpoint: Endpoint,
+    *,
+    dict_rows: bool = False,
+    autocommit: bool = True,
+    local_infile: bool = False,
+    read_timeout: float | None = None,
+) -> pymysql.connections.Connection:
     return pymysql.connect(
-        host=endpoint.host, port=endpoint.port, user=endpoint.user, password=endpoint.password,
-        database=endpoint.database, charset="utf8mb4", autocommit=autocommit,
+        host=endpoint.host,
+        port=endpoint.port,
+        user=endpoint.user,
+        password=endpoint.password,
+        database=endpoint.database,
+        charset="utf8mb4",
+        autocommit=autocommit,
         cursorclass=pymysql.cursors.DictCursor if dict_rows else pymysql.cursors.Cursor,
-        local_infile=local_infile, connect_timeout=10, read_timeout=read_timeout,
+        local_infile=local_infile,
+        connect_timeout=10,
+        read_timeout=read_timeout,
     )
 
 
 class UnknownConnection(LookupError):
     def __init__(self, conn_id: str):
         self.conn_id = conn_id
-        super().__init__(f"unknown connection id {conn_id!r}: create it in Airflow (Admin > Connections) "
-                         f"or set AIRFLOW_CONN_{conn_id.upper()}=mysql://user:password@host:port/db")
+        super().__init__(
+            f"unknown connection id {conn_id!r}: create it in Airflow (Admin > Connections) "
+            f"or set AIRFLOW_CONN_{conn_id.upper()}=mysql://user:password@host:port/db"
+        )
 
 
 def _from_environment(conn_id: str) -> Endpoint | None:
@@ -80,8 +99,13 @@ def _from_environment(conn_id: str) -> Endpoint | None:
         return None
     if value.lstrip().startswith("{"):
         c = json.loads(value)
-        return Endpoint(host=c.get("host", "127.0.0.1"), port=int(c.get("port") or 3306), user=c.get("login", ""),
-                        password=c.get("password") or "", database=c.get("schema") or None)
+        return Endpoint(
+            host=c.get("host", "127.0.0.1"),
+            port=int(c.get("port") or 3306),
+            user=c.get("login", ""),
+            password=c.get("password") or "",
+            database=c.get("schema") or None,
+        )
     return Endpoint.from_dsn(value)
 
 

@@ -16,8 +16,16 @@ LOG = "cutover"
 
 # outcomes
 DONE, ALREADY_DONE, PASSED, FAILED, APPROVED, REJECTED, TIMED_OUT, BREACH, INFO = (
-    "done", "already done", "passed", "failed", "approved", "rejected", "timed out", "rollback criteria breached",
-    "info")
+    "done",
+    "already done",
+    "passed",
+    "failed",
+    "approved",
+    "rejected",
+    "timed out",
+    "rollback criteria breached",
+    "info",
+)
 
 
 def now() -> str:
@@ -58,8 +66,12 @@ class CutoverLog:
         return next((e for e in reversed(self.entries) if e.step == step), None)
 
     def markdown(self) -> str:
-        lines = [f"### Cutover run {self.run_id}", "", "| when (UTC) | step | outcome | by | detail |",
-                 "|---|---|---|---|---|"]
+        lines = [
+            f"### Cutover run {self.run_id}",
+            "",
+            "| when (UTC) | step | outcome | by | detail |",
+            "|---|---|---|---|---|",
+        ]
         lines += [f"| {e.at} | {e.step} | {e.outcome} | {e.by} | {e.detail.replace('|', '/')} |" for e in self.entries]
         return "\n".join(lines) + "\n"
 

@@ -105,8 +105,9 @@ class Field:
         return tuple(self.path.split("."))
 
 
-def declare(check: Check, default: Any = MISSING, *, name: str | None = None, help: str = "",
-            form: Form | None = None) -> Any:
+def declare(
+    check: Check, default: Any = MISSING, *, name: str | None = None, help: str = "", form: Form | None = None
+) -> Any:
     """A dataclass field with its check and form (``name`` defaults to the attribute's own; no default: required)."""
     meta = {_DECLARED: Declared(check, name, help, form)}
     if isinstance(default, (list, dict, set)):
@@ -117,8 +118,11 @@ def declare(check: Check, default: Any = MISSING, *, name: str | None = None, he
 @cache
 def _sections(cls: type) -> dict[str, type]:
     hints = get_type_hints(cls)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls)
-            if _DECLARED not in f.metadata and dataclasses.is_dataclass(hints[f.name])}
+    return {
+        f.name: hints[f.name]
+        for f in dataclasses.fields(cls)
+        if _DECLARED not in f.metadata and dataclasses.is_dataclass(hints[f.name])
+    }
 
 
 @cache
@@ -219,8 +223,9 @@ def unknown(cls: type, data: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
-def form_fields(cls: type, sections: tuple[str, ...], *, with_defaults: bool
-                ) -> list[tuple[Field, Any, dict[str, Any]]]:
+def form_fields(
+    cls: type, sections: tuple[str, ...], *, with_defaults: bool
+) -> list[tuple[Field, Any, dict[str, Any]]]:
     """The fields a trigger form shows, section by section in ``sections``' order, each with its value
     and JSON schema. With ``with_defaults`` a field starts at its default; without, it starts empty (None)."""
     shown = [(f, f.form) for f in fields_of(cls) if f.form is not None]
@@ -299,8 +304,9 @@ class Identifier(Text):
         bad = sorted(ch for ch in set(value) if ch in FORBIDDEN_IN_NAMES)
         if bad:
             shown = ", ".join("NUL" if ch == "\x00" else repr(ch) for ch in bad)
-            return (f"{self.what} {value!r} contains {shown}; quotes, backticks, backslashes and "
-                    f"semicolons are not allowed")
+            return (
+                f"{self.what} {value!r} contains {shown}; quotes, backticks, backslashes and semicolons are not allowed"
+            )
         if len(value) > MAX_IDENTIFIER_LENGTH:
             return f"{self.what} is {len(value)} characters; MySQL allows at most {MAX_IDENTIFIER_LENGTH}"
         if value != value.strip():
@@ -354,8 +360,10 @@ class ConnId(Text):
         if not CONN_ID.match(value):
             return f"{value!r} is not a valid connection id"
         if self.known and ctx.connection_exists is not None and not ctx.connection_exists(value):
-            return (f"unknown connection id {value!r}: create it in Airflow (Admin > Connections), "
-                    f"or set AIRFLOW_CONN_{value.upper()}")
+            return (
+                f"unknown connection id {value!r}: create it in Airflow (Admin > Connections), "
+                f"or set AIRFLOW_CONN_{value.upper()}"
+            )
         return None
 
     def schema(self) -> dict[str, Any]:

@@ -80,8 +80,14 @@ def history_entry(run_id: str, validation) -> dict:
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "passed": validation.passed,
         "mismatched_rows": validation.mismatched_rows,
-        "tables": {t.table: {"status": t.status, "differences": t.differences_total,
-                             "keys": [d.to_dict() for d in t.differences]} for t in validation.tables},
+        "tables": {
+            t.table: {
+                "status": t.status,
+                "differences": t.differences_total,
+                "keys": [d.to_dict() for d in t.differences],
+            }
+            for t in validation.tables
+        },
         "lag_seconds": validation.lag_seconds,
         "workflow_states": validation.workflow_states,
     }
@@ -102,8 +108,10 @@ def regressions(previous: dict | None, current: dict) -> list[str]:
         new_keys = [k for k in now["keys"] if _identity(k) not in known]
         if now["differences"] > before.get("differences", 0) or new_keys:
             shown = ", ".join(RowDifference.from_dict(k).describe() for k in new_keys[:5])
-            out.append(f"{table}: {now['differences']} differing row(s), was {before.get('differences', 0)}"
-                       + (f"; new: {shown}" if shown else ""))
+            out.append(
+                f"{table}: {now['differences']} differing row(s), was {before.get('differences', 0)}"
+                + (f"; new: {shown}" if shown else "")
+            )
     for workflow, state in current["workflow_states"].items():
         if state != "Running":
             out.append(f"workflow {workflow} is not running ({state})")

@@ -23,8 +23,9 @@ def quote_identifier(name: str) -> str:
     if "\x00" in name:
         raise IdentifierError(f"identifier {name!r} contains a NUL character")
     if len(name) > MAX_IDENTIFIER_LENGTH:
-        raise IdentifierError(f"identifier {name[:20]!r}... is {len(name)} characters; MySQL allows "
-                              f"{MAX_IDENTIFIER_LENGTH}")
+        raise IdentifierError(
+            f"identifier {name[:20]!r}... is {len(name)} characters; MySQL allows {MAX_IDENTIFIER_LENGTH}"
+        )
     if name != name.rstrip(" "):
         raise IdentifierError(f"identifier {name!r} ends with a space, which MySQL does not allow")
     return "`" + name.replace("`", "``") + "`"

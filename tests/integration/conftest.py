@@ -126,10 +126,12 @@ class AirflowApi:
         import urllib.error
         import urllib.request
 
-        req = urllib.request.Request(self.base + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Authorization": f"Bearer {self.token}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.base + path,
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
                 raw = r.read()
@@ -177,8 +179,9 @@ class AirflowApi:
         self.wait(run_id, lambda r, s: s.get(task_id) == "awaiting_input", f"{task_id} awaiting input")
         time.sleep(10)
         detail = self.ok("GET", self.hitl_path(run_id, task_id))
-        self.ok("PATCH", self.hitl_path(run_id, task_id), {"chosen_options": [option],
-                                                           "params_input": {"comment": comment}})
+        self.ok(
+            "PATCH", self.hitl_path(run_id, task_id), {"chosen_options": [option], "params_input": {"comment": comment}}
+        )
         return detail
 
 

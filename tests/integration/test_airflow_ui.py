@@ -27,13 +27,17 @@ def api(airflow_api):
 
 
 def test_rest_api_refuses_malformed_input_with_the_validation_message(api):
-    status, body = api.call("POST", f"/api/v2/dags/{DAG}/dagRuns",
-                            {"logical_date": None, "conf": {"shard_count": 0, "vtctld_address": "no port"}})
+    status, body = api.call(
+        "POST",
+        f"/api/v2/dags/{DAG}/dagRuns",
+        {"logical_date": None, "conf": {"shard_count": 0, "vtctld_address": "no port"}},
+    )
     assert status == 400, body
     detail = json.dumps(body)
     assert "Invalid input for param" in detail and ("shard_count" in detail or "vtctld_address" in detail)
-    status, body = api.call("POST", f"/api/v2/dags/{DAG}/dagRuns",
-                            {"logical_date": None, "conf": {"engagement_file": "no-such.yaml"}})
+    status, body = api.call(
+        "POST", f"/api/v2/dags/{DAG}/dagRuns", {"logical_date": None, "conf": {"engagement_file": "no-such.yaml"}}
+    )
     assert status == 400 and "engagement_file" in json.dumps(body)
     assert api.ok("GET", f"/api/v2/dags/{DAG}/dagRuns")["total_entries"] == 0  # nothing was started
 
@@ -128,8 +132,11 @@ def test_an_sa_triggers_an_engagement_from_the_form_and_watches_it_succeed(airfl
 
 
 def test_rest_api_runs_an_engagement_and_records_the_customer_decision(airflow, api):
-    run = api.ok("POST", f"/api/v2/dags/{DAG}/dagRuns",
-                 {"logical_date": None, "conf": {"customer_decision": "record", "customer": "Example Shop (REST)"}})
+    run = api.ok(
+        "POST",
+        f"/api/v2/dags/{DAG}/dagRuns",
+        {"logical_date": None, "conf": {"customer_decision": "record", "customer": "Example Shop (REST)"}},
+    )
     run_id = run["dag_run_id"]
     api.wait(run_id, lambda r, s: s.get("customer_decision") == "awaiting_input", "the decision step")
     # A person answers after reading; an answer within a second of the task parking races the executor's
@@ -148,17 +155,24 @@ def test_rest_api_runs_an_engagement_and_records_the_customer_decision(airflow, 
     assert status == 200 and "proof of concept" in page and 'id="decision"' in page
     # a worker slot is not held while waiting: the task is parked, not running
     assert api.task_states(run_id)["customer_decision"] == "awaiting_input"
-    api.ok("PATCH", path, {"chosen_options": ["Proceed with conditions"],
-                           "params_input": {"comment": "fix the cross-shard join first"}})
+    api.ok(
+        "PATCH",
+        path,
+        {"chosen_options": ["Proceed with conditions"], "params_input": {"comment": "fix the cross-shard join first"}},
+    )
     run = api.wait(run_id, lambda r, s: r["state"] == "success", "run success", timeout=120)
     assert "Customer decision: proceed with conditions by admin" in run["note"], run["note"]
     assert "fix the cross-shard join first" in run["note"]
     assert f"](/pocflow/runs/{DAG}/" in run["note"]  # the note links to the report
-    decision_xcom = api.ok("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/customer_decision/"
-                                  f"xcomEntries/return_value")["value"]
+    decision_xcom = api.ok(
+        "GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances/customer_decision/xcomEntries/return_value"
+    )["value"]
     decision_xcom = decision_xcom if isinstance(decision_xcom, dict) else json.loads(decision_xcom)
     report_json = Path(decision_xcom["artifact"]).with_name("report.json")
     recorded = json.loads(report_json.read_text())["decision"]
-    assert (recorded["status"], recorded["outcome"], recorded["by"]) == ("recorded", "proceed with conditions",
-                                                                         ADMIN_USER)
+    assert (recorded["status"], recorded["outcome"], recorded["by"]) == (
+        "recorded",
+        "proceed with conditions",
+        ADMIN_USER,
+    )
     assert "Customer decision: proceed with conditions by admin" in report_json.with_name("report.html").read_text()

@@ -23,11 +23,18 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def s3(tmp_path_factory):
     port = free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "pocflow", "AWS_SECRET_ACCESS_KEY": "pocflow-secret",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "pocflow",
+        "AWS_SECRET_ACCESS_KEY": "pocflow-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     mp = pytest.MonkeyPatch()
     for k, v in env.items():
         mp.setenv(k, v)
@@ -53,8 +60,9 @@ def test_stage_results_and_reports_round_trip_through_s3(s3):
     assert uri == "s3://poc-artifacts/engagements/demo-shop/manual__2026-11-28T10_00_00_00_00/validation.json"
     assert store.get_json("validation") == {"passed": True, "mismatched_rows": 0}
     store.put_text("report.html", "<html>report</html>")
-    body = s3.get_object(Bucket="poc-artifacts",
-                         Key="engagements/demo-shop/manual__2026-11-28T10_00_00_00_00/report.html")["Body"].read()
+    body = s3.get_object(
+        Bucket="poc-artifacts", Key="engagements/demo-shop/manual__2026-11-28T10_00_00_00_00/report.html"
+    )["Body"].read()
     assert body == b"<html>report</html>"
     assert store.get_json("no-such-stage") is None
 
@@ -75,9 +83,17 @@ def test_an_airflow_aws_connection_carries_credentials_and_endpoint(s3, monkeypa
     endpoint = s3.meta.endpoint_url
     for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("AIRFLOW_CONN_POCFLOW_S3", json.dumps({
-        "conn_type": "aws", "login": "pocflow", "password": "pocflow-secret",
-        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_POCFLOW_S3",
+        json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "pocflow",
+                "password": "pocflow-secret",
+                "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+            }
+        ),
+    )
     store = ArtifactStore("s3://poc-artifacts/via-connection", "demo-shop", "r1", aws_conn_id="pocflow_s3")
     assert store.put_json("review", {"recommendation": "proceed"}).startswith("s3://poc-artifacts/via-connection/")
     assert store.get_json("review") == {"recommendation": "proceed"}
@@ -101,10 +117,29 @@ def test_airflow_server_processes_read_the_connection_from_the_metadata_database
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRFLOW_CONN_"))}
     env.update(AIRFLOW_HOME=str(tmp_path / "airflow"), AWS_EC2_METADATA_DISABLED="true")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([airflow, "connections", "add", "pocflow_artifacts", "--conn-json", json.dumps({
-        "conn_type": "aws", "login": "pocflow", "password": "pocflow-secret",
-        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"}})], env=env, check=True, capture_output=True)
-    probe = ("from pocflow.artifacts import ArtifactStore; print(ArtifactStore('s3://poc-artifacts/server', "
-             "'demo-shop', 'r9', aws_conn_id='pocflow_artifacts').get_text('report.html'))")
+    subprocess.run(
+        [
+            airflow,
+            "connections",
+            "add",
+            "pocflow_artifacts",
+            "--conn-json",
+            json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "pocflow",
+                    "password": "pocflow-secret",
+                    "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+                }
+            ),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    probe = (
+        "from pocflow.artifacts import ArtifactStore; print(ArtifactStore('s3://poc-artifacts/server', "
+        "'demo-shop', 'r9', aws_conn_id='pocflow_artifacts').get_text('report.html'))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "<p>stored</p>", out.stderr[-2000:]

@@ -30,9 +30,17 @@ ENGAGEMENT = "cutover-shop"
 TARGET = "shop_cutover"
 WORKFLOW = "cutover_shop"
 # short soaks and loose latency limits: the stack shares two cores with Airflow and the tests
-FORM = {"engagement": ENGAGEMENT, "read_soak_minutes": 0.2, "write_soak_minutes": 0.2, "probe_seconds": 2,
-        "probe_interval_seconds": 5, "max_p99_ms": 5000, "max_lag_seconds": 30, "approval_hours": 1,
-        "accepted_findings": [f"no-unique-not-null-key:{CUTOVER_DATABASE}.events"]}
+FORM = {
+    "engagement": ENGAGEMENT,
+    "read_soak_minutes": 0.2,
+    "write_soak_minutes": 0.2,
+    "probe_seconds": 2,
+    "probe_interval_seconds": 5,
+    "max_p99_ms": 5000,
+    "max_lag_seconds": 30,
+    "approval_hours": 1,
+    "accepted_findings": [f"no-unique-not-null-key:{CUTOVER_DATABASE}.events"],
+}
 
 
 def reset_rehearsal(vtctld, vtgate, source_admin, stack) -> None:
@@ -44,8 +52,16 @@ def reset_rehearsal(vtctld, vtgate, source_admin, stack) -> None:
         forward.cancel(approved=True)
     reverse = MoveTables(vtctld, f"{WORKFLOW}_reverse", CUTOVER_KEYSPACE)
     if reverse.exists(settle=10):  # --keep-data: its "target" is the source database
-        vtctld.run("Workflow", "--keyspace", CUTOVER_KEYSPACE, "delete", "--workflow", reverse.workflow, "--keep-data",
-                   approved=True)
+        vtctld.run(
+            "Workflow",
+            "--keyspace",
+            CUTOVER_KEYSPACE,
+            "delete",
+            "--workflow",
+            reverse.workflow,
+            "--keep-data",
+            approved=True,
+        )
     with connect(vtgate.with_database(None)) as conn, conn.cursor() as cur:
         cur.execute(f"USE `{TARGET}:0@primary`")  # the target shard itself, whatever the routing rules say
         cur.execute("SHOW TABLES")
@@ -66,8 +82,13 @@ def reset_rehearsal(vtctld, vtgate, source_admin, stack) -> None:
             if "node doesn't exist" not in e.stderr:
                 raise
     shutil.rmtree(PROJECT_ROOT / "artifacts" / ENGAGEMENT, ignore_errors=True)
-    load(source_admin.with_database(CUTOVER_DATABASE), scale="tiny", data_dir=stack.config.state_dir / "sample-data",
-         force=True, progress=lambda m: None)
+    load(
+        source_admin.with_database(CUTOVER_DATABASE),
+        scale="tiny",
+        data_dir=stack.config.state_dir / "sample-data",
+        force=True,
+        progress=lambda m: None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +98,13 @@ def rehearsal(stack, vtctld, vtgate, source_admin, airflow):
     if any(t.keyspace == TARGET for t in stack.config.provisioned_tablets()):
         reset_rehearsal(vtctld, vtgate, source_admin, stack)
     else:
-        load(source_admin.with_database(CUTOVER_DATABASE), scale="tiny",
-             data_dir=stack.config.state_dir / "sample-data", force=True, progress=lambda m: None)
+        load(
+            source_admin.with_database(CUTOVER_DATABASE),
+            scale="tiny",
+            data_dir=stack.config.state_dir / "sample-data",
+            force=True,
+            progress=lambda m: None,
+        )
     ctx = StageContext(e, run_id=f"cutover-rehearsal-{int(time.time())}", log=lambda m: None)
     for stage in STAGE_ORDER:
         run_stage(stage, ctx)
@@ -124,8 +150,11 @@ def target_row(vtgate, email: str, timeout: float = 60) -> tuple | None:
 
 def write_through_vtgate(vtgate, email: str) -> int:
     with connect(vtgate.with_database(TARGET)) as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO customers (email, full_name, country, balance, loyalty_tier, created_at) "
-                    "VALUES (%s, 'Cutover Probe', 'NL', 0, 'none', NOW(6))", (email,))
+        cur.execute(
+            "INSERT INTO customers (email, full_name, country, balance, loyalty_tier, created_at) "
+            "VALUES (%s, 'Cutover Probe', 'NL', 0, 'none', NOW(6))",
+            (email,),
+        )
         return cur.lastrowid
 
 
@@ -136,8 +165,11 @@ def cutover_log(run_id: str) -> list[dict]:
 
 
 def test_malformed_form_input_is_refused_before_a_run_starts(api):
-    for conf in ({**FORM, "max_error_rate_pct": 150}, {**FORM, "planned_at": "tonight"},
-                 {**FORM, "accepted_findings": ["events"]}):
+    for conf in (
+        {**FORM, "max_error_rate_pct": 150},
+        {**FORM, "planned_at": "tonight"},
+        {**FORM, "accepted_findings": ["events"]},
+    ):
         status, body = api.call("POST", f"/api/v2/dags/{DAG}/dagRuns", {"logical_date": None, "conf": conf})
         assert status == 400, (conf, body)
     assert api.ok("GET", f"/api/v2/dags/{DAG}/dagRuns")["total_entries"] == 0
@@ -147,7 +179,9 @@ def test_a_rejected_write_approval_switches_no_writes(api, vtctld, vtgate, sourc
     run_id = api.trigger(FORM)
     detail = api.answer(run_id, "approve_writes", "Reject", "not tonight")
     # the request shows what would happen, in Vitess's words
-    assert "SwitchTraffic dry run results" in detail["body"] and "Create reverse vreplication workflow" in detail["body"]
+    assert (
+        "SwitchTraffic dry run results" in detail["body"] and "Create reverse vreplication workflow" in detail["body"]
+    )
     assert "PASS latest validation clean" in detail["body"]
     run = api.wait(run_id, lambda r, s: r["state"] in ("success", "failed"), "the run ends", timeout=300)
     states = api.task_states(run_id)
@@ -159,7 +193,10 @@ def test_a_rejected_write_approval_switches_no_writes(api, vtctld, vtgate, sourc
     assert source_row(source_admin, "rejected@example.com", timeout=5)
     entries = cutover_log(run_id)
     assert [(e["step"], e["outcome"], e["by"]) for e in entries if e["step"] == "approve writes"][-1] == (
-        "approve writes", "rejected", "admin")
+        "approve writes",
+        "rejected",
+        "admin",
+    )
 
 
 def test_cutover_switches_rolls_back_switches_again_and_completes(api, vtctld, vtgate, source_admin, rehearsal):
@@ -197,8 +234,10 @@ def test_cutover_switches_rolls_back_switches_again_and_completes(api, vtctld, v
     assert source_row(source_admin, "after-rollback@example.com", timeout=1)  # the source's data is kept
     assert ("complete", "done", "admin") in [(e["step"], e["outcome"], e["by"]) for e in cutover_log(run_id)]
     # the engagement's report carries every cutover run's log
-    report = max((PROJECT_ROOT / "artifacts" / ENGAGEMENT).glob("cutover-rehearsal-*/report.html"),
-                 key=lambda p: p.stat().st_mtime).read_text()
+    report = max(
+        (PROJECT_ROOT / "artifacts" / ENGAGEMENT).glob("cutover-rehearsal-*/report.html"),
+        key=lambda p: p.stat().st_mtime,
+    ).read_text()
     assert report.count("<h3>Cutover run ") == 3 and "Cutover log" in report
     assert "rehearsing the rollback" in report and "go live" in report
 

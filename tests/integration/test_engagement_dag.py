@@ -21,8 +21,10 @@ def latest_note() -> str | None:
     from pocflow.local.airflow.env import airflow_env
 
     db = sqlite3.connect(Path(airflow_env()["AIRFLOW_HOME"]) / "airflow.db")
-    row = db.execute("SELECT n.content FROM dag_run r LEFT JOIN dag_run_note n ON n.dag_run_id = r.id "
-                     "WHERE r.dag_id = 'poc_engagement' ORDER BY r.id DESC LIMIT 1").fetchone()
+    row = db.execute(
+        "SELECT n.content FROM dag_run r LEFT JOIN dag_run_note n ON n.dag_run_id = r.id "
+        "WHERE r.dag_id = 'poc_engagement' ORDER BY r.id DESC LIMIT 1"
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -31,8 +33,17 @@ def run_dir(output: str) -> Path:
     return Path(uri).parent
 
 
-STAGE_FILES = {"engagement.json", "select-database.json", "provision.json", "sharding-plan.json", "import.json",
-               "validation.json", "testing.json", "opt-out-review.json", "report.json"}
+STAGE_FILES = {
+    "engagement.json",
+    "select-database.json",
+    "provision.json",
+    "sharding-plan.json",
+    "import.json",
+    "validation.json",
+    "testing.json",
+    "opt-out-review.json",
+    "report.json",
+}
 
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
@@ -44,8 +55,11 @@ def source_checksums(admin) -> dict[str, int | None]:
     from pocflow.sql import quote_identifier as q
 
     with connect(admin.with_database(None)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-                    f"AND table_schema NOT IN ({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})", SYSTEM_SCHEMAS)
+        cur.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            f"AND table_schema NOT IN ({', '.join(['%s'] * len(SYSTEM_SCHEMAS))})",
+            SYSTEM_SCHEMAS,
+        )
         tables = cur.fetchall()
         sums = {}
         for schema, table in tables:
@@ -82,9 +96,11 @@ def test_no_password_reaches_logs_xcom_artifacts_or_reports(default_run, env):
 
     proc, _, _ = default_run
     out = proc.stdout + proc.stderr
-    secrets = {Endpoint.from_dsn(env[k]).password
-               for k in ("POCFLOW_SOURCE_ADMIN_DSN", "POCFLOW_SOURCE_READONLY_DSN", "POCFLOW_SOURCE_IMPORT_DSN")
-               if k in env}
+    secrets = {
+        Endpoint.from_dsn(env[k]).password
+        for k in ("POCFLOW_SOURCE_ADMIN_DSN", "POCFLOW_SOURCE_READONLY_DSN", "POCFLOW_SOURCE_IMPORT_DSN")
+        if k in env
+    }
     secrets.discard("")
     assert len(secrets) >= 2
     run_id = re.search(r"run_id=(manual__\S+?),", out).group(1)
@@ -127,12 +143,15 @@ def test_dags_test_with_the_form_defaults_runs_all_seven_stages(default_run, tmp
     assert areas["data validation"] in ("pass", "warn") and areas["import"] == "pass"
     # the report renders in a real browser: charts laid out, no console errors
     from pocflow.review.browser import check_report
+
     check = check_report(folder / "report.html", tmp_path / "report.png")
     assert check.charts == 2 and check.drawn >= 10 and check.console_errors == []
     assert check.recommendation == review["recommendation"] and (tmp_path / "report.png").stat().st_size > 10_000
     # the run carries the recommendation as its note; the demo asks for no decision
-    assert latest_note().splitlines()[:2] == [f"Recommendation: {review['recommendation']}",
-                                              "Customer decision: not requested by this engagement"]
+    assert latest_note().splitlines()[:2] == [
+        f"Recommendation: {review['recommendation']}",
+        "Customer decision: not requested by this engagement",
+    ]
     assert review["decision"]["status"] == "not requested"
 
 
@@ -176,13 +195,18 @@ def test_bad_conf_fails_the_first_task_naming_the_fields(stack):
     assert proc.returncode != 0
     assert "opt_out_date: 2001-02-03 is in the past" in out and "source_database: database name 'a;b'" in out
     assert "select-database result" not in out
-    assert latest_note() == ("Engagement run failed at validate_engagement: open that task's log for the reason "
-                             "and what to do.")
+    assert latest_note() == (
+        "Engagement run failed at validate_engagement: open that task's log for the reason and what to do."
+    )
 
 
 def test_stage_commands_print_their_result_as_json(stack, sample):
-    proc = subprocess.run([POCFLOW, "sharding-plan", "--engagement", "demo-shop.yaml", "--json"],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = subprocess.run(
+        [POCFLOW, "sharding-plan", "--engagement", "demo-shop.yaml", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["plan"]["vschemas"]["shop"]["sharded"] is False

@@ -52,8 +52,7 @@ def engagement(stack, sample):
 
 def new_context(engagement, label: str) -> tuple[StageContext, list[str]]:
     messages: list[str] = []
-    ctx = StageContext(engagement, run_id=f"fault-{label}-{uuid.uuid4().hex[:8]}", resolve=resolve,
-                       log=messages.append)
+    ctx = StageContext(engagement, run_id=f"fault-{label}-{uuid.uuid4().hex[:8]}", resolve=resolve, log=messages.append)
     return ctx, messages
 
 
@@ -90,10 +89,14 @@ def fresh_import(ctx: StageContext):
 
 def trigger_in_background(ctx: StageContext, started) -> tuple[threading.Thread, dict]:
     """The import task's own wait (its deferred trigger), run while the test injects the fault."""
-    trigger = MoveTablesCopyTrigger(vtctld_address=ctx.engagement.target.vtctld_address,
-                                    vtctldclient=find_vtctldclient(),
-                                    workflows=[[w.workflow, w.target_keyspace] for w in started.workflows],
-                                    poll_seconds=1, report_every=30, error_grace=RECOVERY_LIMIT)
+    trigger = MoveTablesCopyTrigger(
+        vtctld_address=ctx.engagement.target.vtctld_address,
+        vtctldclient=find_vtctldclient(),
+        workflows=[[w.workflow, w.target_keyspace] for w in started.workflows],
+        poll_seconds=1,
+        report_every=30,
+        error_grace=RECOVERY_LIMIT,
+    )
     outcome: dict = {}
 
     async def wait():
@@ -132,20 +135,27 @@ def fault_during_copy(engagement, label: str, component: str, sig: int) -> dict:
 
 def test_a_target_vttablet_killed_during_the_copy(engagement):
     # the target primary's tablet, which runs the copy
-    FIGURES["target vttablet killed during copy"] = fault_during_copy(engagement, "tablet", "vttablet-100",
-                                                                      signal.SIGKILL)
+    FIGURES["target vttablet killed during copy"] = fault_during_copy(
+        engagement, "tablet", "vttablet-100", signal.SIGKILL
+    )
 
 
 def test_the_source_stopped_briefly_during_the_copy(engagement, stack):
     # a clean shutdown of the source server (MySQL unless the stack runs a MariaDB source)
-    FIGURES["source server stopped during copy"] = fault_during_copy(engagement, "source", stack.source.name,
-                                                                     signal.SIGTERM)
+    FIGURES["source server stopped during copy"] = fault_during_copy(
+        engagement, "source", stack.source.name, signal.SIGTERM
+    )
 
 
 def cli_stage(stage: str, run_id: str) -> subprocess.Popen:
-    return subprocess.Popen([POCFLOW, stage, "--engagement", "demo-shop.yaml", "--run-id", run_id, "--json"],
-                            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [POCFLOW, stage, "--engagement", "demo-shop.yaml", "--run-id", run_id, "--json"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def read_until(proc: subprocess.Popen, marker: str, timeout: float = 300) -> list[str]:
@@ -185,11 +195,14 @@ def test_a_killed_validation_task_reruns_to_the_same_result_without_a_second_vdi
     assert rerun.returncode == 0, out[-3000:]
     assert "exists for this run already" in out
     assert vdiff_count() == before_kill  # the rerun waited on the same VDiff
-    result = json.loads(out[out.rindex("\n{\n") + 1:])
+    result = json.loads(out[out.rindex("\n{\n") + 1 :])
     assert result["passed"] and result["mismatched_rows"] == 0
     assert workflow.exists()
-    FIGURES["validation task killed and rerun"] = {"rerun_s": round(took, 1), "vdiffs_after": before_kill,
-                                                   "mismatched_rows": 0}
+    FIGURES["validation task killed and rerun"] = {
+        "rerun_s": round(took, 1),
+        "vdiffs_after": before_kill,
+        "mismatched_rows": 0,
+    }
     assert took < RECOVERY_LIMIT
 
 
@@ -208,10 +221,13 @@ def test_vtgate_killed_during_testing_is_reported_not_waited_on(engagement):
     out = "".join(lines) + out
     restart = bring_back()
     assert proc.returncode == 0, out[-3000:]  # the stage ends with a result that shows the errors
-    result = json.loads(out[out.rindex("\n{\n") + 1:])
+    result = json.loads(out[out.rindex("\n{\n") + 1 :])
     assert result["target_load"]["errors"] > 0 and "target queries failed" in out
-    FIGURES["vtgate killed during testing"] = {"stage_ended_after_kill_s": round(ended, 1),
-                                               "exit_code": proc.returncode, "vtgate_restart_s": round(restart, 1)}
+    FIGURES["vtgate killed during testing"] = {
+        "stage_ended_after_kill_s": round(ended, 1),
+        "exit_code": proc.returncode,
+        "vtgate_restart_s": round(restart, 1),
+    }
     assert ended < RECOVERY_LIMIT
 
 
@@ -250,5 +266,8 @@ def test_every_stage_run_twice_gives_the_same_result_and_creates_nothing_twice(e
     after = vdiffs()
     assert len(after) <= vdiffs_before + 1  # one VDiff for this run, whichever run of the stage made it
     assert all(v["State"] == "completed" for v in after)
-    FIGURES["every stage run twice"] = {"stages": list(twice), "workflows": workflows, "new_vdiffs":
-                                        len(after) - vdiffs_before}
+    FIGURES["every stage run twice"] = {
+        "stages": list(twice),
+        "workflows": workflows,
+        "new_vdiffs": len(after) - vdiffs_before,
+    }

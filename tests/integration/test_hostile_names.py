@@ -27,8 +27,10 @@ def results(engagement):
     import uuid
 
     ctx = StageContext(engagement, run_id=f"hostile-{uuid.uuid4().hex[:8]}", resolve=resolve, log=print)
-    return {stage: run_stage(stage, ctx)[0]
-            for stage in ("select-database", "provision", "sharding-plan", "import", "validation")}
+    return {
+        stage: run_stage(stage, ctx)[0]
+        for stage in ("select-database", "provision", "sharding-plan", "import", "validation")
+    }
 
 
 def test_every_hostile_table_is_found_and_importable(results):
@@ -51,7 +53,9 @@ def test_validation_compares_every_hostile_table_and_finds_no_difference(results
     assert validation.passed, validation.summary()
     assert {t.table: t.status for t in validation.tables} == {t: "match" for t in hostile.TABLES}
     # "match" over every row on both sides, not over an empty read
-    assert {t.table: (t.rows_source, t.rows_target) for t in validation.tables} == {t: (300, 300) for t in hostile.TABLES}
+    assert {t.table: (t.rows_source, t.rows_target) for t in validation.tables} == {
+        t: (300, 300) for t in hostile.TABLES
+    }
     assert all(not a for a in validation.aggregates.values()) and set(validation.aggregates) == set(hostile.TABLES)
     assert all(not diffs for diffs in validation.schema.values()), validation.schema
     assert {v["state"] for v in validation.vdiff.values()} == {"completed"}

@@ -13,10 +13,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_engagement_wo
 @pytest.fixture(scope="module")
 def proof(env, vtctld, source_admin, source_readonly, vtgate, sample):
     messages = []
-    result = import_proof.run(vtctld=vtctld, source_admin=source_admin, source_readonly=source_readonly,
-                              vtgate=vtgate, source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"],
-                              target_keyspace=env["POCFLOW_TARGET_KEYSPACE"], approve_cancel=True,
-                              progress=messages.append)
+    result = import_proof.run(
+        vtctld=vtctld,
+        source_admin=source_admin,
+        source_readonly=source_readonly,
+        vtgate=vtgate,
+        source_keyspace=env["POCFLOW_SOURCE_KEYSPACE"],
+        target_keyspace=env["POCFLOW_TARGET_KEYSPACE"],
+        approve_cancel=True,
+        progress=messages.append,
+    )
     return result, messages
 
 

@@ -53,22 +53,25 @@ def findings_on(readiness, obj: str) -> dict[str, str]:
     return {f.id: f.severity for f in readiness.findings if f.object == obj}
 
 
-@pytest.mark.parametrize("finding, obj, severity", [
-    ("no-unique-not-null-key", "planted.no_key", BLOCKER),
-    ("non-innodb-engine", "planted.myisam_log", BLOCKER),
-    ("unsupported-table-charset", "planted.legacy_sjis", BLOCKER),
-    ("unsupported-column-charset", "planted.legacy_sjis.name", BLOCKER),
-    ("non-range-partitioning", "planted.hashed", BLOCKER),
-    ("foreign-key", "planted.children", WARNING),
-    ("trigger", "planted.children_touch", WARNING),
-    ("routine", "planted.count_children", WARNING),
-    ("event", "planted.purge_children", WARNING),
-    ("view", "planted.parent_counts", WARNING),
-    ("generated-column", "planted.orders.line_total", WARNING),
-    ("invisible-column", "planted.orders.internal_flag", WARNING),
-    ("generated-invisible-primary-key", "planted.generated_key.my_row_id", WARNING),
-    ("vector-column", "planted.embeddings.embedding", WARNING),
-])
+@pytest.mark.parametrize(
+    "finding, obj, severity",
+    [
+        ("no-unique-not-null-key", "planted.no_key", BLOCKER),
+        ("non-innodb-engine", "planted.myisam_log", BLOCKER),
+        ("unsupported-table-charset", "planted.legacy_sjis", BLOCKER),
+        ("unsupported-column-charset", "planted.legacy_sjis.name", BLOCKER),
+        ("non-range-partitioning", "planted.hashed", BLOCKER),
+        ("foreign-key", "planted.children", WARNING),
+        ("trigger", "planted.children_touch", WARNING),
+        ("routine", "planted.count_children", WARNING),
+        ("event", "planted.purge_children", WARNING),
+        ("view", "planted.parent_counts", WARNING),
+        ("generated-column", "planted.orders.line_total", WARNING),
+        ("invisible-column", "planted.orders.internal_flag", WARNING),
+        ("generated-invisible-primary-key", "planted.generated_key.my_row_id", WARNING),
+        ("vector-column", "planted.embeddings.embedding", WARNING),
+    ],
+)
 def test_each_planted_problem_is_found_on_its_object(planted, finding, obj, severity):
     _, readiness = planted
     assert findings_on(readiness, obj).get(finding) == severity, findings_on(readiness, obj)
@@ -100,8 +103,9 @@ def test_the_server_is_read_as_mysql_with_gtids_and_its_version_noted(planted):
     server = findings_on(readiness, "server")
     assert inventory.flavor == "mysql" and inventory.server["gtid_mode"] == "ON"
     assert inventory.server["enforce_gtid_consistency"] == "ON"
-    assert not {"gtid-mode-off", "gtid-consistency-not-enforced", "triggers-not-visible",
-                "events-not-visible"} & set(server)
+    assert not {"gtid-mode-off", "gtid-consistency-not-enforced", "triggers-not-visible", "events-not-visible"} & set(
+        server
+    )
     major = inventory.server_flavor.version[0]
     assert server.get("mysql-9-source" if major >= 9 else "mysql-8.0-end-of-life") == INFO
 
@@ -110,7 +114,8 @@ def test_the_import_users_privileges_are_read_from_mysql_user(planted):
     inventory, readiness = planted
     assert inventory.import_user_privileges and all(inventory.import_user_privileges.values())
     assert not {"import-user-unverified", "import-user-missing", "import-user-privileges"} & set(
-        findings_on(readiness, "server"))
+        findings_on(readiness, "server")
+    )
 
 
 def test_the_customers_reads_come_back_as_a_runnable_workload(planted):
@@ -120,15 +125,18 @@ def test_the_customers_reads_come_back_as_a_runnable_workload(planted):
     workload = digest_workload(inventory.digests)
     read = [q for q in workload.queries if q.sql.startswith(CUSTOMER_READ)]
     assert len(read) == 1 and read[0].weight >= 3 and read[0].name.startswith("digest-")
-    assert all(not q.sql.lower().startswith("show") and "information_schema" not in q.sql.lower()
-               for q in workload.queries)
+    assert all(
+        not q.sql.lower().startswith("show") and "information_schema" not in q.sql.lower() for q in workload.queries
+    )
 
 
 def test_the_comparisons_hashes_run_on_this_source(planted, source_readonly):
     inventory, _ = planted
     orders = inventory.table("orders")
     with connect(source_readonly.with_database(DATABASE)) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT COUNT(*), SUM({row_hash_sql(orders.columns, DiffSettings())}), "
-                    f"SUM({chunk_hash_sql(orders.columns, DiffSettings())}) FROM orders")
+        cur.execute(
+            f"SELECT COUNT(*), SUM({row_hash_sql(orders.columns, DiffSettings())}), "
+            f"SUM({chunk_hash_sql(orders.columns, DiffSettings())}) FROM orders"
+        )
         rows, row_hashes, crcs = cur.fetchone()
     assert rows == 2 and row_hashes > 0 and crcs > 0

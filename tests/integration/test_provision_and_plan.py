@@ -1,6 +1,5 @@
 """Stages 2 and 3 on the real stack: provisioning is idempotent and Vitess accepts the VSchemas."""
 
-
 import pytest
 
 from pocflow.engagement import from_inputs
@@ -59,8 +58,11 @@ def test_vitess_holds_the_applied_vschemas(sharded, vtctld):
 
 
 def test_a_vschema_vitess_refuses_fails_with_its_message(stack, vtctld):
-    bad = {"sharded": True, "vindexes": {"v": {"type": "no_such_vindex"}},
-           "tables": {"t": {"column_vindexes": [{"column": "id", "name": "v"}]}}}
+    bad = {
+        "sharded": True,
+        "vindexes": {"v": {"type": "no_such_vindex"}},
+        "tables": {"t": {"column_vindexes": [{"column": "id", "name": "v"}]}},
+    }
     with pytest.raises(VSchemaRejected) as err:
         apply_vschema(vtctld, "shop_sharded", bad)
     assert "no_such_vindex" in str(err.value) and "(dry run)" in str(err.value)

@@ -19,9 +19,13 @@ pytestmark = pytest.mark.integration
 def second_run(stack, second_flavor, second_sample, vtctld):
     workflow = MoveTables(vtctld, f"demo_shop_{second_flavor}", f"shop_from_{second_flavor}")
     workflow.cancel(approved=True)
-    conf = {"engagement_file": "demo-shop-mariadb.yaml", "engagement_name": f"demo-shop-{second_flavor}",
-            "source_connection_id": f"pocflow_source_{second_flavor}",
-            "source_keyspace": second_source_keyspace(second_flavor), "target_keyspace": workflow.target_keyspace}
+    conf = {
+        "engagement_file": "demo-shop-mariadb.yaml",
+        "engagement_name": f"demo-shop-{second_flavor}",
+        "source_connection_id": f"pocflow_source_{second_flavor}",
+        "source_keyspace": second_source_keyspace(second_flavor),
+        "target_keyspace": workflow.target_keyspace,
+    }
     proc = dags_test(conf=conf, capture=True)
     yield proc
     workflow.cancel(approved=True)

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def selected(stack, sample, tmp_path_factory):
-    engagement = from_inputs({"engagement_file": "demo-shop.yaml",
-                              "artifact_location": str(tmp_path_factory.mktemp("artifacts"))})
+    engagement = from_inputs(
+        {"engagement_file": "demo-shop.yaml", "artifact_location": str(tmp_path_factory.mktemp("artifacts"))}
+    )
     result, uri = run_stage("select-database", StageContext(engagement, "test-select", log=lambda m: None))
     return result, uri
 
@@ -54,8 +55,15 @@ def test_latin1_column_is_importable_and_noted_for_validation(selected):
 def test_inventory_holds_the_catalogue(selected):
     result, _ = selected
     inv = result.inventory
-    assert {t.name for t in inv.tables} == {"customers", "products", "orders", "order_lines", "payments",
-                                            "inventory", "events"}
+    assert {t.name for t in inv.tables} == {
+        "customers",
+        "products",
+        "orders",
+        "order_lines",
+        "payments",
+        "inventory",
+        "events",
+    }
     orders = inv.table("orders")
     assert orders.primary_key.columns == ("id",) and orders.foreign_keys[0].referenced_table == "customers"
     assert inv.table("order_lines").primary_key.columns == ("order_id", "line_no")
@@ -74,6 +82,7 @@ def test_the_result_is_stored_as_json_in_the_artifact_store(selected):
     assert uri.endswith("demo-shop/test-select/select-database.json")
     import json
     from pathlib import Path
+
     stored = json.loads(Path(uri).read_text())
     assert stored["readiness"]["excluded"].keys() == {"events"}
 
@@ -110,8 +119,10 @@ def test_inventory_asks_as_many_catalogue_queries_for_1000_tables_as_for_10(stac
     assert counts[10] == counts[1000] == inv.catalogue_queries
 
 
-MISCONFIGURED = {"mysql": {"binlog_format": "MIXED", "gtid_mode": "OFF", "enforce_gtid_consistency": "OFF"},
-                 "mariadb": {"binlog_format": "MIXED"}}
+MISCONFIGURED = {
+    "mysql": {"binlog_format": "MIXED", "gtid_mode": "OFF", "enforce_gtid_consistency": "OFF"},
+    "mariadb": {"binlog_format": "MIXED"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +132,9 @@ def misconfigured_source(stack, tmp_path_factory):
     base = StackConfig.from_env()
     state = tmp_path_factory.mktemp("mixed-source")
     state.chmod(0o755)
-    config = dataclasses.replace(base, state_dir=state,
-                                 ports=dataclasses.replace(base.ports, source_mysql=13399))
+    config = dataclasses.replace(base, state_dir=state, ports=dataclasses.replace(base.ports, source_mysql=13399))
     from pocflow.local.stack import install
+
     config = install.prepare_state_dir(config)
     flavor = base.source_flavor
     server = SOURCE_SERVERS[flavor](config, port=13399, databases=("shop",), overrides=MISCONFIGURED[flavor])

@@ -37,15 +37,23 @@ SCHEMA = [
 
 def pocflow(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "POCFLOW_EXTENSIONS": "pocflow.local"}
-    return subprocess.run([sys.executable, "-c", "import sys; from pocflow.cli import main; sys.exit(main())", *args], capture_output=True,
-                          text=True, cwd=PROJECT_ROOT, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from pocflow.cli import main; sys.exit(main())", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=600,
+    )
 
 
 def schemas_and_checksums(admin) -> dict[str, object]:
     """Every user table of the source server with its CHECKSUM, keyed schema.table (Vitess's sidecar left out)."""
     with connect(admin.with_database(None)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
-                    "AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema', '_vt')")
+        cur.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE' "
+            "AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema', '_vt')"
+        )
         out = {}
         for schema, table in cur.fetchall():
             cur.execute(f"CHECKSUM TABLE {q(schema)}.{q(table)}")
@@ -72,9 +80,24 @@ def dump(stack, source_admin, tmp_path_factory):
         for statement in SCHEMA:
             cur.execute(statement)
     path = tmp_path_factory.mktemp("dump") / "customer.sql"
-    proc = subprocess.run([str(stack.config.mysql_bin / "mysqldump"), "--no-data", "--routines", "--triggers",
-                           "-h", admin.host, "-P", str(admin.port), "-u", admin.user, SCRATCH],
-                          env={**os.environ, "MYSQL_PWD": admin.password}, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            str(stack.config.mysql_bin / "mysqldump"),
+            "--no-data",
+            "--routines",
+            "--triggers",
+            "-h",
+            admin.host,
+            "-P",
+            str(admin.port),
+            "-u",
+            admin.user,
+            SCRATCH,
+        ],
+        env={**os.environ, "MYSQL_PWD": admin.password},
+        capture_output=True,
+        text=True,
+    )
     with connect(admin) as conn, conn.cursor() as cur:
         cur.execute(f"DROP DATABASE {SCRATCH}")
     assert proc.returncode == 0, proc.stderr
@@ -101,8 +124,10 @@ def test_the_dump_is_loaded_with_generated_rows_and_fronted_by_a_tablet(added, s
         for table in ("accounts", "projects", "tasks"):
             cur.execute(f"SELECT COUNT(*) FROM {table}")
             counts[table] = cur.fetchone()[0]
-        cur.execute("SELECT COUNT(*) FROM tasks t LEFT JOIN projects p USING (account_id, project_no) "
-                    "WHERE p.account_id IS NULL")
+        cur.execute(
+            "SELECT COUNT(*) FROM tasks t LEFT JOIN projects p USING (account_id, project_no) "
+            "WHERE p.account_id IS NULL"
+        )
         orphans = cur.fetchone()[0]
         cur.execute("SELECT COUNT(*) FROM tasks WHERE JSON_VALID(payload)")
         valid_json = cur.fetchone()[0]
@@ -111,8 +136,9 @@ def test_the_dump_is_loaded_with_generated_rows_and_fronted_by_a_tablet(added, s
     listed = json.loads(pocflow("source", "list", "--json").stdout)
     assert any(r["database"] == ADDED and r["keyspace"] == f"{ADDED}_source" for r in listed)
     after = schemas_and_checksums(source_admin)
-    assert {k: v for k, v in after.items() if not k.startswith(f"{ADDED}.") and k != "schemas"} == \
-        {k: v for k, v in before.items() if k != "schemas"}
+    assert {k: v for k, v in after.items() if not k.startswith(f"{ADDED}.") and k != "schemas"} == {
+        k: v for k, v in before.items() if k != "schemas"
+    }
 
 
 def test_the_whole_engagement_runs_on_the_added_database_and_ends_with_a_report(added):
@@ -128,19 +154,31 @@ def test_the_whole_engagement_runs_on_the_added_database_and_ends_with_a_report(
     validation = json.loads((folder / "validation.json").read_text())
     assert validation["passed"], validation
     assert {t["table"]: t["status"] for t in validation["tables"]} == {
-        "accounts": "match", "projects": "match", "tasks": "match"}
+        "accounts": "match",
+        "projects": "match",
+        "tasks": "match",
+    }
 
 
 BAD_DUMPS = {
-    "syntax": ("CREATE TABLE ok (id INT PRIMARY KEY);\n\nCREATE TABLE broken (\n  id INT PRIMARY KEY,\n"
-               "  name VARCHAR(10) NOT NULL DEFALT 'x'\n);\n", "bad.sql line 5: You have an error in your SQL syntax"),
-    "super": ("CREATE TABLE ok (id INT PRIMARY KEY);\nSET GLOBAL max_connections = 1000;\n",
-              "bad.sql line 2: `SET GLOBAL max_connections ...` cannot be loaded: SET GLOBAL needs SUPER"),
-    "exists": ("CREATE TABLE ok (id INT PRIMARY KEY);\n",
-               "database `pf_existing` already exists on the local source; nothing was changed"),
+    "syntax": (
+        "CREATE TABLE ok (id INT PRIMARY KEY);\n\nCREATE TABLE broken (\n  id INT PRIMARY KEY,\n"
+        "  name VARCHAR(10) NOT NULL DEFALT 'x'\n);\n",
+        "bad.sql line 5: You have an error in your SQL syntax",
+    ),
+    "super": (
+        "CREATE TABLE ok (id INT PRIMARY KEY);\nSET GLOBAL max_connections = 1000;\n",
+        "bad.sql line 2: `SET GLOBAL max_connections ...` cannot be loaded: SET GLOBAL needs SUPER",
+    ),
+    "exists": (
+        "CREATE TABLE ok (id INT PRIMARY KEY);\n",
+        "database `pf_existing` already exists on the local source; nothing was changed",
+    ),
     "built-in": ("CREATE TABLE ok (id INT PRIMARY KEY);\n", "`shop` is a built-in source database of the local stack"),
-    "other database": ("CREATE TABLE ok (id INT PRIMARY KEY);\nINSERT INTO shop.customers (id) VALUES (1);\n",
-                       "bad.sql line 2: the dump writes to database `shop`, not `pf_bad`"),
+    "other database": (
+        "CREATE TABLE ok (id INT PRIMARY KEY);\nINSERT INTO shop.customers (id) VALUES (1);\n",
+        "bad.sql line 2: the dump writes to database `shop`, not `pf_bad`",
+    ),
 }
 
 

@@ -14,9 +14,20 @@ POCFLOW = str(Path(sys.executable).parent / "pocflow")
 
 def test_every_component_is_healthy(stack):
     status = stack.status()
-    assert {s.name for s in status} >= {"source-mysql", "source-mariadb", "etcd", "vtctld", "vtgate", "vttablet-100",
-                                        "vttablet-101", "vttablet-200", "vttablet-201", "vttablet-202", "vttablet-203",
-                                        "vttablet-210"}
+    assert {s.name for s in status} >= {
+        "source-mysql",
+        "source-mariadb",
+        "etcd",
+        "vtctld",
+        "vtgate",
+        "vttablet-100",
+        "vttablet-101",
+        "vttablet-200",
+        "vttablet-201",
+        "vttablet-202",
+        "vttablet-203",
+        "vttablet-210",
+    }
     assert [s.name for s in status if not s.healthy] == []
 
 
@@ -47,9 +58,16 @@ def test_a_running_stack_refuses_another_source_flavour_before_changing_anything
 
 
 def test_env_prints_exports_a_shell_can_use(stack):
-    out = subprocess.run(["bash", "-c", f'eval "$({POCFLOW} stack env)" && vtctldclient --server "$VTCTLD_SERVER" '
-                          'GetKeyspaces && mariadb-vtgate -N -e "SELECT 1"'],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'eval "$({POCFLOW} stack env)" && vtctldclient --server "$VTCTLD_SERVER" '
+            'GetKeyspaces && mariadb-vtgate -N -e "SELECT 1"',
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr
     assert '"name": "shop"' in out.stdout and out.stdout.strip().endswith("1")
 
@@ -60,13 +78,25 @@ def variables(endpoint, names):
         return {k.lower(): v for k, v in cur.fetchall()}
 
 
-COMMON = ["version", "log_bin", "binlog_format", "binlog_row_image", "server_id", "binlog_expire_logs_seconds",
-          "sql_mode", "performance_schema"]
+COMMON = [
+    "version",
+    "log_bin",
+    "binlog_format",
+    "binlog_row_image",
+    "server_id",
+    "binlog_expire_logs_seconds",
+    "sql_mode",
+    "performance_schema",
+]
 
 
 def assert_import_source(v):
-    assert (v["log_bin"], v["binlog_format"], v["binlog_row_image"], v["performance_schema"]) == ("ON", "ROW", "FULL",
-                                                                                                   "ON")
+    assert (v["log_bin"], v["binlog_format"], v["binlog_row_image"], v["performance_schema"]) == (
+        "ON",
+        "ROW",
+        "FULL",
+        "ON",
+    )
     assert int(v["server_id"]) > 0 and int(v["binlog_expire_logs_seconds"]) >= 172800
     assert "NO_ZERO_DATE" in v["sql_mode"] and "ANSI_QUOTES" not in v["sql_mode"]
 

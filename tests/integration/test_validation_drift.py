@@ -30,8 +30,12 @@ DRIFT = {  # table -> (kind, key)
 def target_sql(stack, sql: str) -> None:
     """Write straight into the target primary's MariaDB (vt_shop), as a stray process would."""
     socket = stack.config.vtdataroot / "vt_0000000100" / "mysql.sock"
-    subprocess.run(["mariadb", "--no-defaults", f"--socket={socket}", "--user=vt_dba", "vt_shop", "-e", sql],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        ["mariadb", "--no-defaults", f"--socket={socket}", "--user=vt_dba", "vt_shop", "-e", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def nightly(out_key: str, store: dict) -> None:
@@ -47,13 +51,17 @@ def drifted(stack, sample, tmp_path_factory):
     proc = dags_test(conf={"engagement_file": "demo-shop.yaml"}, capture=True)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
     nightly("clean", out)
-    target_sql(stack, "UPDATE customers SET balance = balance + 1 WHERE id = 5; "
-                      "DELETE FROM order_lines WHERE order_id = 10 AND line_no = 1; "
-                      "INSERT INTO payments (id, order_id, customer_id, method, amount, paid_at) "
-                      "VALUES (999999, 1, 1, 'card', 1.00, NOW())")
+    target_sql(
+        stack,
+        "UPDATE customers SET balance = balance + 1 WHERE id = 5; "
+        "DELETE FROM order_lines WHERE order_id = 10 AND line_no = 1; "
+        "INSERT INTO payments (id, order_id, customer_id, method, amount, paid_at) "
+        "VALUES (999999, 1, 1, 'card', 1.00, NOW())",
+    )
     time.sleep(1)  # the target replica applies the stray writes too
     engagement = from_inputs({"engagement_file": "demo-shop.yaml"})
     from pocflow.nightly import latest_results
+
     ctx = StageContext(engagement, "drift-check", log=lambda m: None)
     for stage, result in latest_results(ctx.store, ["select-database", "sharding-plan", "import"]).items():
         ctx.results.hold(stage, result)
@@ -82,22 +90,26 @@ def test_vdiff_reports_the_same_keys(drifted):
 
 def test_the_nightly_dag_flags_the_drift_as_a_regression(drifted):
     assert "REGRESSION demo-shop" not in drifted["clean"]
-    for line in ("customers: 1 differing row(s), was 0; new: different {'id': 5}",
-                 "order_lines: 1 differing row(s), was 0; new: missing_on_target",
-                 "payments: 1 differing row(s), was 0; new: extra_on_target {'id': 999999}"):
+    for line in (
+        "customers: 1 differing row(s), was 0; new: different {'id': 5}",
+        "order_lines: 1 differing row(s), was 0; new: missing_on_target",
+        "payments: 1 differing row(s), was 0; new: extra_on_target {'id': 999999}",
+    ):
         assert f"REGRESSION demo-shop: {line}" in drifted["drifted"]
 
 
 def test_the_nightly_history_keeps_every_night(drifted):
     from pocflow.engagement import PROJECT_ROOT
+
     history = json.loads((PROJECT_ROOT / "artifacts" / "demo-shop" / "history" / HISTORY).read_text())
     assert len(history) >= 2
     assert history[-2]["regressions"] == [] and len(history[-1]["regressions"]) == 3
     assert history[-1]["workflow_states"] == {"demo_shop": "Running"}
 
 
-def test_rows_changing_on_the_source_during_the_comparison_are_not_reported(stack, drifted, source_admin,
-                                                                            source_readonly, vtgate, env):
+def test_rows_changing_on_the_source_during_the_comparison_are_not_reported(
+    stack, drifted, source_admin, source_readonly, vtgate, env
+):
     """A writer keeps updating orders on the source while orders is compared in small chunks."""
     from pocflow.source.inventory import take
 
@@ -119,8 +131,9 @@ def test_rows_changing_on_the_source_during_the_comparison_are_not_reported(stac
         time.sleep(0.5)
         source, target = SourceSide(source_readonly), TargetSide(vtgate, "shop", ["0"])
         try:
-            result = TableComparison(orders, source, target, DiffSettings(chunk_rows=500, narrow_rows=32,
-                                                                          recheck_wait_seconds=0.5)).run()
+            result = TableComparison(
+                orders, source, target, DiffSettings(chunk_rows=500, narrow_rows=32, recheck_wait_seconds=0.5)
+            ).run()
         finally:
             source.close()
             target.close()
@@ -153,8 +166,9 @@ def test_the_engagements_own_suite_runs_on_both_sides(drifted):
     orders = [e for e in drifted["validation"].expectations if e["table"] == "orders"]
     assert [e["side"] for e in orders] == ["source", "target shop/0"] and all(e["success"] for e in orders)
     for side, profiled in (("source", False), ("target-shop-0", True)):
-        raw = json.loads((PROJECT_ROOT / "artifacts" / "demo-shop" / "drift-check" / "gx" / f"{side}-orders.json")
-                         .read_text())
+        raw = json.loads(
+            (PROJECT_ROOT / "artifacts" / "demo-shop" / "drift-check" / "gx" / f"{side}-orders.json").read_text()
+        )
         types = [r["expectation_config"]["type"] for r in raw["results"]]
         assert "expect_column_values_to_be_in_set" in types  # from include/expectations/demo-shop/orders.json
         assert ("expect_table_row_count_to_be_between" in types) is profiled
@@ -191,8 +205,12 @@ def test_a_threshold_stops_the_run_after_storing_the_result(drifted):
     engagement = from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 2})
     with pytest.raises(ValidationThresholdExceeded, match="found 3 differing rows; the engagement allows 2"):
         enforce_threshold(StageContext(engagement, "t", log=lambda m: None), drifted["validation"])
-    enforce_threshold(StageContext(from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 3}),
-                                   "t", log=lambda m: None), drifted["validation"])
+    enforce_threshold(
+        StageContext(
+            from_inputs({"engagement_file": "demo-shop.yaml", "max_mismatched_rows": 3}), "t", log=lambda m: None
+        ),
+        drifted["validation"],
+    )
 
 
 def test_many_scattered_differences_are_each_named(stack, drifted, source_readonly, vtgate):

@@ -24,20 +24,31 @@ pytestmark = pytest.mark.integration
 TABLE = "measurements"
 SHARDS = ["-80", "80-"]
 ROWS = 600
-DDL = (f"CREATE TABLE {TABLE} (site VARCHAR(24) NOT NULL, code VARCHAR(24) NOT NULL, value_f FLOAT NOT NULL, "
-       "value_d DOUBLE NULL, measured_at TIMESTAMP(6) NOT NULL, doc JSON NULL, note VARCHAR(40) NULL, "
-       "PRIMARY KEY (site, code)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
-VSCHEMA = {"sharded": True, "vindexes": {"xxhash": {"type": "xxhash"}},
-           "tables": {TABLE: {"column_vindexes": [{"column": "site", "name": "xxhash"}]}}}
+DDL = (
+    f"CREATE TABLE {TABLE} (site VARCHAR(24) NOT NULL, code VARCHAR(24) NOT NULL, value_f FLOAT NOT NULL, "
+    "value_d DOUBLE NULL, measured_at TIMESTAMP(6) NOT NULL, doc JSON NULL, note VARCHAR(40) NULL, "
+    "PRIMARY KEY (site, code)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+)
+VSCHEMA = {
+    "sharded": True,
+    "vindexes": {"xxhash": {"type": "xxhash"}},
+    "tables": {TABLE: {"column_vindexes": [{"column": "site", "name": "xxhash"}]}},
+}
 
 
 def rows():
     rng = random.Random(15)
     for i in range(ROWS):
         site, code = f"site-{i % 37:02d}", f"c#{i:05d}"
-        yield (site, code, rng.uniform(-1000, 1000) / 7, rng.uniform(-1e6, 1e6) / 3,
-               f"2026-0{1 + i % 9}-1{i % 10} 0{i % 10}:1{i % 6}:2{i % 10}.{i:06d}",
-               json.dumps({"i": i, "tags": ["a", "b"][: i % 3], "v": round(i / 3, 2)}), "x#" if i % 2 else "#y")
+        yield (
+            site,
+            code,
+            rng.uniform(-1000, 1000) / 7,
+            rng.uniform(-1e6, 1e6) / 3,
+            f"2026-0{1 + i % 9}-1{i % 10} 0{i % 10}:1{i % 6}:2{i % 10}.{i:06d}",
+            json.dumps({"i": i, "tags": ["a", "b"][: i % 3], "v": round(i / 3, 2)}),
+            "x#" if i % 2 else "#y",
+        )
 
 
 def keyspace_of(flavor: str) -> str:
@@ -48,17 +59,33 @@ def shard_sql(stack, keyspace: str, shard: str, sql: str) -> None:
     """Straight into a target shard primary's MySQL, bypassing Vitess, as a stray process would."""
     tablet = next(t for t in stack.config.target_tablets if (t.keyspace, t.shard, t.primary) == (keyspace, shard, True))
     socket = stack.config.vtdataroot / f"vt_{tablet.uid:010d}" / "mysql.sock"
-    subprocess.run([str(stack.config.mysql_bin / "mysql"), "--no-defaults", f"--socket={socket}", "--user=vt_dba",
-                    f"vt_{keyspace}", "-e", sql], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            str(stack.config.mysql_bin / "mysql"),
+            "--no-defaults",
+            f"--socket={socket}",
+            "--user=vt_dba",
+            f"vt_{keyspace}",
+            "-e",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def compare(source: Endpoint, table, vtgate, keyspace):
     s, t = SourceSide(source), TargetSide(vtgate, keyspace, SHARDS)
     try:
-        comparison = TableComparison(table, s, t, DiffSettings(chunk_rows=100, max_reported=2 * ROWS, masked_columns=frozenset({"note"})))
+        comparison = TableComparison(
+            table, s, t, DiffSettings(chunk_rows=100, max_reported=2 * ROWS, masked_columns=frozenset({"note"}))
+        )
         result = comparison.run()
-        sums = aggregates.differences(aggregates.read(s, table, comparison.keys, DiffSettings()),
-                                      aggregates.read(t, table, comparison.keys, DiffSettings()))
+        sums = aggregates.differences(
+            aggregates.read(s, table, comparison.keys, DiffSettings()),
+            aggregates.read(t, table, comparison.keys, DiffSettings()),
+        )
         return result, sums, comparison
     finally:
         s.close()
@@ -90,17 +117,24 @@ def imported(request, stack, env, vtctld, vtgate):
     clean = compare(readonly, table, vtgate, keyspace)
     # a row deleted on its own shard, and a row copied onto the other shard (its key now on two shards)
     deleted, doubled, changed = ("site-03", "c#00003"), ("site-05", "c#00005"), ("site-07", "c#00007")
-    found = {key: next(s for s in SHARDS if key in shard_keys(vtgate, keyspace, s))
-             for key in (deleted, doubled, changed)}
+    found = {
+        key: next(s for s in SHARDS if key in shard_keys(vtgate, keyspace, s)) for key in (deleted, doubled, changed)
+    }
     other = next(s for s in SHARDS if s != found[doubled])
     with connect(vtgate.with_database(f"{keyspace}:{found[doubled]}@replica")) as conn, conn.cursor() as cur:
         cur.execute(f"SELECT * FROM {TABLE} WHERE site = %s AND code = %s", doubled)
         row = cur.fetchone()
     values = ", ".join("NULL" if v is None else repr(str(v)) for v in row)
-    shard_sql(stack, keyspace, found[deleted], f"DELETE FROM {TABLE} WHERE site = '{deleted[0]}' AND code = '{deleted[1]}'")
+    shard_sql(
+        stack, keyspace, found[deleted], f"DELETE FROM {TABLE} WHERE site = '{deleted[0]}' AND code = '{deleted[1]}'"
+    )
     shard_sql(stack, keyspace, other, f"INSERT INTO {TABLE} VALUES ({values})")
-    shard_sql(stack, keyspace, found[changed],
-              f"UPDATE {TABLE} SET note = 'secret-value' WHERE site = '{changed[0]}' AND code = '{changed[1]}'")
+    shard_sql(
+        stack,
+        keyspace,
+        found[changed],
+        f"UPDATE {TABLE} SET note = 'secret-value' WHERE site = '{changed[0]}' AND code = '{changed[1]}'",
+    )
     time.sleep(2)  # the shards' replicas, which the comparison reads, apply the stray writes too
     drifted = compare(readonly, table, vtgate, keyspace)
     yield flavor, table, clean, drifted, (deleted, doubled, changed)
@@ -128,7 +162,9 @@ def test_what_the_copy_changed_is_named_down_to_the_column_and_classified(import
             assert c.cls == "float_precision" and c.source != c.target
     if result.differences_total:
         assert result.status == "mismatch" and result.column_classes
-        assert comparison.repairable and "UPDATE" in repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys)
+        assert comparison.repairable and "UPDATE" in repair_sql(
+            comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys
+        )
 
 
 def test_a_key_on_two_shards_and_a_row_gone_from_one_are_named_by_key_and_kind(imported):
@@ -139,7 +175,9 @@ def test_a_key_on_two_shards_and_a_row_gone_from_one_are_named_by_key_and_kind(i
     assert result.differences_total >= 3 and result.status == "mismatch"
     # row count and distinct keys add up again (one row gone, one key twice), the sums do not
     assert set(sums) - set(clean_sums), (sums, clean_sums)
-    script = repair_sql(comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys)
+    script = repair_sql(
+        comparison.table, comparison.repairable, comparison.source_rows, run="test", key=comparison.keys
+    )
     assert f"'{deleted[1]}'" in script and f"'{doubled[1]}'" in script
 
 

@@ -23,9 +23,18 @@ from typing import Any
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 
-SQLITE_TYPES = {"tinyint": "INTEGER", "smallint": "INTEGER", "int": "INTEGER", "bigint": "INTEGER",
-                "float": "REAL", "double": "REAL", "decimal": "TEXT", "varbinary": "BLOB", "blob": "BLOB",
-                "binary": "BLOB"}
+SQLITE_TYPES = {
+    "tinyint": "INTEGER",
+    "smallint": "INTEGER",
+    "int": "INTEGER",
+    "bigint": "INTEGER",
+    "float": "REAL",
+    "double": "REAL",
+    "decimal": "TEXT",
+    "varbinary": "BLOB",
+    "blob": "BLOB",
+    "binary": "BLOB",
+}
 
 
 def mysql_text(v: Any) -> str | bytes:
@@ -102,8 +111,9 @@ def mysql_cast(v, to: str):
         return _as_bytes(v)
     m = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", to)
     assert m, to
-    d = Decimal(repr(v) if isinstance(v, float) else str(v)).quantize(Decimal(1).scaleb(-int(m.group(2))),
-                                                                      rounding=ROUND_HALF_UP)
+    d = Decimal(repr(v) if isinstance(v, float) else str(v)).quantize(
+        Decimal(1).scaleb(-int(m.group(2))), rounding=ROUND_HALF_UP
+    )
     return str(d.copy_abs() if d.is_zero() else d)  # MySQL prints no -0
 
 
@@ -148,14 +158,14 @@ def _rewrite_casts(sql: str) -> str:
             if j < 0:
                 out.append(sql[i:])
                 return "".join(out)
-            out.append(sql[i:j + 5])
+            out.append(sql[i : j + 5])
             i = j + 5
             continue
         end = _closing(sql, j + 4)
-        inner = sql[j + 5:end]
+        inner = sql[j + 5 : end]
         at = _top_level_as(inner)
         out.append(sql[i:j])
-        out.append(f"MYSQL_CAST({_rewrite_casts(inner[:at])}, '{inner[at + 4:].strip()}')")
+        out.append(f"MYSQL_CAST({_rewrite_casts(inner[:at])}, '{inner[at + 4 :].strip()}')")
         i = end + 1
 
 
@@ -168,9 +178,16 @@ def mysql_to_sqlite(sql: str) -> str:
 
 def _connect() -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", check_same_thread=False)
-    for name, n, fn in (("CONCAT", -1, concat), ("CONCAT_WS", -1, concat_ws), ("LENGTH", 1, length),
-                        ("CRC32", 1, crc32), ("SHA2", 2, sha2), ("CONV", 3, conv),
-                        ("UNIX_TIMESTAMP", 1, unix_timestamp), ("MYSQL_CAST", 2, mysql_cast)):
+    for name, n, fn in (
+        ("CONCAT", -1, concat),
+        ("CONCAT_WS", -1, concat_ws),
+        ("LENGTH", 1, length),
+        ("CRC32", 1, crc32),
+        ("SHA2", 2, sha2),
+        ("CONV", 3, conv),
+        ("UNIX_TIMESTAMP", 1, unix_timestamp),
+        ("MYSQL_CAST", 2, mysql_cast),
+    ):
         conn.create_function(name, n, fn, deterministic=True)
     return conn
 
@@ -193,8 +210,9 @@ class SqliteSide:
     def insert(self, rows: Sequence[Sequence[Any]], shard: int = 0) -> None:
         marks = ", ".join("?" * len(self.table.columns))
         with self.lock:
-            self.conns[shard].executemany(f"INSERT INTO {quote_identifier(self.table.name)} VALUES ({marks})",
-                                          [list(r) for r in rows])
+            self.conns[shard].executemany(
+                f"INSERT INTO {quote_identifier(self.table.name)} VALUES ({marks})", [list(r) for r in rows]
+            )
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
         self.queries.append(sql)

@@ -11,10 +11,23 @@ def col(name, data_type, nullable=False):
     return Column(name, 1, data_type, data_type, nullable, None, None, "", False, None)
 
 
-TABLE = Table("t", "InnoDB", 10, 0, 0, None, None,
-              [col("id", "bigint"), col("price", "decimal"), col("w", "float", nullable=True),
-               col("note", "varchar", nullable=True), col("at", "datetime")],
-              [Index("PRIMARY", True, ("id",), True)])
+TABLE = Table(
+    "t",
+    "InnoDB",
+    10,
+    0,
+    0,
+    None,
+    None,
+    [
+        col("id", "bigint"),
+        col("price", "decimal"),
+        col("w", "float", nullable=True),
+        col("note", "varchar", nullable=True),
+        col("at", "datetime"),
+    ],
+    [Index("PRIMARY", True, ("id",), True)],
+)
 
 
 class Shards:
@@ -36,8 +49,9 @@ def test_measures_follow_the_column_types():
     assert ("minimum", "at") in names and ("minimum", "note") not in names
     assert ("nulls", "w") in names and ("nulls", "id") not in names
     assert names[-1] == ("distinct_keys", None)
-    w_sum = next(m.sql for m in aggregates.measures(TABLE, ["id"], DiffSettings())
-                 if m.name == "total" and m.column == "w")
+    w_sum = next(
+        m.sql for m in aggregates.measures(TABLE, ["id"], DiffSettings()) if m.name == "total" and m.column == "w"
+    )
     assert "ROUND(`w`, 6)" in w_sum and "DECIMAL" in w_sum  # floats summed after the comparison's normalisation
 
 
@@ -46,10 +60,40 @@ def read(*rows):
 
 
 # rows, id min/max/sum, price min/max/sum, w nulls/min/max/sum, note nulls, at min/max, distinct ids
-ONE = (3, 1, 3, Decimal(6), Decimal("1.50"), Decimal("9.00"), Decimal("12.50"), 1, Decimal("0.5"), Decimal("2.5"),
-       Decimal("3.0"), 0, "2026-01-01", "2026-01-03", 3)
-OTHER = (2, 4, 5, Decimal(9), Decimal("0.50"), Decimal("2.00"), Decimal("2.50"), 0, Decimal("1.0"), Decimal("1.0"),
-         Decimal("2.0"), 2, "2026-01-02", "2026-01-09", 2)
+ONE = (
+    3,
+    1,
+    3,
+    Decimal(6),
+    Decimal("1.50"),
+    Decimal("9.00"),
+    Decimal("12.50"),
+    1,
+    Decimal("0.5"),
+    Decimal("2.5"),
+    Decimal("3.0"),
+    0,
+    "2026-01-01",
+    "2026-01-03",
+    3,
+)
+OTHER = (
+    2,
+    4,
+    5,
+    Decimal(9),
+    Decimal("0.50"),
+    Decimal("2.00"),
+    Decimal("2.50"),
+    0,
+    Decimal("1.0"),
+    Decimal("1.0"),
+    Decimal("2.0"),
+    2,
+    "2026-01-02",
+    "2026-01-09",
+    2,
+)
 
 
 def test_shards_are_combined():
@@ -81,7 +125,8 @@ def test_a_masked_columns_aggregates_say_only_that_they_differ():
     changed = list(ONE)
     changed[6] = Decimal("12.49")
     assert aggregates.differences(read(ONE), read(tuple(changed)), frozenset({"price"})) == [
-        "SUM(price): differs (values masked)"]
+        "SUM(price): differs (values masked)"
+    ]
 
 
 def test_round_numbers_print_without_an_exponent():

@@ -16,15 +16,21 @@ def test_the_project_settings_load_and_name_the_local_stack_connections():
     assert json.loads(payload["pocflow_source"]["extra"])["description"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("nothing: here", "top-level 'airflow:'"),
-    ("airflow:\n  connections:\n    - conn_type: mysql\n", "connections[0]: needs conn_id"),
-    ("airflow:\n  connections:\n    - {conn_id: a, conn_type: mysql, conn_hots: x}\n", "unknown keys ['conn_hots']"),
-    ("airflow:\n  connections:\n    - {conn_id: a, conn_type: mysql, conn_port: abc}\n", "conn_port 'abc'"),
-    ("airflow:\n  pools:\n    - {pool_name: p, pool_slot: many}\n", "pools[0]: needs pool_name and a whole"),
-    ("airflow:\n  variables:\n    - {variable_name: v}\n", "variables[0]: needs variable_name and variable_value"),
-    ("airflow: [", "airflow_settings"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("nothing: here", "top-level 'airflow:'"),
+        ("airflow:\n  connections:\n    - conn_type: mysql\n", "connections[0]: needs conn_id"),
+        (
+            "airflow:\n  connections:\n    - {conn_id: a, conn_type: mysql, conn_hots: x}\n",
+            "unknown keys ['conn_hots']",
+        ),
+        ("airflow:\n  connections:\n    - {conn_id: a, conn_type: mysql, conn_port: abc}\n", "conn_port 'abc'"),
+        ("airflow:\n  pools:\n    - {pool_name: p, pool_slot: many}\n", "pools[0]: needs pool_name and a whole"),
+        ("airflow:\n  variables:\n    - {variable_name: v}\n", "variables[0]: needs variable_name and variable_value"),
+        ("airflow: [", "airflow_settings"),
+    ],
+)
 def test_mistakes_are_named_with_their_place(tmp_path, text, message):
     f = tmp_path / "airflow_settings.yaml"
     f.write_text(text)

@@ -4,7 +4,6 @@ The layer table of the page is the specification: a module imports from its own 
 """
 
 import re
-from pathlib import Path
 
 from test_import_cycles import PACKAGE, import_graph
 

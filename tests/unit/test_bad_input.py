@@ -88,11 +88,14 @@ def test_a_malformed_file_names_the_field(tmp_path, field, raw, message):
     assert message in err.value.problems[field], err.value.problems[field]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("engagement_name: [unclosed\n", "is not valid YAML at line"),
-    ("- a\n- b\n", "does not hold a mapping"),
-    ("just text\n", "does not hold a mapping"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("engagement_name: [unclosed\n", "is not valid YAML at line"),
+        ("- a\n- b\n", "does not hold a mapping"),
+        ("just text\n", "does not hold a mapping"),
+    ],
+)
 def test_a_file_that_is_not_an_engagement_is_named(tmp_path, text, message):
     with pytest.raises(EngagementError) as err:
         load(tmp_path, text)

@@ -7,8 +7,17 @@ def test_results_round_trip_and_render_with_goal_and_command(tmp_path, monkeypat
     import bench.results as results
 
     monkeypatch.setattr(results, "RESULTS_DIR", tmp_path)
-    r = Result("assessment at scale", "14 queries in 2.0 s", "10,014 queries in 9.0 s", 4.5, "time",
-               "constant number of queries", True, "make bench ONLY=assessment", {"note": "MariaDB 10.11"})
+    r = Result(
+        "assessment at scale",
+        "14 queries in 2.0 s",
+        "10,014 queries in 9.0 s",
+        4.5,
+        "time",
+        "constant number of queries",
+        True,
+        "make bench ONLY=assessment",
+        {"note": "MariaDB 10.11"},
+    )
     r.save()
     loaded = load_all(tmp_path)
     assert loaded == [r]
@@ -20,8 +29,17 @@ def test_results_round_trip_and_render_with_goal_and_command(tmp_path, monkeypat
 
 
 def test_shortfalls_are_listed_with_what_would_close_them():
-    missed = Result("load generator vs sysbench", "a", "b", 0.3, "q/s", "at least 0.8x", False, "cmd",
-                    {"gap": "a C client in the workers"})
+    missed = Result(
+        "load generator vs sysbench",
+        "a",
+        "b",
+        0.3,
+        "q/s",
+        "at least 0.8x",
+        False,
+        "cmd",
+        {"gap": "a C client in the workers"},
+    )
     text = render([missed])
     assert "## Where pocflow falls short" in text and "a C client in the workers" in text
     assert "Not measured yet" in text and "drift location" in text  # the others are still to run

@@ -7,9 +7,13 @@ from pocflow.vitess.movetables import Stream, TableCopy, WorkflowStatus
 
 
 def status(state: str, phase: str = "COMPLETE") -> WorkflowStatus:
-    return WorkflowStatus("wf", "ks", [TableCopy("t", 10, 10, 100.0, phase)],
-                          [Stream("0", 1, "zone1-100", "ks_source/0", state, "boom" if state == "Error" else "",
-                                  "0-1001-1")], "")
+    return WorkflowStatus(
+        "wf",
+        "ks",
+        [TableCopy("t", 10, 10, 100.0, phase)],
+        [Stream("0", 1, "zone1-100", "ks_source/0", state, "boom" if state == "Error" else "", "0-1001-1")],
+        "",
+    )
 
 
 def run(trigger: MoveTablesCopyTrigger, answers: list) -> dict:
@@ -31,13 +35,21 @@ def run(trigger: MoveTablesCopyTrigger, answers: list) -> dict:
 
 
 def make(grace: float) -> MoveTablesCopyTrigger:
-    return MoveTablesCopyTrigger(vtctld_address="x:1", vtctldclient="vtctldclient", workflows=[["wf", "ks"]],
-                                 poll_seconds=0.01, report_every=1000, payload={"started": 1}, error_grace=grace)
+    return MoveTablesCopyTrigger(
+        vtctld_address="x:1",
+        vtctldclient="vtctldclient",
+        workflows=[["wf", "ks"]],
+        poll_seconds=0.01,
+        report_every=1000,
+        payload={"started": 1},
+        error_grace=grace,
+    )
 
 
 def test_errors_that_clear_within_the_grace_do_not_fail_the_import():
-    event = run(make(30), [status("Error"), RuntimeError("tablet away"), status("Copying", "IN_PROGRESS"),
-                           status("Running")])
+    event = run(
+        make(30), [status("Error"), RuntimeError("tablet away"), status("Copying", "IN_PROGRESS"), status("Running")]
+    )
     assert event == {"status": "complete", "started": 1}
 
 

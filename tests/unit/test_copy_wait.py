@@ -11,9 +11,13 @@ from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
 
 def status(state: str, phase: str = "COMPLETE") -> WorkflowStatus:
-    return WorkflowStatus("wf", "ks", [TableCopy("t", 10, 10, 100.0, phase)],
-                          [Stream("0", 1, "zone1-100", "ks_source/0", state, "boom" if state == "Error" else "",
-                                  "0-1001-1")], "")
+    return WorkflowStatus(
+        "wf",
+        "ks",
+        [TableCopy("t", 10, 10, 100.0, phase)],
+        [Stream("0", 1, "zone1-100", "ks_source/0", state, "boom" if state == "Error" else "", "0-1001-1")],
+        "",
+    )
 
 
 def answers(items: list):
@@ -39,8 +43,11 @@ def import_wait(monkeypatch, items: list, grace: float) -> list[str]:
 
 
 def test_the_import_waits_out_errors_vitess_retries(monkeypatch):
-    logged = import_wait(monkeypatch, [status("Error"), VtctldError(["x"], 1, "tablet away"),
-                                       status("Copying", "IN_PROGRESS"), status("Running")], grace=30)
+    logged = import_wait(
+        monkeypatch,
+        [status("Error"), VtctldError(["x"], 1, "tablet away"), status("Copying", "IN_PROGRESS"), status("Running")],
+        grace=30,
+    )
     assert logged[0] == "import: wf: 0 stream 1: Error boom; Vitess retries, waiting (0s of 30s)"
     assert logged[1] == "import: MoveTables status failed: tablet away; Vitess retries, waiting (0s of 30s)"
     assert logged[2].startswith("copy: 10 rows copied;")
@@ -62,7 +69,8 @@ def movetables(monkeypatch, items: list) -> MoveTables:
 def test_wait_for_copy_returns_the_replicating_status_and_reports_each(monkeypatch):
     seen = []
     final = movetables(monkeypatch, [status("Copying", "IN_PROGRESS"), status("Running")]).wait_for_copy(
-        interval=0.01, on_progress=seen.append)
+        interval=0.01, on_progress=seen.append
+    )
     assert final == status("Running") and seen == [status("Copying", "IN_PROGRESS"), status("Running")]
 
 

@@ -52,21 +52,26 @@ def test_the_database_itself_definers_and_gtid_lines_are_left_out_with_notes():
     assert len(checked.notes) == 2
 
 
-@pytest.mark.parametrize("bad, message", [
-    ("SET GLOBAL max_connections = 5;", "dump.sql line 3: `SET GLOBAL max_connections ...` cannot be loaded: SET GLOBAL "
-                                        "needs SUPER"),
-    ("/*!40101 SET @@GLOBAL.read_only = 1 */;", "needs SUPER"),
-    ("CREATE USER 'x'@'%';", "accounts and grants"),
-    ("GRANT SELECT ON *.* TO x;", "accounts and grants"),
-    ("CHANGE REPLICATION SOURCE TO SOURCE_HOST='h';", "replication"),
-    ("INSTALL PLUGIN x SONAME 'x.so';", "server administration"),
-    ("SELECT 1 INTO OUTFILE '/tmp/x';", "FILE privilege"),
-    ("CREATE DATABASE other;", "dump.sql line 3: the dump creates database `other`, not `acme`"),
-    ("USE `other`;", "switches to database `other`"),
-    ("DROP DATABASE IF EXISTS other;", "drops database `other`"),
-    ("INSERT INTO `other`.`t` VALUES (1);", "writes to database `other`"),
-    ("CREATE TABLE other.t (a int);", "writes to database `other`"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (
+            "SET GLOBAL max_connections = 5;",
+            "dump.sql line 3: `SET GLOBAL max_connections ...` cannot be loaded: SET GLOBAL needs SUPER",
+        ),
+        ("/*!40101 SET @@GLOBAL.read_only = 1 */;", "needs SUPER"),
+        ("CREATE USER 'x'@'%';", "accounts and grants"),
+        ("GRANT SELECT ON *.* TO x;", "accounts and grants"),
+        ("CHANGE REPLICATION SOURCE TO SOURCE_HOST='h';", "replication"),
+        ("INSTALL PLUGIN x SONAME 'x.so';", "server administration"),
+        ("SELECT 1 INTO OUTFILE '/tmp/x';", "FILE privilege"),
+        ("CREATE DATABASE other;", "dump.sql line 3: the dump creates database `other`, not `acme`"),
+        ("USE `other`;", "switches to database `other`"),
+        ("DROP DATABASE IF EXISTS other;", "drops database `other`"),
+        ("INSERT INTO `other`.`t` VALUES (1);", "writes to database `other`"),
+        ("CREATE TABLE other.t (a int);", "writes to database `other`"),
+    ],
+)
 def test_a_dump_reaching_beyond_its_database_is_refused_in_one_line(bad, message):
     with pytest.raises(DumpError) as e:
         statements("-- header\n\n" + bad + "\n")
@@ -81,15 +86,31 @@ def test_its_own_database_qualified_and_a_literal_that_looks_like_a_statement_ar
 def test_gzip_files_and_mydumper_folders_are_read_in_loading_order(tmp_path):
     (tmp_path / "one.sql.gz").write_bytes(gzip.compress(b"CREATE TABLE a (x int);\nINSERT INTO a VALUES (1);\n"))
     assert [s.text for s in read_dump(tmp_path / "one.sql.gz", "acme").statements] == [
-        "CREATE TABLE a (x int)", "INSERT INTO a VALUES (1)"]
+        "CREATE TABLE a (x int)",
+        "INSERT INTO a VALUES (1)",
+    ]
     folder = tmp_path / "mydumper"
     folder.mkdir()
-    for name in ("acme-schema-create.sql", "acme.a-schema.sql", "acme.a.00000.sql", "acme.v-schema-view.sql",
-                 "acme.a-schema-triggers.sql", "acme.b-schema.sql", "acme.b.00001.sql.gz", "metadata"):
+    for name in (
+        "acme-schema-create.sql",
+        "acme.a-schema.sql",
+        "acme.a.00000.sql",
+        "acme.v-schema-view.sql",
+        "acme.a-schema-triggers.sql",
+        "acme.b-schema.sql",
+        "acme.b.00001.sql.gz",
+        "metadata",
+    ):
         (folder / name).write_text("")
     assert [p.name for p in dump_files(folder)] == [
-        "acme-schema-create.sql", "acme.a-schema.sql", "acme.b-schema.sql", "acme.a.00000.sql",
-        "acme.b.00001.sql.gz", "acme.v-schema-view.sql", "acme.a-schema-triggers.sql"]
+        "acme-schema-create.sql",
+        "acme.a-schema.sql",
+        "acme.b-schema.sql",
+        "acme.a.00000.sql",
+        "acme.b.00001.sql.gz",
+        "acme.v-schema-view.sql",
+        "acme.a-schema-triggers.sql",
+    ]
 
 
 def test_a_missing_dump_is_one_line(tmp_path):

@@ -5,28 +5,42 @@ from decimal import Decimal
 
 from pocflow.local.customer.rows import Column, ForeignKey, Table, generate, load_order
 
-CUSTOMERS = Table("customers", (
-    Column("id", "int", "int unsigned"),
-    Column("email", "varchar", "varchar(12)", length=12),
-    Column("tier", "enum", "enum('gold','it''s','basic')"),
-    Column("flags", "set", "set('a','b','c')", nullable=True),
-    Column("referrer_id", "int", "int unsigned", nullable=True),
-    Column("profile", "json", "json", nullable=True),
-    Column("name_upper", "varchar", "varchar(20)", length=20, generated=True),
-), unique_keys=(("id",), ("email",)), foreign_keys=(ForeignKey(("referrer_id",), "customers", ("id",)),))
-ORDERS = Table("orders", (
-    Column("customer_id", "int", "int unsigned"),
-    Column("order_no", "smallint", "smallint"),
-    Column("total", "decimal", "decimal(6,2)", precision=6, scale=2),
-    Column("placed", "datetime", "datetime"),
-    Column("note", "varchar", "varchar(5)", length=5, nullable=True),
-), unique_keys=(("customer_id", "order_no"),), foreign_keys=(ForeignKey(("customer_id",), "customers", ("id",)),))
-LINES = Table("order_lines", (
-    Column("customer_id", "int", "int unsigned"),
-    Column("order_no", "smallint", "smallint"),
-    Column("sku", "char", "char(2)", length=2),
-), unique_keys=(("customer_id", "order_no", "sku"),),
-    foreign_keys=(ForeignKey(("customer_id", "order_no"), "orders", ("customer_id", "order_no")),))
+CUSTOMERS = Table(
+    "customers",
+    (
+        Column("id", "int", "int unsigned"),
+        Column("email", "varchar", "varchar(12)", length=12),
+        Column("tier", "enum", "enum('gold','it''s','basic')"),
+        Column("flags", "set", "set('a','b','c')", nullable=True),
+        Column("referrer_id", "int", "int unsigned", nullable=True),
+        Column("profile", "json", "json", nullable=True),
+        Column("name_upper", "varchar", "varchar(20)", length=20, generated=True),
+    ),
+    unique_keys=(("id",), ("email",)),
+    foreign_keys=(ForeignKey(("referrer_id",), "customers", ("id",)),),
+)
+ORDERS = Table(
+    "orders",
+    (
+        Column("customer_id", "int", "int unsigned"),
+        Column("order_no", "smallint", "smallint"),
+        Column("total", "decimal", "decimal(6,2)", precision=6, scale=2),
+        Column("placed", "datetime", "datetime"),
+        Column("note", "varchar", "varchar(5)", length=5, nullable=True),
+    ),
+    unique_keys=(("customer_id", "order_no"),),
+    foreign_keys=(ForeignKey(("customer_id",), "customers", ("id",)),),
+)
+LINES = Table(
+    "order_lines",
+    (
+        Column("customer_id", "int", "int unsigned"),
+        Column("order_no", "smallint", "smallint"),
+        Column("sku", "char", "char(2)", length=2),
+    ),
+    unique_keys=(("customer_id", "order_no", "sku"),),
+    foreign_keys=(ForeignKey(("customer_id", "order_no"), "orders", ("customer_id", "order_no")),),
+)
 TAGS = Table("tags", (Column("code", "tinyint", "tinyint unsigned"),), unique_keys=(("code",),))
 
 
@@ -63,10 +77,18 @@ def test_the_same_seed_gives_the_same_rows():
 
 
 def test_a_foreign_key_cycle_gets_valid_references_once_both_sides_have_rows():
-    a = Table("a", (Column("id", "int", "int"), Column("b_id", "int", "int")), (("id",),),
-              (ForeignKey(("b_id",), "b", ("id",)),))
-    b = Table("b", (Column("id", "int", "int"), Column("a_id", "int", "int")), (("id",),),
-              (ForeignKey(("a_id",), "a", ("id",)),))
+    a = Table(
+        "a",
+        (Column("id", "int", "int"), Column("b_id", "int", "int")),
+        (("id",),),
+        (ForeignKey(("b_id",), "b", ("id",)),),
+    )
+    b = Table(
+        "b",
+        (Column("id", "int", "int"), Column("a_id", "int", "int")),
+        (("id",),),
+        (ForeignKey(("a_id",), "a", ("id",)),),
+    )
     out = generate([a, b], 20)
     assert all(r["b_id"] in {x["id"] for x in out.rows["b"]} for r in out.rows["a"])
     assert all(r["a_id"] in {x["id"] for x in out.rows["a"]} for r in out.rows["b"])

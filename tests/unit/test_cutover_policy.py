@@ -37,12 +37,17 @@ def make_ctx(tmp_path, monkeypatch, **form) -> CutoverContext:
     e = type(e).from_dict({**e.to_dict(), "artifacts": {**e.to_dict()["artifacts"], "location": str(tmp_path)}})
 
     def record(self, step, outcome, detail, *, evidence="", by=None):  # the log without the report
-        return log.append(self.engagement, self.run_id, log.Entry(step, outcome, detail, by or self.by,
-                                                                  evidence=evidence), log=lambda m: None)
+        return log.append(
+            self.engagement,
+            self.run_id,
+            log.Entry(step, outcome, detail, by or self.by, evidence=evidence),
+            log=lambda m: None,
+        )
 
     monkeypatch.setattr(CutoverContext, "record", record)
-    return CutoverContext(e, parse({"engagement": e.name, **form}), "cutover-run", "engagement-run", by="sa",
-                          log=lambda m: None)
+    return CutoverContext(
+        e, parse({"engagement": e.name, **form}), "cutover-run", "engagement-run", by="sa", log=lambda m: None
+    )
 
 
 def entries(ctx: CutoverContext) -> list[tuple[str, str]]:
@@ -50,8 +55,9 @@ def entries(ctx: CutoverContext) -> list[tuple[str, str]]:
 
 
 def probe_finding(monkeypatch, breaches: list[str]) -> None:
-    monkeypatch.setattr(soak, "probe", lambda ctx, writes_switched: soak.Probe(
-        log.now(), "ks", 100, 0, 5.0, 0.0, breaches=breaches))
+    monkeypatch.setattr(
+        soak, "probe", lambda ctx, writes_switched: soak.Probe(log.now(), "ks", 100, 0, 5.0, 0.0, breaches=breaches)
+    )
 
 
 def test_a_soak_runs_its_minutes_then_passes(tmp_path, monkeypatch):
@@ -87,8 +93,11 @@ def test_the_write_request_shows_checks_soak_and_dry_run(tmp_path, monkeypatch):
     ctx = make_ctx(tmp_path, monkeypatch)
     monkeypatch.setattr(steps, "writes_switched", lambda ctx: False)
     monkeypatch.setattr(steps, "writes_dry_run", lambda ctx: "SwitchTraffic dry run results")
-    request = approval.writes_request(ctx, checks=[{"passed": True, "name": "validation clean", "evidence": "0"}],
-                                      soak={"probe": {"queries": 7, "errors": 0, "p99_ms": 3.0}})
+    request = approval.writes_request(
+        ctx,
+        checks=[{"passed": True, "name": "validation clean", "evidence": "0"}],
+        soak={"probe": {"queries": 7, "errors": 0, "p99_ms": 3.0}},
+    )
     assert ctx.engagement.customer in request.subject and "switch writes" in request.subject
     assert "- PASS validation clean: 0" in request.body and "probe 7 queries, 0 errors, p99 3.0 ms" in request.body
     assert "SwitchTraffic dry run results" in request.body

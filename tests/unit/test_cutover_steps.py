@@ -24,8 +24,16 @@ def test_the_form_has_sensible_defaults():
 
 
 def test_the_form_takes_a_planned_time_and_accepted_findings():
-    s = parse({"engagement": "demo-shop", "planned_at": "2026-12-01T22:00:00+01:00", "read_soak_minutes": "0.5",
-               "accepted_findings": ["no-unique-not-null-key:shop.events"], "keep_source_data": "false"}, now=NOW)
+    s = parse(
+        {
+            "engagement": "demo-shop",
+            "planned_at": "2026-12-01T22:00:00+01:00",
+            "read_soak_minutes": "0.5",
+            "accepted_findings": ["no-unique-not-null-key:shop.events"],
+            "keep_source_data": "false",
+        },
+        now=NOW,
+    )
     assert s.planned_at == dt.datetime(2026, 12, 1, 21, 0, tzinfo=dt.UTC)
     assert s.read_soak_minutes == 0.5 and not s.keep_source_data
     assert s.accepted_findings == ("no-unique-not-null-key:shop.events",)
@@ -33,30 +41,40 @@ def test_the_form_takes_a_planned_time_and_accepted_findings():
     assert parse({"engagement": "e", "planned_at": "2026-12-01T22:00"}, now=NOW).planned_at.tzinfo is not None
 
 
-@pytest.mark.parametrize("form, field, message", [
-    ({}, "engagement", "required"),
-    ({"engagement": "e", "read_soak_minutes": "ten"}, "read_soak_minutes", "not a number"),
-    ({"engagement": "e", "max_error_rate_pct": 150}, "max_error_rate_pct", "outside"),
-    ({"engagement": "e", "probe_interval_seconds": 1}, "probe_interval_seconds", "outside"),
-    ({"engagement": "e", "planned_at": "tomorrow evening"}, "planned_at", "not a date and time"),
-    ({"engagement": "e", "planned_at": "2099-01-01T00:00"}, "planned_at", "more than a year away"),
-    ({"engagement": "e", "accepted_findings": ["events"]}, "accepted_findings", "finding-id:object"),
-    ({"engagement": "e", "keep_source_data": "maybe"}, "keep_source_data", "true"),
-    ({"engagement": "e", "soak": 5}, "soak", "unknown field"),
-])
+@pytest.mark.parametrize(
+    "form, field, message",
+    [
+        ({}, "engagement", "required"),
+        ({"engagement": "e", "read_soak_minutes": "ten"}, "read_soak_minutes", "not a number"),
+        ({"engagement": "e", "max_error_rate_pct": 150}, "max_error_rate_pct", "outside"),
+        ({"engagement": "e", "probe_interval_seconds": 1}, "probe_interval_seconds", "outside"),
+        ({"engagement": "e", "planned_at": "tomorrow evening"}, "planned_at", "not a date and time"),
+        ({"engagement": "e", "planned_at": "2099-01-01T00:00"}, "planned_at", "more than a year away"),
+        ({"engagement": "e", "accepted_findings": ["events"]}, "accepted_findings", "finding-id:object"),
+        ({"engagement": "e", "keep_source_data": "maybe"}, "keep_source_data", "true"),
+        ({"engagement": "e", "soak": 5}, "soak", "unknown field"),
+    ],
+)
 def test_bad_form_input_is_named(form, field, message):
     with pytest.raises(EngagementError) as e:
         parse(form, now=NOW)
     assert field in e.value.problems and message in e.value.problems[field]
 
 
-@pytest.mark.parametrize("text, reads, writes, untouched", [
-    ("Reads Not Switched. Writes Not Switched", False, False, True),
-    ("All Reads Switched. Writes Not Switched", True, False, False),
-    ("Reads partially switched. Replica switched in cells: zone1. Rdonly not switched. Writes Not Switched",
-     False, False, False),
-    ("All Reads Switched. Writes Switched", True, True, False),
-])
+@pytest.mark.parametrize(
+    "text, reads, writes, untouched",
+    [
+        ("Reads Not Switched. Writes Not Switched", False, False, True),
+        ("All Reads Switched. Writes Not Switched", True, False, False),
+        (
+            "Reads partially switched. Replica switched in cells: zone1. Rdonly not switched. Writes Not Switched",
+            False,
+            False,
+            False,
+        ),
+        ("All Reads Switched. Writes Switched", True, True, False),
+    ],
+)
 def test_traffic_states(text, reads, writes, untouched):
     t = TrafficState(text)
     assert (t.reads_switched, t.writes_switched, t.untouched) == (reads, writes, untouched)
@@ -78,6 +96,7 @@ class FakeMoveTables:
         def call(*a, **kw):
             self.calls.append(name)
             return ""
+
         return call
 
 
@@ -90,11 +109,14 @@ def ctx(tmp_path, monkeypatch):
     return c
 
 
-@pytest.mark.parametrize("step, state", [
-    (steps.switch_writes, "All Reads Switched. Writes Not Switched"),
-    (steps.rollback, "All Reads Switched. Writes Switched"),
-    (steps.complete, "All Reads Switched. Writes Switched"),
-])
+@pytest.mark.parametrize(
+    "step, state",
+    [
+        (steps.switch_writes, "All Reads Switched. Writes Not Switched"),
+        (steps.rollback, "All Reads Switched. Writes Switched"),
+        (steps.complete, "All Reads Switched. Writes Switched"),
+    ],
+)
 def test_no_traffic_moves_without_a_persons_approval(ctx, monkeypatch, step, state):
     mt = FakeMoveTables(state)
     monkeypatch.setattr(CutoverContext, "workflows", lambda self: [mt])

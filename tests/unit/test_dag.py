@@ -20,8 +20,16 @@ def test_dags_import_without_errors(dagbag):
 
 def test_engagement_dag_runs_the_stages_in_order(dagbag):
     dag = dagbag.dags["poc_engagement"]
-    order = ["validate_engagement", "select_database", "provision", "sharding_plan", "import", "validation", "testing",
-             "opt_out_review"]
+    order = [
+        "validate_engagement",
+        "select_database",
+        "provision",
+        "sharding_plan",
+        "import",
+        "validation",
+        "testing",
+        "opt_out_review",
+    ]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert order[1:] == [stage.replace("-", "_") for stage in STAGE_ORDER]
@@ -53,8 +61,17 @@ def test_cutover_moves_writes_only_after_a_persons_answer(dagbag):
     from airflow.providers.standard.operators.hitl import HITLOperator
 
     dag = dagbag.dags["poc_cutover"]
-    order = ["prepare_cutover", "pre_checks", "switch_reads", "read_soak", "wait_for_window", "approve_writes",
-             "switch_writes", "write_soak", "complete_or_roll_back"]
+    order = [
+        "prepare_cutover",
+        "pre_checks",
+        "switch_reads",
+        "read_soak",
+        "wait_for_window",
+        "approve_writes",
+        "switch_writes",
+        "write_soak",
+        "complete_or_roll_back",
+    ]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     for task_id in ("complete", "rollback"):

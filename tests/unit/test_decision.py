@@ -21,23 +21,26 @@ def test_the_wait_ends_when_the_opt_out_date_ends():
 
 def test_an_answer_becomes_a_recorded_decision():
     at = dt.datetime(2027, 2, 1, 9, 30, tzinfo=dt.UTC)
-    d = decisions.from_response(["Proceed with conditions"], {"comment": " fix the join "},
-                                {"id": "1", "name": "sa"}, at, dt.date(2027, 3, 1))
+    d = decisions.from_response(
+        ["Proceed with conditions"], {"comment": " fix the join "}, {"id": "1", "name": "sa"}, at, dt.date(2027, 3, 1)
+    )
     assert (d.status, d.outcome, d.comment, d.by) == ("recorded", "proceed with conditions", "fix the join", "sa")
     assert d.line() == "customer decision: proceed with conditions by sa on 2027-02-01 09:30 UTC: fix the join"
     with pytest.raises(ValueError, match="unexpected decision"):
         decisions.from_response(["Maybe"], {}, None, at, dt.date(2027, 3, 1))
 
 
-@pytest.mark.parametrize("make, text", [
-    (lambda: decisions.timed_out(dt.date(2027, 3, 1)), "no decision recorded before the opt-out date ended"),
-    (lambda: decisions.pending(dt.date(2027, 3, 1)), "awaiting the customer's answer in Airflow until 2027-03-02"),
-    (decisions.not_requested, "not requested"),
-])
+@pytest.mark.parametrize(
+    "make, text",
+    [
+        (lambda: decisions.timed_out(dt.date(2027, 3, 1)), "no decision recorded before the opt-out date ended"),
+        (lambda: decisions.pending(dt.date(2027, 3, 1)), "awaiting the customer's answer in Airflow until 2027-03-02"),
+        (decisions.not_requested, "not requested"),
+    ],
+)
 def test_each_state_reads_plainly_in_the_report(make, text):
     e = engagement()
-    card = score(e, selected=selected(), imported=imported(), validation=validation(), testing=measured(),
-                 today=TODAY)
+    card = score(e, selected=selected(), imported=imported(), validation=validation(), testing=measured(), today=TODAY)
     d = make()
     assert text in d.line() and text in render_markdown(e, card, d)
     assert decisions.Decision.from_dict(d.to_dict()) == d

@@ -40,9 +40,24 @@ def published(service: str) -> dict[int, int]:
 
 
 def test_every_component_the_issue_names_is_a_service():
-    assert {"postgres", "airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-            "airflow-triggerer", "mysql-source", "sample-load", "etcd", "vtctld", "vtgate", "vttablet-source",
-            "vttablet-target", "vitess-setup", "s3", "s3-bucket"} <= set(SERVICES)
+    assert {
+        "postgres",
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "mysql-source",
+        "sample-load",
+        "etcd",
+        "vtctld",
+        "vtgate",
+        "vttablet-source",
+        "vttablet-target",
+        "vitess-setup",
+        "s3",
+        "s3-bucket",
+    } <= set(SERVICES)
     assert AIRFLOW_ENV["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert AIRFLOW_ENV["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert SERVICES["mysql-source"]["image"] == "mysql:8.4"  # the LTS line; 8.0 is past its end of life
@@ -68,8 +83,11 @@ def test_every_file_the_compose_file_mounts_or_builds_exists():
 
 
 def test_connections_agree_with_airflow_settings():
-    conns = {k.removeprefix("AIRFLOW_CONN_").lower(): urlparse(defaults(v))
-             for k, v in AIRFLOW_ENV.items() if k.startswith("AIRFLOW_CONN_")}
+    conns = {
+        k.removeprefix("AIRFLOW_CONN_").lower(): urlparse(defaults(v))
+        for k, v in AIRFLOW_ENV.items()
+        if k.startswith("AIRFLOW_CONN_")
+    }
     assert set(conns) == {c["conn_id"] for c in SETTINGS.connections}
     for conn_id, uri in conns.items():
         setting = SETTINGS.connection(conn_id)
@@ -86,9 +104,13 @@ def test_connections_agree_with_airflow_settings():
     assert published("s3")[urlparse(s3).port] == urlparse(host_s3).port
     variables = {v["variable_name"]: v["variable_value"] for v in SETTINGS.variables}
     compose_vtctld = AIRFLOW_ENV["AIRFLOW_VAR_POCFLOW_VTCTLD_ADDRESS"]
-    assert published("vtctld")[int(compose_vtctld.split(":")[1])] == int(variables["pocflow_vtctld_address"].split(":")[1])
+    assert published("vtctld")[int(compose_vtctld.split(":")[1])] == int(
+        variables["pocflow_vtctld_address"].split(":")[1]
+    )
     for pool in SETTINGS.pools:
-        assert f"airflow pools set {pool['pool_name']} {pool['pool_slot']}" in " ".join(SERVICES["airflow-init"]["command"])
+        assert f"airflow pools set {pool['pool_name']} {pool['pool_slot']}" in " ".join(
+            SERVICES["airflow-init"]["command"]
+        )
 
 
 def test_no_two_services_publish_the_same_host_port():
@@ -130,6 +152,8 @@ def test_the_astro_project_starts_from_the_runtime_of_the_locked_airflow():
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".pocflow", "airflow_settings.yaml"} <= set(ignored)
     # Astro puts the project root on PYTHONPATH and the plugins folder on sys.path: both layouts hold
-    assert (PROJECT_ROOT / "plugins/pocflow/__init__.py").is_file() and (PROJECT_ROOT / "plugins/pocflow_plugin.py").is_file()
+    assert (PROJECT_ROOT / "plugins/pocflow/__init__.py").is_file() and (
+        PROJECT_ROOT / "plugins/pocflow_plugin.py"
+    ).is_file()
     for folder in ("dags", "plugins", "include", "tests"):
         assert (PROJECT_ROOT / folder).is_dir()

@@ -45,9 +45,9 @@ def test_without_extensions_only_the_environment_and_airflow_answer(registry, mo
         resolve("pocflow_source")
 
 
-
-def test_vtctldclient_is_looked_up_in_registered_tool_folders_after_the_environment_and_path(registry, monkeypatch,
-                                                                                            tmp_path):
+def test_vtctldclient_is_looked_up_in_registered_tool_folders_after_the_environment_and_path(
+    registry, monkeypatch, tmp_path
+):
     monkeypatch.delenv("POCFLOW_VTCTLDCLIENT", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="vtctldclient not found"):
@@ -66,11 +66,15 @@ def write_extension(folder: Path, name: str, body: str) -> None:
 
 
 def test_extensions_named_in_the_environment_are_loaded_once_each(tmp_path, monkeypatch):
-    write_extension(tmp_path, "pocflow_test_ext", "calls = []\n"
-                    "def register(registry):\n"
-                    "    calls.append(1)\n"
-                    "    registry.add_connection_fallback(lambda cid: None)\n"
-                    "    registry.add_tool_dir(lambda: __import__('pathlib').Path('/nowhere'))\n")
+    write_extension(
+        tmp_path,
+        "pocflow_test_ext",
+        "calls = []\n"
+        "def register(registry):\n"
+        "    calls.append(1)\n"
+        "    registry.add_connection_fallback(lambda cid: None)\n"
+        "    registry.add_tool_dir(lambda: __import__('pathlib').Path('/nowhere'))\n",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     found = extensions.discover({extensions.ENV_VAR: " pocflow_test_ext, ,pocflow_test_ext "})
     assert [name for name, _ in found].count("pocflow_test_ext") == 1
@@ -148,8 +152,9 @@ def test_without_a_registered_provisioner_provisioning_names_what_to_create(regi
     provisioner = default_provisioner(vtctld)
     assert isinstance(provisioner, ExistingTarget)
     with pytest.raises(TargetNotProvisioned) as err:
-        provisioner.ensure({"new": ["-80", "80-"], "new_global": ["0"], "shop_sharded": ["-80", "80-"],
-                            "other": ["-80", "80-"]})
+        provisioner.ensure(
+            {"new": ["-80", "80-"], "new_global": ["0"], "shop_sharded": ["-80", "80-"], "other": ["-80", "80-"]}
+        )
     assert err.value.missing == {"new": ["-80", "80-"], "new_global": ["0"]}
     assert err.value.different == {"other": (["0"], ["-80", "80-"])}
     message = str(err.value)

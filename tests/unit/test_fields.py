@@ -24,15 +24,27 @@ from pocflow.fields import (
 )
 
 TODAY = dt.date(2026, 11, 28)
-GOOD = {"engagement_name": "acme-poc", "customer": "Acme", "source_connection_id": "src", "source_database": "shop",
-        "vtctld_address": "127.0.0.1:15999", "vtgate_connection_id": "gate", "target_keyspace": "shop",
-        "opt_out_date": "2027-01-31"}
+GOOD = {
+    "engagement_name": "acme-poc",
+    "customer": "Acme",
+    "source_connection_id": "src",
+    "source_database": "shop",
+    "vtctld_address": "127.0.0.1:15999",
+    "vtgate_connection_id": "gate",
+    "target_keyspace": "shop",
+    "opt_out_date": "2027-01-31",
+}
 
 
 @dataclass(frozen=True)
 class Dial:
-    turns: int = declare(Whole(1, 9), 3, name="dial_turns", help="How far the dial turns.",
-                         form=Form("Dial", "Turns", note="Odd numbers only when labelled."))
+    turns: int = declare(
+        Whole(1, 9),
+        3,
+        name="dial_turns",
+        help="How far the dial turns.",
+        form=Form("Dial", "Turns", note="Odd numbers only when labelled."),
+    )
     label: str = declare(FreeText(10), "", help="Printed on the dial.")
 
     def cross_check(self) -> dict[str, str]:
@@ -42,6 +54,7 @@ class Dial:
 @dataclass(frozen=True)
 class Panel:
     """A registry of its own: a required field, a section with a form field, a cross-check."""
+
     name: str = declare(Pattern(r"^[a-z]+$", "be lower-case letters"), form=Form("Panel", "Name"))
     dial: Dial = field(default_factory=Dial)
 
@@ -52,13 +65,20 @@ def test_a_declared_field_shows_up_in_the_names_defaults_checks_and_form():
     assert read(Panel, {"name": "p"}, Context()) == (Panel("p", Dial(3, "")), {})
     assert read(Panel, {"name": "p", "dial": {"turns": "12"}}, Context())[1] == {"dial_turns": "12 is outside 1-9"}
     assert read(Panel, {"dial": {"turns": 2, "label": "x"}}, Context())[1] == {
-        "name": "is required", "label": "a labelled dial turns an odd number of times"}
+        "name": "is required",
+        "label": "a labelled dial turns an odd number of times",
+    }
     assert unknown(Panel, {"name": "p", "dial": {"turn": 1}}) == ["dial.turn"]
 
     empty = declared_params(Panel, ("Panel", "Dial"), with_defaults=False, empty=" Empty: none.")
     assert list(empty) == ["name", "dial_turns"]
     assert empty["dial_turns"].value is None and empty["dial_turns"].schema == {
-        "type": ["null", "integer"], "minimum": 1, "maximum": 9, "title": "Turns", "section": "Dial"}
+        "type": ["null", "integer"],
+        "minimum": 1,
+        "maximum": 9,
+        "title": "Turns",
+        "section": "Dial",
+    }
     assert empty["dial_turns"].description == "How far the dial turns. Empty: none. Odd numbers only when labelled."
     assert empty["name"].schema["pattern"] == "^[a-z]+$"
     at_defaults = declared_params(Panel, ("Panel", "Dial"), with_defaults=True)
@@ -123,10 +143,15 @@ def test_every_declared_field_is_checked(name):
 
 def test_the_flat_names_and_the_nested_paths_read_alike():
     flat = {**GOOD, "chunk_rows": 20_000, "allowed_mismatched_rows": 5, "masked_columns": "a, t.b"}
-    nested = {"name": "acme-poc", "customer": "Acme", "source": {"connection_id": "src", "database": "shop"},
-              "target": {"vtctld_address": "127.0.0.1:15999", "vtgate_connection_id": "gate", "keyspace": "shop"},
-              "opt_out_date": "2027-01-31", "validation": {"chunk_rows": 20_000, "masked_columns": ["a", "t.b"]},
-              "criteria": {"max_mismatched_rows": 5}}
+    nested = {
+        "name": "acme-poc",
+        "customer": "Acme",
+        "source": {"connection_id": "src", "database": "shop"},
+        "target": {"vtctld_address": "127.0.0.1:15999", "vtgate_connection_id": "gate", "keyspace": "shop"},
+        "opt_out_date": "2027-01-31",
+        "validation": {"chunk_rows": 20_000, "masked_columns": ["a", "t.b"]},
+        "criteria": {"max_mismatched_rows": 5},
+    }
     assert from_inputs(flat, today=TODAY) == validate(nested, today=TODAY)
 
 

@@ -15,65 +15,77 @@ from pocflow.source.flavor import (
 from pocflow.source.inventory import Inventory
 
 
-@pytest.mark.parametrize("version, comment, name, numbers", [
-    ("9.7.4-2", "(Debian)", MYSQL, (9, 7, 4)),
-    ("9.7.4", "MySQL Community Server - GPL", MYSQL, (9, 7, 4)),
-    ("8.0.36", "MySQL Community Server - GPL", MYSQL, (8, 0, 36)),
-    ("8.0.36-28", "Percona Server (GPL), Release 28", MYSQL, (8, 0, 36)),
-    ("8.4.3", "", MYSQL, (8, 4, 3)),
-    ("5.7.44-log", "MySQL Community Server (GPL)", MYSQL, (5, 7, 44)),
-    ("10.11.6-MariaDB-0+deb12u1", "Debian 12", MARIADB, (10, 11, 6)),
-    ("10.11.19-MariaDB-0+deb12u1-log", "Debian 12", MARIADB, (10, 11, 19)),
-    ("5.5.5-10.11.6-MariaDB", "", MARIADB, (10, 11, 6)),
-    ("10.6.12", "mariadb.org binary distribution", MARIADB, (10, 6, 12)),
-    ("11.4", "MariaDB Server", MARIADB, (11, 4, 0)),
-    ("", "", MYSQL, (0, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "version, comment, name, numbers",
+    [
+        ("9.7.4-2", "(Debian)", MYSQL, (9, 7, 4)),
+        ("9.7.4", "MySQL Community Server - GPL", MYSQL, (9, 7, 4)),
+        ("8.0.36", "MySQL Community Server - GPL", MYSQL, (8, 0, 36)),
+        ("8.0.36-28", "Percona Server (GPL), Release 28", MYSQL, (8, 0, 36)),
+        ("8.4.3", "", MYSQL, (8, 4, 3)),
+        ("5.7.44-log", "MySQL Community Server (GPL)", MYSQL, (5, 7, 44)),
+        ("10.11.6-MariaDB-0+deb12u1", "Debian 12", MARIADB, (10, 11, 6)),
+        ("10.11.19-MariaDB-0+deb12u1-log", "Debian 12", MARIADB, (10, 11, 19)),
+        ("5.5.5-10.11.6-MariaDB", "", MARIADB, (10, 11, 6)),
+        ("10.6.12", "mariadb.org binary distribution", MARIADB, (10, 6, 12)),
+        ("11.4", "MariaDB Server", MARIADB, (11, 4, 0)),
+        ("", "", MYSQL, (0, 0, 0)),
+    ],
+)
 def test_flavour_and_version_come_from_version_and_version_comment(version, comment, name, numbers):
     flavor = Flavor.detect(version, comment)
     assert (flavor.name, flavor.version, flavor.version_text) == (name, numbers, version)
 
 
-@pytest.mark.parametrize("extra, expression, generated", [
-    ("DEFAULT_GENERATED", "", False),                                   # MySQL: DEFAULT (a + 1)
-    ("DEFAULT_GENERATED on update CURRENT_TIMESTAMP", "", False),       # MySQL: updated_at TIMESTAMP ...
-    ("on update current_timestamp()", None, False),                     # MariaDB: the same column
-    ("auto_increment", "", False),
-    ("", "", False),                                                    # MySQL: '' for ordinary columns
-    ("", None, False),                                                  # MariaDB: NULL
-    ("VIRTUAL GENERATED", "(`a` * 2)", True),
-    ("STORED GENERATED", "(`a` * 3)", True),
-    ("PERSISTENT GENERATED", "`a` * 3", True),                          # older MariaDB
-    ("VIRTUAL GENERATED INVISIBLE", "(`a` * 4)", True),                 # MySQL
-    ("VIRTUAL GENERATED, INVISIBLE", "`a` * 4", True),                  # MariaDB
-    ("STORED GENERATED", None, True),
-    ("", "`a` + 1", True),
-])
+@pytest.mark.parametrize(
+    "extra, expression, generated",
+    [
+        ("DEFAULT_GENERATED", "", False),  # MySQL: DEFAULT (a + 1)
+        ("DEFAULT_GENERATED on update CURRENT_TIMESTAMP", "", False),  # MySQL: updated_at TIMESTAMP ...
+        ("on update current_timestamp()", None, False),  # MariaDB: the same column
+        ("auto_increment", "", False),
+        ("", "", False),  # MySQL: '' for ordinary columns
+        ("", None, False),  # MariaDB: NULL
+        ("VIRTUAL GENERATED", "(`a` * 2)", True),
+        ("STORED GENERATED", "(`a` * 3)", True),
+        ("PERSISTENT GENERATED", "`a` * 3", True),  # older MariaDB
+        ("VIRTUAL GENERATED INVISIBLE", "(`a` * 4)", True),  # MySQL
+        ("VIRTUAL GENERATED, INVISIBLE", "`a` * 4", True),  # MariaDB
+        ("STORED GENERATED", None, True),
+        ("", "`a` + 1", True),
+    ],
+)
 def test_generated_columns_are_told_from_expression_defaults(extra, expression, generated):
     assert column_is_generated(extra, expression) is generated
 
 
-@pytest.mark.parametrize("extra, invisible", [
-    ("INVISIBLE", True),
-    ("auto_increment INVISIBLE", True),
-    ("VIRTUAL GENERATED INVISIBLE", True),
-    ("VIRTUAL GENERATED, INVISIBLE", True),
-    ("", False),
-    (None, False),
-    ("DEFAULT_GENERATED", False),
-    ("auto_increment", False),
-])
+@pytest.mark.parametrize(
+    "extra, invisible",
+    [
+        ("INVISIBLE", True),
+        ("auto_increment INVISIBLE", True),
+        ("VIRTUAL GENERATED INVISIBLE", True),
+        ("VIRTUAL GENERATED, INVISIBLE", True),
+        ("", False),
+        (None, False),
+        ("DEFAULT_GENERATED", False),
+        ("auto_increment", False),
+    ],
+)
 def test_invisible_columns_are_read_from_extra_on_both_flavours(extra, invisible):
     assert column_is_invisible(extra) is invisible
 
 
-@pytest.mark.parametrize("column, extra, primary_key, gipk", [
-    ("my_row_id", "auto_increment INVISIBLE", ("my_row_id",), True),
-    ("my_row_id", "auto_increment", ("my_row_id",), False),             # made visible: an ordinary key now
-    ("my_row_id", "INVISIBLE", ("my_row_id",), False),                  # not generated by MySQL
-    ("my_row_id", "auto_increment INVISIBLE", ("id",), False),
-    ("row_id", "auto_increment INVISIBLE", ("row_id",), False),
-])
+@pytest.mark.parametrize(
+    "column, extra, primary_key, gipk",
+    [
+        ("my_row_id", "auto_increment INVISIBLE", ("my_row_id",), True),
+        ("my_row_id", "auto_increment", ("my_row_id",), False),  # made visible: an ordinary key now
+        ("my_row_id", "INVISIBLE", ("my_row_id",), False),  # not generated by MySQL
+        ("my_row_id", "auto_increment INVISIBLE", ("id",), False),
+        ("row_id", "auto_increment INVISIBLE", ("row_id",), False),
+    ],
+)
 def test_a_generated_invisible_primary_key_is_recognised(column, extra, primary_key, gipk):
     assert is_generated_invisible_primary_key(column, extra, primary_key) is gipk
 
@@ -82,17 +94,27 @@ def test_one_variables_query_serves_both_flavours():
     sql, names = server_variables_query()
     assert sql.startswith("SHOW GLOBAL VARIABLES WHERE") and "information_schema" not in sql
     assert sql.count("%s") == len(names)
-    assert {"gtid_mode", "enforce_gtid_consistency", "binlog_row_value_options", "binlog_transaction_compression",
-            "binlog_expire_logs_seconds", "sql_generate_invisible_primary_key", "gtid_strict_mode"} <= set(names)
+    assert {
+        "gtid_mode",
+        "enforce_gtid_consistency",
+        "binlog_row_value_options",
+        "binlog_transaction_compression",
+        "binlog_expire_logs_seconds",
+        "sql_generate_invisible_primary_key",
+        "gtid_strict_mode",
+    } <= set(names)
     assert "default_authentication_plugin" not in names  # gone in MySQL 9
 
 
-@pytest.mark.parametrize("version, comment, column", [
-    ("9.7.4-2", "(Debian)", "query_sample_text"),
-    ("8.0.36", "", "query_sample_text"),
-    ("5.7.44", "", None),
-    ("10.11.6-MariaDB-0+deb12u1", "", None),
-])
+@pytest.mark.parametrize(
+    "version, comment, column",
+    [
+        ("9.7.4-2", "(Debian)", "query_sample_text"),
+        ("8.0.36", "", "query_sample_text"),
+        ("5.7.44", "", None),
+        ("10.11.6-MariaDB-0+deb12u1", "", None),
+    ],
+)
 def test_only_mysql_8_keeps_a_sample_statement_per_digest(version, comment, column):
     assert Flavor.detect(version, comment).digest_sample_column == column
 
@@ -104,48 +126,100 @@ def test_an_inventory_names_its_flavour_from_its_server():
 
 
 def test_inventories_stored_before_invisible_columns_and_sample_texts_still_load():
-    stored = {"database": "shop", "server": {"version": "10.11.6-MariaDB"}, "views": [], "triggers": [],
-              "routines": [], "events": [], "schemas": ["shop"],
-              "tables": [{"name": "t", "engine": "InnoDB", "rows_estimate": 1, "data_bytes": 1, "index_bytes": 0,
-                          "collation": "utf8mb4_general_ci", "auto_increment": None, "partition_method": None,
-                          "partitions": 0, "indexes": [], "foreign_keys": [],
-                          "columns": [{"name": "id", "position": 1, "data_type": "int", "column_type": "int(11)",
-                                       "nullable": False, "charset": None, "collation": None, "extra": "",
-                                       "generated": False, "max_length": None}]}],
-              "digests": [{"digest": "ab", "text": "SELECT ?", "count": 1, "total_latency_ms": 0.1,
-                           "rows_examined": 0, "rows_sent": 1}]}
+    stored = {
+        "database": "shop",
+        "server": {"version": "10.11.6-MariaDB"},
+        "views": [],
+        "triggers": [],
+        "routines": [],
+        "events": [],
+        "schemas": ["shop"],
+        "tables": [
+            {
+                "name": "t",
+                "engine": "InnoDB",
+                "rows_estimate": 1,
+                "data_bytes": 1,
+                "index_bytes": 0,
+                "collation": "utf8mb4_general_ci",
+                "auto_increment": None,
+                "partition_method": None,
+                "partitions": 0,
+                "indexes": [],
+                "foreign_keys": [],
+                "columns": [
+                    {
+                        "name": "id",
+                        "position": 1,
+                        "data_type": "int",
+                        "column_type": "int(11)",
+                        "nullable": False,
+                        "charset": None,
+                        "collation": None,
+                        "extra": "",
+                        "generated": False,
+                        "max_length": None,
+                    }
+                ],
+            }
+        ],
+        "digests": [
+            {
+                "digest": "ab",
+                "text": "SELECT ?",
+                "count": 1,
+                "total_latency_ms": 0.1,
+                "rows_examined": 0,
+                "rows_sent": 1,
+            }
+        ],
+    }
     inv = Inventory.from_dict(stored)
     assert inv.tables[0].columns[0].invisible is False and inv.digests[0].sample_text == ""
     assert Inventory.from_dict(inv.to_dict()) == inv
 
 
-@pytest.mark.parametrize("version, settings", [
-    ("9.7.4-2", ("SET SESSION information_schema_stats_expiry = 0",)),
-    ("8.0.36", ("SET SESSION information_schema_stats_expiry = 0",)),
-    ("5.7.44", ()),
-    ("10.11.6-MariaDB", ()),
-])
+@pytest.mark.parametrize(
+    "version, settings",
+    [
+        ("9.7.4-2", ("SET SESSION information_schema_stats_expiry = 0",)),
+        ("8.0.36", ("SET SESSION information_schema_stats_expiry = 0",)),
+        ("5.7.44", ()),
+        ("10.11.6-MariaDB", ()),
+    ],
+)
 def test_mysql_8_reads_current_table_sizes_not_a_day_old_cache(version, settings):
     assert Flavor.detect(version).catalogue_session_settings == settings
 
 
-@pytest.mark.parametrize("version, has, lacks", [
-    ("9.7.4-2", {"gtid_mode", "enforce_gtid_consistency", "binlog_row_value_options"}, {"gtid_strict_mode"}),
-    ("10.11.6-MariaDB", {"gtid_strict_mode", "binlog_format"}, {"gtid_mode", "binlog_row_value_options"}),
-])
+@pytest.mark.parametrize(
+    "version, has, lacks",
+    [
+        ("9.7.4-2", {"gtid_mode", "enforce_gtid_consistency", "binlog_row_value_options"}, {"gtid_strict_mode"}),
+        ("10.11.6-MariaDB", {"gtid_strict_mode", "binlog_format"}, {"gtid_mode", "binlog_row_value_options"}),
+    ],
+)
 def test_each_flavour_names_the_variables_its_checks_read(version, has, lacks):
     names = set(Flavor.detect(version).variables)
     assert has <= names and not lacks & names
 
 
-@pytest.mark.parametrize("mariadb, mysql", [("bigint(20) unsigned", "bigint unsigned"), ("int(11)", "int"),
-                                            ("tinyint(1)", "tinyint(1)"),
-                                            ("smallint(5) unsigned", "smallint unsigned")])
+@pytest.mark.parametrize(
+    "mariadb, mysql",
+    [
+        ("bigint(20) unsigned", "bigint unsigned"),
+        ("int(11)", "int"),
+        ("tinyint(1)", "tinyint(1)"),
+        ("smallint(5) unsigned", "smallint unsigned"),
+    ],
+)
 def test_integer_display_widths_do_not_make_column_types_differ(mariadb, mysql):
     assert comparable_column_type(mariadb) == comparable_column_type(mysql)
 
 
-@pytest.mark.parametrize("a, b", [("int", "bigint"), ("varchar(10)", "varchar(20)"), ("decimal(10,2)", "decimal(12,2)"),
-                                  ("int unsigned", "int")])
+@pytest.mark.parametrize(
+    "a, b",
+    [("int", "bigint"), ("varchar(10)", "varchar(20)"), ("decimal(10,2)", "decimal(12,2)"), ("int unsigned", "int")],
+)
 def test_real_type_changes_still_differ(a, b):
     assert comparable_column_type(a) != comparable_column_type(b)

@@ -10,8 +10,17 @@ from pocflow.connections import Endpoint, UnknownConnection
 
 @pytest.fixture
 def airflow_knows(monkeypatch):
-    known = {"shop_db": Connection(conn_id="shop_db", conn_type="mysql", host="db.example", port=3307, login="poc",
-                                   password="s3cret", schema="shop")}
+    known = {
+        "shop_db": Connection(
+            conn_id="shop_db",
+            conn_type="mysql",
+            host="db.example",
+            port=3307,
+            login="poc",
+            password="s3cret",
+            schema="shop",
+        )
+    }
 
     def get_connection(conn_id):
         if conn_id not in known:

@@ -13,8 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PLUGINS = ROOT / "plugins"
 RIG = PLUGINS / "pocflow" / "local"
-PRODUCT = sorted([p for p in (PLUGINS / "pocflow").rglob("*.py") if RIG not in p.parents]
-                 + [PLUGINS / "pocflow_plugin.py"] + list((ROOT / "dags").glob("*.py")))
+PRODUCT = sorted(
+    [p for p in (PLUGINS / "pocflow").rglob("*.py") if RIG not in p.parents]
+    + [PLUGINS / "pocflow_plugin.py"]
+    + list((ROOT / "dags").glob("*.py"))
+)
 
 
 def module_name(path: Path, plugins: Path = PLUGINS) -> str:
@@ -35,7 +38,7 @@ def imported_modules(path: Path, plugins: Path = PLUGINS) -> list[tuple[int, str
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:  # relative: from .x import y, from .. import y
-                anchor = package.split(".")[:len(package.split(".")) - (node.level - 1)]
+                anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 base = ".".join(filter(None, [*anchor, base]))
             found.append((node.lineno, base))
             found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
@@ -57,8 +60,15 @@ def rig_imports(path: Path) -> list[str]:
 
 def test_the_product_is_found():
     names = {module_name(p) for p in PRODUCT}
-    assert {"pocflow.cli", "pocflow.connections", "pocflow.stages.provision", "pocflow.vitess.vtctldclient",
-            "pocflow.extensions", "pocflow_plugin", "poc_engagement"} <= names
+    assert {
+        "pocflow.cli",
+        "pocflow.connections",
+        "pocflow.stages.provision",
+        "pocflow.vitess.vtctldclient",
+        "pocflow.extensions",
+        "pocflow_plugin",
+        "poc_engagement",
+    } <= names
     assert not any(n.startswith("pocflow.local") for n in names)
 
 
@@ -67,15 +77,18 @@ def test_no_product_module_imports_the_local_rig(path):
     assert rig_imports(path) == []
 
 
-@pytest.mark.parametrize("source", [
-    "from pocflow.local.stack import Stack",
-    "def f():\n    from pocflow.local import import_proof",
-    "import pocflow.local.stack.config",
-    "from pocflow import local",
-    "from . import local",
-    "from .local.stack import Stack",
-    "import importlib\nimportlib.import_module('pocflow.local.cli')",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from pocflow.local.stack import Stack",
+        "def f():\n    from pocflow.local import import_proof",
+        "import pocflow.local.stack.config",
+        "from pocflow import local",
+        "from . import local",
+        "from .local.stack import Stack",
+        "import importlib\nimportlib.import_module('pocflow.local.cli')",
+    ],
+)
 def test_every_form_of_import_is_seen(tmp_path, source):
     path = tmp_path / "pocflow" / "cli.py"
     path.parent.mkdir()
@@ -83,8 +96,15 @@ def test_every_form_of_import_is_seen(tmp_path, source):
     assert any(is_rig(name) for _, name in imported_modules(path, plugins=tmp_path))
 
 
-@pytest.mark.parametrize("source", ["from pocflow import extensions", "from . import locale",
-                                    "from .stages import local", "import pocflow.localisation"])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from pocflow import extensions",
+        "from . import locale",
+        "from .stages import local",
+        "import pocflow.localisation",
+    ],
+)
 def test_other_imports_are_not_mistaken_for_the_rig(tmp_path, source):
     path = tmp_path / "pocflow" / "cli.py"
     path.parent.mkdir()

@@ -2,8 +2,9 @@ from pocflow.workload.queries import shape, split_statements
 
 
 def test_equality_filters_are_attributed_to_their_table_through_aliases():
-    s = shape("SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id "
-              "WHERE c.email = 'x' AND o.id IN (1, 2)")
+    s = shape(
+        "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.email = 'x' AND o.id IN (1, 2)"
+    )
     assert s.tables == ("customers", "orders")
     assert s.equality_columns == {("customers", "email"), ("orders", "id")}
     assert s.join_columns == {(("customers", "id"), ("orders", "customer_id"))}

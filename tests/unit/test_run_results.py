@@ -12,8 +12,11 @@ from pocflow.stages.testing import TestingResult as Skipped
 
 @pytest.fixture
 def engagement(tmp_path):
-    return from_inputs({"engagement_file": "demo-shop.yaml", "artifact_location": str(tmp_path)},
-                       connection_exists=lambda _: True, today=dt.date(2026, 11, 28))
+    return from_inputs(
+        {"engagement_file": "demo-shop.yaml", "artifact_location": str(tmp_path)},
+        connection_exists=lambda _: True,
+        today=dt.date(2026, 11, 28),
+    )
 
 
 @pytest.fixture
@@ -77,14 +80,27 @@ def test_the_imports_workflows_are_typed_and_stored_as_before():
     from pocflow.stages.import_data import ImportResult
     from pocflow.stages.workflows import WorkflowPlan
 
-    stored = {"workflows": [{"workflow": "demo_shop", "source_keyspace": "shop_source", "target_keyspace": "shop",
-                             "tables": ["customers", "orders"], "options": ["--defer-secondary-keys"]}],
-              "excluded": {"events": "no primary key"}, "created": {"demo_shop": True},
-              "tables": [{"keyspace": "shop", "table": "orders", "rows_on_target": 10}], "copy_seconds": 1.5,
-              "final_lag_seconds": None, "traffic_state": {"demo_shop": "Reads Not Switched. Writes Not Switched"}}
+    stored = {
+        "workflows": [
+            {
+                "workflow": "demo_shop",
+                "source_keyspace": "shop_source",
+                "target_keyspace": "shop",
+                "tables": ["customers", "orders"],
+                "options": ["--defer-secondary-keys"],
+            }
+        ],
+        "excluded": {"events": "no primary key"},
+        "created": {"demo_shop": True},
+        "tables": [{"keyspace": "shop", "table": "orders", "rows_on_target": 10}],
+        "copy_seconds": 1.5,
+        "final_lag_seconds": None,
+        "traffic_state": {"demo_shop": "Reads Not Switched. Writes Not Switched"},
+    }
     result = ImportResult.from_dict(stored)
-    assert result.workflows == [WorkflowPlan("demo_shop", "shop_source", "shop", ["customers", "orders"],
-                                             ["--defer-secondary-keys"])]
+    assert result.workflows == [
+        WorkflowPlan("demo_shop", "shop_source", "shop", ["customers", "orders"], ["--defer-secondary-keys"])
+    ]
     assert result.to_dict() == stored
     del stored["workflows"][0]["options"]  # stored before the copy options were kept
     assert ImportResult.from_dict(stored).workflows[0].options == []

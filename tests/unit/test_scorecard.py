@@ -21,8 +21,16 @@ TODAY = dt.date(2026, 11, 28)
 
 
 def engagement(**form):
-    return from_inputs({"engagement_file": "demo-shop.yaml", "opt_out_date": "2027-03-01",
-                        "max_p99_regression_pct": 20, "p99_regression_floor_ms": 2, **form}, today=TODAY)
+    return from_inputs(
+        {
+            "engagement_file": "demo-shop.yaml",
+            "opt_out_date": "2027-03-01",
+            "max_p99_regression_pct": 20,
+            "p99_regression_floor_ms": 2,
+            **form,
+        },
+        today=TODAY,
+    )
 
 
 def selected(*, server=None, keyless=False):
@@ -34,17 +42,38 @@ def selected(*, server=None, keyless=False):
 
 
 def imported():
-    return ImportResult([WorkflowPlan("wf", "s", "t", ["orders"], [])], {}, {"wf": True},
-                        [TableCopyStats("t", "orders", 10)], 12.0, 0.0, {"wf": "Reads Not Switched. Writes Not Switched"})
+    return ImportResult(
+        [WorkflowPlan("wf", "s", "t", ["orders"], [])],
+        {},
+        {"wf": True},
+        [TableCopyStats("t", "orders", 10)],
+        12.0,
+        0.0,
+        {"wf": "Reads Not Switched. Writes Not Switched"},
+    )
 
 
 def validation(differences=0):
     diffs = [RowDifference({"id": i}, "different") for i in range(differences)]
-    t = TableDiff("orders", "mismatch" if differences else "match", rows_source=10, rows_target=10, chunks=1,
-                  differences=diffs, differences_total=differences)
+    t = TableDiff(
+        "orders",
+        "mismatch" if differences else "match",
+        rows_source=10,
+        rows_target=10,
+        chunks=1,
+        differences=diffs,
+        differences_total=differences,
+    )
     vdiff = {"wf": {"state": "completed", "has_mismatch": bool(differences), "tables": []}}
-    return ValidationResult([t], vdiff, {"orders": []}, ["wf"], 0.0, {"wf": "Running"},
-                            [{"table": "orders", "side": "source", "success": True, "evaluated": 3, "failed": []}])
+    return ValidationResult(
+        [t],
+        vdiff,
+        {"orders": []},
+        ["wf"],
+        0.0,
+        {"wf": "Running"},
+        [{"table": "orders", "side": "source", "success": True, "evaluated": 3, "failed": []}],
+    )
 
 
 def latency(name, p99):
@@ -54,14 +83,26 @@ def latency(name, p99):
 def measured(*, target_p99=1.0, classification="same", error=None):
     src = LoadResult("source", 4, 100, 10, 1000, 0, 100, True, {"q": latency("q", 1.0)})
     tgt = LoadResult("target", 4, 100, 10, 1000, 0, 100, True, {"q": latency("q", target_p99)})
-    q = ReplayedQuery("q", "select ?", "d", "SELECT 1", Execution(1, "a", None, 0, 1.0),
-                      Execution(None if error else 1, None if error else "a", error, 0, 1.0), classification)
+    q = ReplayedQuery(
+        "q",
+        "select ?",
+        "d",
+        "SELECT 1",
+        Execution(1, "a", None, 0, 1.0),
+        Execution(None if error else 1, None if error else "a", error, 0, 1.0),
+        classification,
+    )
     return StageTestingResult("t", True, "", [q], src, tgt, [], [])
 
 
 def card(e=None, **parts):
-    args = {"selected": selected(), "imported": imported(), "validation": validation(), "testing": measured(),
-            "history": [{"at": "x", "regressions": []}]}
+    args = {
+        "selected": selected(),
+        "imported": imported(),
+        "validation": validation(),
+        "testing": measured(),
+        "history": [{"at": "x", "regressions": []}],
+    }
     args.update(parts)
     return score(e or engagement(), today=TODAY, **args)
 
@@ -95,14 +136,18 @@ def test_a_mismatched_row_fails_data_validation():
 
 def test_a_range_no_row_of_which_could_be_named_fails_data_validation():
     v = validation()
-    unnamed = RowDifference({}, "count_only", range={"after": {"id": 6}, "through": {"id": 8}}, rows_source=2,
-                            rows_target=3)
-    v.tables[0] = TableDiff("orders", "mismatch", rows_source=10, rows_target=11, chunks=1, differences_total=1,
-                            differences=[unnamed])
+    unnamed = RowDifference(
+        {}, "count_only", range={"after": {"id": 6}, "through": {"id": 8}}, rows_source=2, rows_target=3
+    )
+    v.tables[0] = TableDiff(
+        "orders", "mismatch", rows_source=10, rows_target=11, chunks=1, differences_total=1, differences=[unnamed]
+    )
     c = card(validation=v)
     assert statuses(c)["data validation"] == FAIL
-    assert any("count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), 3 target row(s)" in p
-               for p in c.open_problems)
+    assert any(
+        "count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), 3 target row(s)" in p
+        for p in c.open_problems
+    )
 
 
 def with_criteria(**changes):
@@ -112,8 +157,10 @@ def with_criteria(**changes):
 
 def test_the_engagements_criterion_decides_how_many_differing_rows_are_tolerated():
     # VDiff saw the difference as well, so data validation fails whatever our own count allows
-    assert statuses(card(with_criteria(max_mismatched_rows=5), validation=validation(differences=1)))[
-        "data validation"] == FAIL
+    assert (
+        statuses(card(with_criteria(max_mismatched_rows=5), validation=validation(differences=1)))["data validation"]
+        == FAIL
+    )
     assert statuses(card(with_criteria(max_mismatched_rows=5)))["data validation"] == PASS
 
 

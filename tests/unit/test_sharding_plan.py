@@ -6,33 +6,44 @@ from pocflow.vitess.vschema import plan, shard_ranges, vindex_type
 from pocflow.workload.queries import shape
 
 
-@pytest.mark.parametrize("count, ranges", [
-    (1, ["0"]), (2, ["-80", "80-"]), (4, ["-40", "40-80", "80-c0", "c0-"]),
-    (3, ["-5555", "5555-aaaa", "aaaa-"]),
-])
+@pytest.mark.parametrize(
+    "count, ranges",
+    [
+        (1, ["0"]),
+        (2, ["-80", "80-"]),
+        (4, ["-40", "40-80", "80-c0", "c0-"]),
+        (3, ["-5555", "5555-aaaa", "aaaa-"]),
+    ],
+)
 def test_shard_ranges_split_the_keyspace_evenly(count, ranges):
     assert shard_ranges(count) == ranges
 
 
-@pytest.mark.parametrize("column, vindex", [
-    (col("id", "bigint"), "hash"),
-    (col("n", "int"), "hash"),
-    (col("email", "varchar", collation="utf8mb4_general_ci"), "unicode_loose_xxhash"),
-    (col("code", "varbinary"), "xxhash"),
-    (col("s", "varchar", collation="utf8mb4_bin"), "xxhash"),
-])
+@pytest.mark.parametrize(
+    "column, vindex",
+    [
+        (col("id", "bigint"), "hash"),
+        (col("n", "int"), "hash"),
+        (col("email", "varchar", collation="utf8mb4_general_ci"), "unicode_loose_xxhash"),
+        (col("code", "varbinary"), "xxhash"),
+        (col("s", "varchar", collation="utf8mb4_bin"), "xxhash"),
+    ],
+)
 def test_vindex_type_follows_the_column_type(column, vindex):
     assert vindex_type(column) == vindex
 
 
-QUERIES = [shape(q) for q in (
-    "SELECT * FROM customers WHERE email = 'a@b.c'",
-    "SELECT * FROM orders WHERE customer_id = 1",
-    "SELECT * FROM orders o JOIN order_lines l ON l.order_id = o.id AND l.customer_id = o.customer_id "
-    "WHERE o.customer_id = 1",
-    "SELECT COUNT(*) FROM order_lines",
-    "SELECT * FROM countries WHERE code = 'NL'",
-)]
+QUERIES = [
+    shape(q)
+    for q in (
+        "SELECT * FROM customers WHERE email = 'a@b.c'",
+        "SELECT * FROM orders WHERE customer_id = 1",
+        "SELECT * FROM orders o JOIN order_lines l ON l.order_id = o.id AND l.customer_id = o.customer_id "
+        "WHERE o.customer_id = 1",
+        "SELECT COUNT(*) FROM order_lines",
+        "SELECT * FROM countries WHERE code = 'NL'",
+    )
+]
 
 
 @pytest.fixture
@@ -85,8 +96,7 @@ def test_queried_unique_columns_get_a_recommended_lookup_vindex(sharded):
 def test_queries_without_the_sharding_key_are_listed_as_scatter(sharded):
     reasons = {q["query"]: q["reason"] for q in sharded.scatter_queries}
     assert reasons == {
-        "SELECT * FROM customers WHERE email = 'a@b.c'":
-            "scatters until the recommended lookup vindex on customers.email is created",
+        "SELECT * FROM customers WHERE email = 'a@b.c'": "scatters until the recommended lookup vindex on customers.email is created",
         "SELECT COUNT(*) FROM order_lines": "no filter on order_lines.customer_id: every shard is asked",
     }
 

@@ -1,4 +1,3 @@
-
 import pytest
 
 from pocflow.local.stack.config import SOURCE_DATABASES, Ports, StackConfig
@@ -9,8 +8,9 @@ FLAVORS = sorted(SOURCE_SERVERS)
 
 
 def server(tmp_path, flavor, **kwargs):
-    return SOURCE_SERVERS[flavor](StackConfig(state_dir=tmp_path, cache_dir=tmp_path), port=13306,
-                                  databases=tuple(SOURCE_DATABASES), **kwargs)
+    return SOURCE_SERVERS[flavor](
+        StackConfig(state_dir=tmp_path, cache_dir=tmp_path), port=13306, databases=tuple(SOURCE_DATABASES), **kwargs
+    )
 
 
 def bootstrap_sql(tmp_path, flavor="mysql"):
@@ -41,12 +41,21 @@ def test_state_and_cache_folders_follow_the_environment(tmp_path):
     assert cfg.state_dir == tmp_path / "s" and cfg.vitess_bin.is_relative_to(tmp_path / "c")
 
 
-@pytest.mark.parametrize("flavor, gtids", [("mysql", ("gtid_mode = ON", "enforce_gtid_consistency = ON")),
-                                           ("mariadb", ("gtid_strict_mode = ON",))])
+@pytest.mark.parametrize(
+    "flavor, gtids",
+    [("mysql", ("gtid_mode = ON", "enforce_gtid_consistency = ON")), ("mariadb", ("gtid_strict_mode = ON",))],
+)
 def test_source_server_is_configured_as_an_import_source(tmp_path, flavor, gtids):
     cnf = server(tmp_path, flavor).my_cnf()
-    for setting in ("log_bin =", "binlog_format = ROW", "binlog_row_image = FULL", "server_id =",
-                    "bind-address = 127.0.0.1", "performance_schema = ON", *gtids):
+    for setting in (
+        "log_bin =",
+        "binlog_format = ROW",
+        "binlog_row_image = FULL",
+        "server_id =",
+        "bind-address = 127.0.0.1",
+        "performance_schema = ON",
+        *gtids,
+    ):
         assert setting in cnf
     assert "NO_ZERO_DATE" in cnf and "STRICT_TRANS_TABLES" in cnf and "ANSI_QUOTES" not in cnf
     assert BINLOG_RETENTION_SECONDS >= 2 * 24 * 3600
@@ -97,8 +106,13 @@ def test_source_flavour_comes_from_the_environment_then_the_last_up(tmp_path):
     assert [t.keyspace for t in again.second_source_tablets] == ["shop_mysql_source"]
 
 
-@pytest.mark.parametrize("env, message", [({"POCFLOW_SOURCE_FLAVOR": "postgres"}, "unknown source flavour"),
-                                          ({"POCFLOW_SECOND_SOURCE_FLAVOR": "mysql"}, "other flavour")])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"POCFLOW_SOURCE_FLAVOR": "postgres"}, "unknown source flavour"),
+        ({"POCFLOW_SECOND_SOURCE_FLAVOR": "mysql"}, "other flavour"),
+    ],
+)
 def test_bad_flavours_are_refused(tmp_path, env, message):
     with pytest.raises(ValueError, match=message):
         StackConfig.from_env({"POCFLOW_STATE_DIR": str(tmp_path), **env})
@@ -120,8 +134,11 @@ def test_provisioned_tablets_never_take_a_port_of_the_stack(tmp_path):
 def test_built_in_source_tablets_keep_their_uids_and_ports_and_their_overrides(tmp_path):
     config = StackConfig(tmp_path, tmp_path, ports=Ports.from_env({"POCFLOW_PORT_BENCH_TABLET_GRPC": "26203"}))
     assert [(t.uid, t.keyspace, t.database, t.http_port, t.grpc_port) for t in config.source_tablets] == [
-        (200, "shop_source", "shop", 15200, 16200), (201, "hostile_source", "hostile_names", 15201, 16201),
-        (202, "cutover_source", "shop_cutover", 15202, 16202), (203, "bench_source", "bench", 15203, 26203)]
+        (200, "shop_source", "shop", 15200, 16200),
+        (201, "hostile_source", "hostile_names", 15201, 16201),
+        (202, "cutover_source", "shop_cutover", 15202, 16202),
+        (203, "bench_source", "bench", 15203, 26203),
+    ]
 
 
 def test_added_source_databases_are_data_with_ports_allocated_from_their_own_range(tmp_path):
@@ -134,7 +151,12 @@ def test_added_source_databases_are_data_with_ports_allocated_from_their_own_ran
     config.save_added_sources([SourceEntry("acme", "acme_source", uid, origin="/tmp/acme.sql")])
     added = config.source_tablets[4]
     assert (added.uid, added.keyspace, added.database, added.http_port, added.grpc_port) == (
-        222, "acme_source", "acme", 15222, 16222)
+        222,
+        "acme_source",
+        "acme",
+        15222,
+        16222,
+    )
     assert [e.database for e in config.source_entries()] == ["shop", "hostile_names", "shop_cutover", "bench", "acme"]
     assert config.free_source_uid({222}) == 220
     with pytest.raises(ValueError, match="no free tablet uid"):

@@ -31,23 +31,37 @@ def test_row_text_tells_null_from_empty_by_length_and_needs_no_markers():
     assert "CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(LENGTH(`a`), -1), `a`, `b`, `c`, COALESCE(`n`, ''))" in sql
     assert "ISNULL" not in sql and sql.startswith("CAST(CONV(SUBSTRING(SHA2(")
     assert "MD5(" not in sql and "SHA1(" not in sql  # both removed in MySQL 9
-    assert chunk_hash_sql(columns, DiffSettings()).startswith("CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(LENGTH(`a`), -1), `a`")
+    assert chunk_hash_sql(columns, DiffSettings()).startswith(
+        "CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(LENGTH(`a`), -1), `a`"
+    )
 
 
 def test_utf8_text_needs_no_length_because_no_utf8_text_holds_the_separator():
-    utf8 = [col("a", "varchar", nullable=True, charset="utf8mb4"), col("b", "char", charset="ascii"),
-            col("j", "json", nullable=True), col("l", "varchar", charset="latin1"), col("n", "int")]
+    utf8 = [
+        col("a", "varchar", nullable=True, charset="utf8mb4"),
+        col("b", "char", charset="ascii"),
+        col("j", "json", nullable=True),
+        col("l", "varchar", charset="latin1"),
+        col("n", "int"),
+    ]
     sql = chunk_hash_sql(utf8, DiffSettings())
     # a NULL of UTF-8 text is 0xFE (no UTF-8 text either); latin1 may hold 0xFF, but as the last NOT NULL
     # column it needs no length
-    assert sql == ("CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(`a`, CAST(X'FE' AS BINARY)), CAST(CONVERT(`b` USING utf8mb4) AS BINARY), "
-                   "COALESCE(`j`, CAST(X'FE' AS BINARY)), "
-                   "CAST(CONVERT(`l` USING utf8mb4) AS BINARY), `n`))")
+    assert sql == (
+        "CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(`a`, CAST(X'FE' AS BINARY)), CAST(CONVERT(`b` USING utf8mb4) AS BINARY), "
+        "COALESCE(`j`, CAST(X'FE' AS BINARY)), "
+        "CAST(CONVERT(`l` USING utf8mb4) AS BINARY), `n`))"
+    )
 
 
 def status(tables, lag="0s"):
-    return WorkflowStatus("wf", "ks", [TableCopy(t, c, n, 0, "IN_PROGRESS") for t, c, n in tables],
-                          [Stream("ks/0", 1, "z-1", "src/0", "Copying", f"VStream Lag: {lag}", "")], "")
+    return WorkflowStatus(
+        "wf",
+        "ks",
+        [TableCopy(t, c, n, 0, "IN_PROGRESS") for t, c, n in tables],
+        [Stream("ks/0", 1, "z-1", "src/0", "Copying", f"VStream Lag: {lag}", "")],
+        "",
+    )
 
 
 def test_eta_comes_from_the_observed_copy_rate():
@@ -67,8 +81,11 @@ def test_tables_that_leave_the_copy_state_count_as_complete():
 
 
 def night(differences=0, keys=(), lag=1.0, state="Running"):
-    return {"tables": {"t": {"differences": differences, "keys": list(keys)}}, "lag_seconds": lag,
-            "workflow_states": {"wf": state}}
+    return {
+        "tables": {"t": {"differences": differences, "keys": list(keys)}},
+        "lag_seconds": lag,
+        "workflow_states": {"wf": state},
+    }
 
 
 def test_regressions_name_new_differences_lag_and_stopped_workflows():
@@ -81,34 +98,60 @@ def test_regressions_name_new_differences_lag_and_stopped_workflows():
 
 
 def test_a_known_difference_whose_values_changed_overnight_is_not_new():
-    before = {"key": {"id": 1}, "kind": "different",
-              "columns": [{"column": "n", "source": 1, "target": 2, "class": "unexplained"}]}
+    before = {
+        "key": {"id": 1},
+        "kind": "different",
+        "columns": [{"column": "n", "source": 1, "target": 2, "class": "unexplained"}],
+    }
     after = {**before, "columns": [{"column": "n", "source": 5, "target": 6, "class": "unexplained"}]}
     assert regressions(night(1, [before]), night(1, [after])) == []
     assert regressions(night(1, [{"key": {"id": 1}, "kind": "different"}]), night(1, [after])) == []
-    rng = {"key": {}, "kind": "count_only", "range": {"after": {"id": 6}, "through": {"id": 8}}, "rows_source": 2,
-           "rows_target": 3}
+    rng = {
+        "key": {},
+        "kind": "count_only",
+        "range": {"after": {"id": 6}, "through": {"id": 8}},
+        "rows_source": 2,
+        "rows_target": 3,
+    }
     assert regressions(night(), night(1, [rng])) == [
         "t: 1 differing row(s), was 0; new: count_only keys after {'id': 6} through {'id': 8}: 2 source row(s), "
-        "3 target row(s), none could be named"]
+        "3 target row(s), none could be named"
+    ]
 
 
 def test_vdiff_samples_are_kept_with_their_kind():
-    data = {"State": "completed", "HasMismatch": True, "ShardSummaries": {"0": {"TableStates": {
-        "t": {"RowsCompared": 2, "MismatchedRows": 1}}}}, "Reports": {"t": {"0": {
-            "MismatchedRowsSample": [{"Source": {"Row": {"id": "5", "v": "a"}}, "Target": {"Row": {"id": "5"}}}],
-            "ExtraRowsTargetSample": [{"Row": {"id": "9"}}]}}}}
+    data = {
+        "State": "completed",
+        "HasMismatch": True,
+        "ShardSummaries": {"0": {"TableStates": {"t": {"RowsCompared": 2, "MismatchedRows": 1}}}},
+        "Reports": {
+            "t": {
+                "0": {
+                    "MismatchedRowsSample": [
+                        {"Source": {"Row": {"id": "5", "v": "a"}}, "Target": {"Row": {"id": "5"}}}
+                    ],
+                    "ExtraRowsTargetSample": [{"Row": {"id": "9"}}],
+                }
+            }
+        },
+    }
     t = parse_vdiff(data).tables[0]
-    assert t.samples == [{"kind": "different", "row": {"id": "5", "v": "a"}},
-                         {"kind": "extra_on_target", "row": {"id": "9"}}]
+    assert t.samples == [
+        {"kind": "different", "row": {"id": "5", "v": "a"}},
+        {"kind": "extra_on_target", "row": {"id": "9"}},
+    ]
 
 
 def test_expectations_come_from_the_schema_and_the_source_profile():
     from inventories import table
 
     from pocflow.quality.expectations import TableProfile, expectation_specs
-    t = table("t", [col("id"), col("email", "varchar"), col("note", "text", nullable=True), col("w", "float")],
-              uniques=[("email",)])
+
+    t = table(
+        "t",
+        [col("id"), col("email", "varchar"), col("note", "text", nullable=True), col("w", "float")],
+        uniques=[("email",)],
+    )
     specs = expectation_specs(t, TableProfile(1000, {"id": (1, 1000), "w": (0.5, 2.0)}), row_tolerance=0.01)
     assert specs[0] == ("ExpectTableRowCountToBeBetween", {"min_value": 990, "max_value": 1011})
     assert ("ExpectColumnValuesToNotBeNull", {"column": "email"}) in specs
@@ -124,5 +167,5 @@ def test_only_names_that_need_quoting_go_through_a_query():
     from pocflow.quality.expectations import plain_name
 
     assert plain_name("order_lines") and plain_name("Customers2")
-    assert not plain_name("order") and not plain_name("it's \"quoted\"") and not plain_name("naïve café 表")
+    assert not plain_name("order") and not plain_name('it\'s "quoted"') and not plain_name("naïve café 表")
     assert not plain_name("order lines-2024.q1") and not plain_name("select")

@@ -50,8 +50,7 @@ class CutoverStepOperator(BaseOperator):
 
     ui_color = "#eef7ee"
 
-    def __init__(self, *, step: str, approval_task_id: str | None = None, approval_choice: str | None = None,
-                 **kwargs):
+    def __init__(self, *, step: str, approval_task_id: str | None = None, approval_choice: str | None = None, **kwargs):
         super().__init__(**kwargs)
         if step not in STEPS:
             raise ValueError(f"unknown cutover step {step!r}; one of {STEPS}")
@@ -132,8 +131,9 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
 
     def __init__(self, *, soak_task_id: str, pre_checks_task_id: str, **kwargs):
         kwargs.pop("params", None)
-        super().__init__(subject="Switch writes to Vitess?",
-                         params={"comment": Param("", type="string", title="Comment")}, **kwargs)
+        super().__init__(
+            subject="Switch writes to Vitess?", params={"comment": Param("", type="string", title="Comment")}, **kwargs
+        )
         self.soak_task_id = soak_task_id
         self.pre_checks_task_id = pre_checks_task_id
 
@@ -158,8 +158,9 @@ class ApproveWritesOperator(_Recorded, ApprovalOperator):
         comment = str((event.get("params_input") or {}).get("comment") or "")
         who = _responder(event)
         approval.writes_answered(ctx, approved=approved, comment=comment, by=who)
-        context["ti"].xcom_push(key=APPROVAL_KEY, value={"choice": event["chosen_options"][0], "by": who,
-                                                         "comment": comment})
+        context["ti"].xcom_push(
+            key=APPROVAL_KEY, value={"choice": event["chosen_options"][0], "by": who, "comment": comment}
+        )
         super().execute_complete(context, event)
         return {"approved": approved, "by": who, "comment": comment}
 
@@ -170,12 +171,17 @@ class FinishCutoverOperator(_Recorded, HITLBranchOperator):
     ui_color = "#fdf3e7"
     log_step = FINISH_STEP
 
-    def __init__(self, *, soak_task_id: str, complete_task_id: str = "complete", rollback_task_id: str = "rollback",
-                 **kwargs):
+    def __init__(
+        self, *, soak_task_id: str, complete_task_id: str = "complete", rollback_task_id: str = "rollback", **kwargs
+    ):
         kwargs.pop("params", None)
-        super().__init__(subject="Complete the migration or roll back?", options=[COMPLETE, ROLL_BACK],
-                         options_mapping={COMPLETE: complete_task_id, ROLL_BACK: rollback_task_id},
-                         params={"comment": Param("", type="string", title="Comment")}, **kwargs)
+        super().__init__(
+            subject="Complete the migration or roll back?",
+            options=[COMPLETE, ROLL_BACK],
+            options_mapping={COMPLETE: complete_task_id, ROLL_BACK: rollback_task_id},
+            params={"comment": Param("", type="string", title="Comment")},
+            **kwargs,
+        )
         self.soak_task_id = soak_task_id
 
     def execute(self, context: Any):

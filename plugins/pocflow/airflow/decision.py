@@ -23,15 +23,20 @@ class CustomerDecisionOperator(HITLOperator):
     ui_color = "#fdf3e7"
     operator_extra_links = (StageResultLink(),)
 
-    def __init__(self, *, engagement_task_id: str = "validate_engagement", review_task_id: str = "opt_out_review",
-                 **kwargs):
+    def __init__(
+        self, *, engagement_task_id: str = "validate_engagement", review_task_id: str = "opt_out_review", **kwargs
+    ):
         kwargs.pop("params", None)  # the DAG's trigger-form params do not belong in the decision form
         super().__init__(
             subject="Customer decision",
             options=list(decisions.OPTIONS),
-            params={"comment": Param("", type="string", title="Comment",
-                                     description="Why, and any conditions agreed with the customer.")},
-            **kwargs)
+            params={
+                "comment": Param(
+                    "", type="string", title="Comment", description="Why, and any conditions agreed with the customer."
+                )
+            },
+            **kwargs,
+        )
         self.engagement_task_id = engagement_task_id
         self.review_task_id = review_task_id
 
@@ -46,8 +51,9 @@ class CustomerDecisionOperator(HITLOperator):
         e = ctx.engagement
         if not e.review.customer_decision:
             record_decision(ctx, decisions.not_requested())
-            raise AirflowSkipException("this engagement does not ask for the customer's decision in Airflow "
-                                       "(customer_decision: false)")
+            raise AirflowSkipException(
+                "this engagement does not ask for the customer's decision in Airflow (customer_decision: false)"
+            )
         review = ctx.results.require("opt-out-review")
         self.response_timeout = decisions.time_left(e.opt_out_date)
         if not self.response_timeout:
@@ -57,13 +63,19 @@ class CustomerDecisionOperator(HITLOperator):
         report_link = result_path(context["ti"].dag_id, context["run_id"], self.review_task_id)
         problems = "\n".join(f"- {p}" for p in card.open_problems) or "- none"
         self.subject = f"{e.customer}: proceed with Vitess? (recommendation: {card.recommendation})"
-        self.body = (f"**Engagement** {e.name}, opt-out date **{e.opt_out_date}** ({card.days_left} day(s) left).\n\n"
-                     f"**Recommendation:** {card.recommendation}\n\n**Open problems**\n\n{problems}\n\n"
-                     f"**Report:** [open the report]({report_link}) ({review.report.get('html', '')})\n\n"
-                     f"Record the customer's decision. Without an answer the run ends at {decisions.deadline(e.opt_out_date)} "
-                     f"with \"no decision recorded\".")
-        self.log.info("waiting for the customer's decision until %s (%s from now); recommendation: %s",
-                      decisions.deadline(e.opt_out_date).isoformat(), self.response_timeout, card.recommendation)
+        self.body = (
+            f"**Engagement** {e.name}, opt-out date **{e.opt_out_date}** ({card.days_left} day(s) left).\n\n"
+            f"**Recommendation:** {card.recommendation}\n\n**Open problems**\n\n{problems}\n\n"
+            f"**Report:** [open the report]({report_link}) ({review.report.get('html', '')})\n\n"
+            f"Record the customer's decision. Without an answer the run ends at {decisions.deadline(e.opt_out_date)} "
+            f'with "no decision recorded".'
+        )
+        self.log.info(
+            "waiting for the customer's decision until %s (%s from now); recommendation: %s",
+            decisions.deadline(e.opt_out_date).isoformat(),
+            self.response_timeout,
+            card.recommendation,
+        )
         return super().execute(context)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict:
@@ -72,13 +84,22 @@ class CustomerDecisionOperator(HITLOperator):
             self.log.warning("no decision recorded before the opt-out date ended")
             return self._record(context, decisions.timed_out(e.opt_out_date))
         payload = super().execute_complete(context, event)
-        decision = decisions.from_response(payload["chosen_options"], payload["params_input"],
-                                           payload["responded_by_user"], payload["responded_at"], e.opt_out_date)
+        decision = decisions.from_response(
+            payload["chosen_options"],
+            payload["params_input"],
+            payload["responded_by_user"],
+            payload["responded_at"],
+            e.opt_out_date,
+        )
         return self._record(context, decision)
 
     def _record(self, context: Any, decision: decisions.Decision) -> dict:
         from pocflow.stages.review import record_decision  # in the task, not at DAG parse (as in execute)
 
         result = record_decision(self._stage_context(context), decision)
-        return {"stage": "customer-decision", "decision": decision.to_dict(),
-                "recommendation": result.recommendation, "artifact": result.report.get("html")}
+        return {
+            "stage": "customer-decision",
+            "decision": decision.to_dict(),
+            "recommendation": result.recommendation,
+            "artifact": result.report.get("html"),
+        }

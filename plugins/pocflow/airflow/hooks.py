@@ -16,8 +16,13 @@ def airflow_connection(conn_id: str) -> Endpoint | None:
         conn = BaseHook.get_connection(conn_id)
     except Exception:  # AirflowNotFoundException and friends: fall back to the next source
         return None
-    return Endpoint(host=conn.host or "127.0.0.1", port=int(conn.port or 3306), user=conn.login or "",
-                    password=conn.password or "", database=conn.schema or None)
+    return Endpoint(
+        host=conn.host or "127.0.0.1",
+        port=int(conn.port or 3306),
+        user=conn.login or "",
+        password=conn.password or "",
+        database=conn.schema or None,
+    )
 
 
 class PocflowMySqlHook(BaseHook):

@@ -34,11 +34,19 @@ class ValidateEngagementOperator(BaseOperator):
 
         # Kept with the run, so the nightly validation finds engagements started from the form too.
         ArtifactStore(engagement.artifacts.location, engagement.name, context["run_id"]).put_json(
-            "engagement", engagement.to_dict())
-        self.log.info("engagement %s for %s: source %s/%s -> keyspace %s via %s; opt-out %s (%d days left)",
-                      engagement.name, engagement.customer, engagement.source.connection_id,
-                      engagement.source.database, engagement.target.keyspace, engagement.target.vtctld_address,
-                      engagement.opt_out_date, engagement.days_left())
+            "engagement", engagement.to_dict()
+        )
+        self.log.info(
+            "engagement %s for %s: source %s/%s -> keyspace %s via %s; opt-out %s (%d days left)",
+            engagement.name,
+            engagement.customer,
+            engagement.source.connection_id,
+            engagement.source.database,
+            engagement.target.keyspace,
+            engagement.target.vtctld_address,
+            engagement.opt_out_date,
+            engagement.days_left(),
+        )
         return engagement.to_dict()
 
 
@@ -87,11 +95,16 @@ class ImportOperator(EngagementStageOperator):
         started = import_data.start(ctx)
         self.defer(
             trigger=MoveTablesCopyTrigger(
-                vtctld_address=ctx.engagement.target.vtctld_address, vtctldclient=find_vtctldclient(),
+                vtctld_address=ctx.engagement.target.vtctld_address,
+                vtctldclient=find_vtctldclient(),
                 workflows=[[w.workflow, w.target_keyspace] for w in started.workflows],
-                poll_seconds=self.poll_seconds, report_every=self.report_every,
-                payload={"started": started.to_dict()}),
-            method_name="execute_complete", timeout=timedelta(days=7))
+                poll_seconds=self.poll_seconds,
+                report_every=self.report_every,
+                payload={"started": started.to_dict()},
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(days=7),
+        )
         raise AssertionError("defer() raises TaskDeferred")
 
     def execute_complete(self, context: Any, event: dict) -> dict:
@@ -119,5 +132,9 @@ class ValidationOperator(EngagementStageOperator):
         ctx = self.stage_context(context)
         result, uri = run_stage("validation", ctx)
         enforce_threshold(ctx, result)
-        return {"stage": "validation", "artifact": uri, "passed": result.passed,
-                "mismatched_rows": result.mismatched_rows}
+        return {
+            "stage": "validation",
+            "artifact": uri,
+            "passed": result.passed,
+            "mismatched_rows": result.mismatched_rows,
+        }

@@ -22,8 +22,10 @@ def engagement_files() -> list[str]:
 
 def declared_params(cls: type, sections: tuple[str, ...], *, with_defaults: bool, empty: str = "") -> dict[str, Param]:
     """A Param per field of ``cls`` declared with a form, section by section (pocflow.fields)."""
-    return {f.name: Param(value, description=form_description(f, empty), **schema)
-            for f, value, schema in form_fields(cls, sections, with_defaults=with_defaults)}
+    return {
+        f.name: Param(value, description=form_description(f, empty), **schema)
+        for f, value, schema in form_fields(cls, sections, with_defaults=with_defaults)
+    }
 
 
 def engagement_params() -> dict[str, Param]:
@@ -31,11 +33,14 @@ def engagement_params() -> dict[str, Param]:
     files = engagement_files()
     return {
         "engagement_file": Param(
-            "demo-shop.yaml" if "demo-shop.yaml" in files else None, type=["null", "string"], enum=[None, *files],
+            "demo-shop.yaml" if "demo-shop.yaml" in files else None,
+            type=["null", "string"],
+            enum=[None, *files],
             title="Engagement file",
             description="An engagement under include/engagements/ holding every field. Fields filled in below "
-                        "override it. demo-shop.yaml runs on the local stack (make stack-up).",
-            section="Engagement"),
+            "override it. demo-shop.yaml runs on the local stack (make stack-up).",
+            section="Engagement",
+        ),
         **declared_params(Engagement, FORM_SECTIONS, with_defaults=False, empty=_FROM_FILE),
     }
 
@@ -47,10 +52,15 @@ def cutover_params() -> dict[str, Param]:
 
     names = sorted(p.stem for p in ENGAGEMENTS_DIR.glob("*.yaml"))
     return {
-        "engagement": Param("demo-shop" if "demo-shop" in names else None, type="string",
-                            pattern=r"^[a-z0-9][a-z0-9_.-]{0,69}$", examples=names, title="Engagement",
-                            description="The engagement whose import is cut over (its latest run with an import). "
-                                        "One under include/engagements/ or one started from the engagement form.",
-                            section="Cutover"),
+        "engagement": Param(
+            "demo-shop" if "demo-shop" in names else None,
+            type="string",
+            pattern=r"^[a-z0-9][a-z0-9_.-]{0,69}$",
+            examples=names,
+            title="Engagement",
+            description="The engagement whose import is cut over (its latest run with an import). "
+            "One under include/engagements/ or one started from the engagement form.",
+            section="Cutover",
+        ),
         **declared_params(CutoverSettings, SECTIONS, with_defaults=True),
     }

@@ -19,8 +19,9 @@ from pocflow.review.decision import Decision
 ENGAGEMENT_DAG = "poc_engagement"
 
 
-def compose(state: str, review: dict | None, decision: dict | None, failed_tasks: list[str],
-            report_link: str | None = None) -> str:
+def compose(
+    state: str, review: dict | None, decision: dict | None, failed_tasks: list[str], report_link: str | None = None
+) -> str:
     """The note's text (Markdown, as Airflow shows notes) from the review and decision tasks' return values."""
     if state == "failed":
         where = ", ".join(failed_tasks) or "a task"
@@ -53,7 +54,15 @@ def set_note(dag_run: Any, state: str) -> None:
 
 def _set(dag_run: Any, session: Any, state: str) -> None:
     values = return_values(session, dag_run.dag_id, dag_run.run_id, ["opt_out_review", "customer_decision"])
-    failed = [ti.task_id for ti in dag_run.get_task_instances(state=["failed", "upstream_failed"], session=session)
-              if ti.state == "failed"]
-    dag_run.note = compose(state, values.get("opt_out_review"), values.get("customer_decision"), failed,
-                           result_path(dag_run.dag_id, dag_run.run_id, "opt_out_review"))
+    failed = [
+        ti.task_id
+        for ti in dag_run.get_task_instances(state=["failed", "upstream_failed"], session=session)
+        if ti.state == "failed"
+    ]
+    dag_run.note = compose(
+        state,
+        values.get("opt_out_review"),
+        values.get("customer_decision"),
+        failed,
+        result_path(dag_run.dag_id, dag_run.run_id, "opt_out_review"),
+    )

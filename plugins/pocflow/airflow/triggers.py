@@ -22,9 +22,17 @@ class MoveTablesCopyTrigger(BaseTrigger):
     gives up only when errors persist for ``error_grace`` seconds, or status keeps failing that long.
     """
 
-    def __init__(self, *, vtctld_address: str, vtctldclient: str, workflows: list[list[str]],
-                 poll_seconds: float = 5.0, report_every: float = 60.0, payload: dict | None = None,
-                 error_grace: float = 600.0):
+    def __init__(
+        self,
+        *,
+        vtctld_address: str,
+        vtctldclient: str,
+        workflows: list[list[str]],
+        poll_seconds: float = 5.0,
+        report_every: float = 60.0,
+        payload: dict | None = None,
+        error_grace: float = 600.0,
+    ):
         super().__init__()
         self.vtctld_address = vtctld_address
         self.vtctldclient = vtctldclient
@@ -36,10 +44,18 @@ class MoveTablesCopyTrigger(BaseTrigger):
         self.error_grace = error_grace
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        return ("pocflow.airflow.triggers.MoveTablesCopyTrigger",
-                {"vtctld_address": self.vtctld_address, "vtctldclient": self.vtctldclient,
-                 "workflows": self.workflows, "poll_seconds": self.poll_seconds, "report_every": self.report_every,
-                 "payload": self.payload, "error_grace": self.error_grace})
+        return (
+            "pocflow.airflow.triggers.MoveTablesCopyTrigger",
+            {
+                "vtctld_address": self.vtctld_address,
+                "vtctldclient": self.vtctldclient,
+                "workflows": self.workflows,
+                "poll_seconds": self.poll_seconds,
+                "report_every": self.report_every,
+                "payload": self.payload,
+                "error_grace": self.error_grace,
+            },
+        )
 
     @property
     def vtctld(self) -> Vtctld:
@@ -59,8 +75,9 @@ class MoveTablesCopyTrigger(BaseTrigger):
             else:
                 poll = copy.step(statuses)
             if poll.outcome == FAILED:
-                yield TriggerEvent({"status": "error", "message": f"{'; '.join(poll.errors)} (for {poll.waited:.0f}s)",
-                                    **self.payload})
+                yield TriggerEvent(
+                    {"status": "error", "message": f"{'; '.join(poll.errors)} (for {poll.waited:.0f}s)", **self.payload}
+                )
                 return
             if poll.outcome == RETRYING:
                 self.log.warning("%s", poll.retry_line())

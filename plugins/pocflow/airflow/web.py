@@ -36,10 +36,12 @@ class StageResultLink(BaseOperatorLink):
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem}"
-            "pre{background:#f6f8fa;padding:1rem;border-radius:6px;overflow-x:auto;font-size:12.5px}</style>"
-            f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>")
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        "<style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem}"
+        "pre{background:#f6f8fa;padding:1rem;border-radius:6px;overflow-x:auto;font-size:12.5px}</style>"
+        f"</head><body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
 
 
 def render_result(task_id: str, value: dict | None, engagement: dict | None) -> tuple[str, str]:
@@ -63,8 +65,10 @@ def render_result(task_id: str, value: dict | None, engagement: dict | None) -> 
     if result is None:
         return "text/html", page(f"{e.name}: {task_id}", f"<pre>{html.escape(json.dumps(value, indent=2))}</pre>")
     summary = result.summary()
-    return "text/html", page(f"{e.name}: {stage}", f"<p>Stored at {html.escape(value.get('artifact', ''))}</p>"
-                                                    f"<pre>{html.escape(summary)}</pre>")
+    return "text/html", page(
+        f"{e.name}: {stage}",
+        f"<p>Stored at {html.escape(value.get('artifact', ''))}</p><pre>{html.escape(summary)}</pre>",
+    )
 
 
 def _run_of(value: dict, e) -> str:
@@ -86,8 +90,10 @@ def create_app():
 
     app = FastAPI(title="pocflow stage results")
 
-    @app.get("/runs/{dag_id}/{run_id}/{task_id}",
-             dependencies=[Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.XCOM))])
+    @app.get(
+        "/runs/{dag_id}/{run_id}/{task_id}",
+        dependencies=[Depends(requires_access_dag(method="GET", access_entity=DagAccessEntity.XCOM))],
+    )
     def stage_result(dag_id: str, run_id: str, task_id: str) -> Response:
         with create_session() as session:
             values = return_values(session, dag_id, run_id, [task_id, "validate_engagement"])

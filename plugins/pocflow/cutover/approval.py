@@ -31,29 +31,43 @@ def writes_request(ctx: CutoverContext, *, checks: list[dict], soak: dict) -> Re
     dry_run = steps.writes_dry_run(ctx)
     e = ctx.engagement
     probe = soak.get("probe", {})
-    body = "\n\n".join([
-        f"**Engagement** {e.name}; cutover run {ctx.run_id} requested by {ctx.by}.",
-        "**What happens on Approve:** Vitess stops writes on the source for the moved tables, waits for the "
-        "target to catch up, routes all traffic to the target and starts reverse replication, so the source "
-        "stays current and a rollback (ReverseTraffic) loses nothing.",
-        "**Pre-checks**\n\n" + "\n".join(f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['evidence']}"
-                                         for c in checks),
-        "**Read soak:** " + (f"probe {probe.get('queries', 0)} queries, {probe.get('errors', 0)} errors, p99 "
-                             f"{probe.get('p99_ms', 0):.1f} ms" if soak else "no figures"),
-        f"**Rollback criteria:** {ctx.settings.criteria()}",
-        "**Vitess dry run (`SwitchTraffic --dry-run`)**\n\n```\n" + dry_run + "\n```",
-        f"Without an answer within {ctx.settings.approval_hours:g} h nothing more is switched.",
-    ])
+    body = "\n\n".join(
+        [
+            f"**Engagement** {e.name}; cutover run {ctx.run_id} requested by {ctx.by}.",
+            "**What happens on Approve:** Vitess stops writes on the source for the moved tables, waits for the "
+            "target to catch up, routes all traffic to the target and starts reverse replication, so the source "
+            "stays current and a rollback (ReverseTraffic) loses nothing.",
+            "**Pre-checks**\n\n"
+            + "\n".join(f"- {'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['evidence']}" for c in checks),
+            "**Read soak:** "
+            + (
+                f"probe {probe.get('queries', 0)} queries, {probe.get('errors', 0)} errors, p99 "
+                f"{probe.get('p99_ms', 0):.1f} ms"
+                if soak
+                else "no figures"
+            ),
+            f"**Rollback criteria:** {ctx.settings.criteria()}",
+            "**Vitess dry run (`SwitchTraffic --dry-run`)**\n\n```\n" + dry_run + "\n```",
+            f"Without an answer within {ctx.settings.approval_hours:g} h nothing more is switched.",
+        ]
+    )
     ctx.record(WRITES_STEP, log.INFO, "approval requested", evidence=dry_run)
-    return Request(f"{e.customer}: switch writes of {e.source.database} to Vitess keyspace {e.target.keyspace}?",
-                   body)
+    return Request(f"{e.customer}: switch writes of {e.source.database} to Vitess keyspace {e.target.keyspace}?", body)
 
 
 def writes_answered(ctx: CutoverContext, *, approved: bool, comment: str, by: str) -> None:
-    ctx.record(WRITES_STEP, log.APPROVED if approved else log.REJECTED,
-               ("writes may switch" if approved else "writes stay on the source; reads stay where they are "
-                "(a rollback or ReverseTraffic --tablet-types rdonly,replica returns them)")
-               + (f": {comment}" if comment else ""), by=by)
+    ctx.record(
+        WRITES_STEP,
+        log.APPROVED if approved else log.REJECTED,
+        (
+            "writes may switch"
+            if approved
+            else "writes stay on the source; reads stay where they are "
+            "(a rollback or ReverseTraffic --tablet-types rdonly,replica returns them)"
+        )
+        + (f": {comment}" if comment else ""),
+        by=by,
+    )
 
 
 def finish_request(ctx: CutoverContext, *, breaches: list[str]) -> Request:
@@ -63,18 +77,25 @@ def finish_request(ctx: CutoverContext, *, breaches: list[str]) -> Request:
     keep = ctx.settings.keep_source_data
     complete_dry = "\n\n".join(mt.complete(keep_data=keep, dry_run=True) for mt in ctx.workflows())
     rollback_dry = "\n\n".join(mt.reverse_traffic(dry_run=True) for mt in ctx.workflows())
-    subject = (f"{e.customer}: ROLLBACK CRITERIA BREACHED, roll back?" if breaches else
-               f"{e.customer}: the write soak passed; complete the migration?")
-    body = "\n\n".join([
-        f"**Traffic now:** {steps.traffic_summary(ctx)}",
-        ("**Rollback criteria breached:** " + "; ".join(breaches)) if breaches else
-        f"**Write soak:** no breach of the rollback criteria ({ctx.settings.criteria()}).",
-        f"**{COMPLETE}:** removes the reverse replication and the routing rules; the source's tables are "
-        f"{'kept' if keep else 'DROPPED'}. Not reversible with ReverseTraffic.\n\n```\n" + complete_dry + "\n```",
-        f"**{ROLL_BACK}:** ReverseTraffic: reads and writes back to the source, which reverse replication "
-        f"kept current; the target keeps replicating, so the cutover can run again.\n\n```\n" + rollback_dry
-        + "\n```",
-    ])
+    subject = (
+        f"{e.customer}: ROLLBACK CRITERIA BREACHED, roll back?"
+        if breaches
+        else f"{e.customer}: the write soak passed; complete the migration?"
+    )
+    body = "\n\n".join(
+        [
+            f"**Traffic now:** {steps.traffic_summary(ctx)}",
+            ("**Rollback criteria breached:** " + "; ".join(breaches))
+            if breaches
+            else f"**Write soak:** no breach of the rollback criteria ({ctx.settings.criteria()}).",
+            f"**{COMPLETE}:** removes the reverse replication and the routing rules; the source's tables are "
+            f"{'kept' if keep else 'DROPPED'}. Not reversible with ReverseTraffic.\n\n```\n" + complete_dry + "\n```",
+            f"**{ROLL_BACK}:** ReverseTraffic: reads and writes back to the source, which reverse replication "
+            f"kept current; the target keeps replicating, so the cutover can run again.\n\n```\n"
+            + rollback_dry
+            + "\n```",
+        ]
+    )
     ctx.record(FINISH_STEP, log.INFO, "decision requested" + (f" (breach: {'; '.join(breaches)})" if breaches else ""))
     return Request(subject, body)
 

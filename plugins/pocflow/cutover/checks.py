@@ -30,10 +30,16 @@ def validation_clean(ctx: CutoverContext) -> Check:
     if not runs:
         return Check("latest validation clean", False, "no validation has run for this engagement")
     v = RunResults(store.for_run(runs[-1])).require("validation")
-    vdiff = ", ".join(f"{w}: {d.get('state')}{' with mismatches' if d.get('has_mismatch') else ''}"
-                      for w, d in v.vdiff.items()) or "none"
-    evidence = (f"run {runs[-1]}: {len(v.tables)} table(s), {v.mismatched_rows} differing row(s), "
-                f"schema differences in {sum(bool(x) for x in v.schema.values())} table(s), VDiff {vdiff}")
+    vdiff = (
+        ", ".join(
+            f"{w}: {d.get('state')}{' with mismatches' if d.get('has_mismatch') else ''}" for w, d in v.vdiff.items()
+        )
+        or "none"
+    )
+    evidence = (
+        f"run {runs[-1]}: {len(v.tables)} table(s), {v.mismatched_rows} differing row(s), "
+        f"schema differences in {sum(bool(x) for x in v.schema.values())} table(s), VDiff {vdiff}"
+    )
     return Check("latest validation clean", v.passed and v.mismatched_rows == 0, evidence)
 
 
@@ -50,16 +56,22 @@ def workflow_running(ctx: CutoverContext) -> Check:
     parts, ok = [], True
     for mt in ctx.workflows():
         if not mt.exists(settle=10):
-            return Check("import workflow running", False,
-                         f"workflow {mt.workflow} on {mt.target_keyspace} does not exist (completed or cancelled?)")
+            return Check(
+                "import workflow running",
+                False,
+                f"workflow {mt.workflow} on {mt.target_keyspace} does not exist (completed or cancelled?)",
+            )
         live, status = live_workflow(ctx, mt)
         running = bool(status.streams) and all(s.status == "Running" for s in status.streams)
         copied = live is not mt or status.copy_complete
         ok &= running and copied and not status.errors
-        parts.append(f"{live.workflow}: {len(status.streams)} stream(s) "
-                     + ", ".join(sorted({s.status for s in status.streams})) + ("" if copied else ", copy not finished")
-                     + (f"; errors: {'; '.join(status.errors)}" if status.errors else "")
-                     + f"; traffic: {status.traffic_state or mt.status().traffic_state}")
+        parts.append(
+            f"{live.workflow}: {len(status.streams)} stream(s) "
+            + ", ".join(sorted({s.status for s in status.streams}))
+            + ("" if copied else ", copy not finished")
+            + (f"; errors: {'; '.join(status.errors)}" if status.errors else "")
+            + f"; traffic: {status.traffic_state or mt.status().traffic_state}"
+        )
     return Check("import workflow running", ok, "; ".join(parts))
 
 
@@ -71,7 +83,9 @@ def replication_lag(ctx: CutoverContext) -> Check:
         lag = status.max_lag_seconds
         if lag is None:
             ok &= bool(status.streams) and all(s.status == "Running" for s in status.streams)
-            parts.append(f"{live.workflow}: Vitess reports no lag figure (streams {', '.join(s.status for s in status.streams) or 'none'})")
+            parts.append(
+                f"{live.workflow}: Vitess reports no lag figure (streams {', '.join(s.status for s in status.streams) or 'none'})"
+            )
         else:
             ok &= lag <= limit
             parts.append(f"{live.workflow}: {lag:g}s (limit {limit:g}s)")
@@ -87,9 +101,11 @@ def no_open_blockers(ctx: CutoverContext) -> Check:
     open_ = [f for f in blockers if f"{f.id}:{f.object}" not in accepted]
     shown = "; ".join(f"{f.id}:{f.object} ({f.evidence})" for f in open_)
     taken = [f"{f.id}:{f.object}" for f in blockers if f"{f.id}:{f.object}" in accepted]
-    evidence = (f"{len(blockers)} blocker finding(s)" + (f"; accepted for this cutover by {ctx.by}: {', '.join(taken)}"
-                                                         if taken else "")
-                + (f"; open: {shown}. Fix them, or accept them in the form (accepted_findings)" if open_ else ""))
+    evidence = (
+        f"{len(blockers)} blocker finding(s)"
+        + (f"; accepted for this cutover by {ctx.by}: {', '.join(taken)}" if taken else "")
+        + (f"; open: {shown}. Fix them, or accept them in the form (accepted_findings)" if open_ else "")
+    )
     return Check("no open blocker findings", not open_, evidence)
 
 
@@ -99,8 +115,11 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
         return Check("sequences initialised", False, "the engagement run has no sharding plan")
     plan = planned.plan
     if not plan.sharded or not plan.global_keyspace:
-        return Check("sequences initialised", True,
-                     f"{plan.keyspace} is unsharded: AUTO_INCREMENT stays with MySQL, no sequence is needed")
+        return Check(
+            "sequences initialised",
+            True,
+            f"{plan.keyspace} is unsharded: AUTO_INCREMENT stays with MySQL, no sequence is needed",
+        )
     sequences = plan.sequences
     if not sequences:
         return Check("sequences initialised", True, "no table of the plan takes its ids from a sequence")
@@ -115,9 +134,11 @@ def sequences_initialised(ctx: CutoverContext) -> Check:
                 missing.append(f"{s} ({e})")
                 continue
             (found if row else missing).append(f"{s} next_id {row[0]}" if row else f"{s} (no row)")
-    evidence = (f"{len(found)} of {len(sequences)} sequence(s) in {plan.global_keyspace}: {', '.join(found)}"
-                + (f"; missing: {', '.join(missing)}" if missing else "")
-                + "; the write switch passes --initialize-target-sequences so next_id moves past the imported ids")
+    evidence = (
+        f"{len(found)} of {len(sequences)} sequence(s) in {plan.global_keyspace}: {', '.join(found)}"
+        + (f"; missing: {', '.join(missing)}" if missing else "")
+        + "; the write switch passes --initialize-target-sequences so next_id moves past the imported ids"
+    )
     return Check("sequences initialised", not missing, evidence)
 
 
@@ -127,8 +148,11 @@ def reverse_replication_possible(ctx: CutoverContext) -> Check:
     e = ctx.engagement
     user = e.source.import_user
     if not user:
-        return Check("source accepts reverse replication", False,
-                     "no import account named (source_import_user): its write privileges cannot be checked")
+        return Check(
+            "source accepts reverse replication",
+            False,
+            "no import account named (source_import_user): its write privileges cannot be checked",
+        )
     source = ctx.stage_context().source()
     cols = ", ".join(REVERSE_PRIVILEGES)
     try:
@@ -138,22 +162,37 @@ def reverse_replication_possible(ctx: CutoverContext) -> Check:
             cur.execute(f"SELECT {cols} FROM mysql.db WHERE User = %s AND %s LIKE Db", (user, e.source.database))
             per_db = cur.fetchall()
     except Exception as exc:
-        return Check("source accepts reverse replication", False,
-                     f"could not read the privileges of {user!r} ({exc}); grant the source connection's account "
-                     f"SELECT on mysql.user and mysql.db, or check by hand")
-    have = {p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r, strict=True) if v == "Y"}
+        return Check(
+            "source accepts reverse replication",
+            False,
+            f"could not read the privileges of {user!r} ({exc}); grant the source connection's account "
+            f"SELECT on mysql.user and mysql.db, or check by hand",
+        )
+    have = {
+        p for rows in (globals_, per_db) for r in rows for p, v in zip(REVERSE_PRIVILEGES, r, strict=True) if v == "Y"
+    }
     lacking = [p.removesuffix("_priv").upper() for p in REVERSE_PRIVILEGES if p not in have]
     if lacking:
-        return Check("source accepts reverse replication", False,
-                     f"{user!r} lacks {', '.join(lacking)} on {e.source.database}: after the write switch Vitess "
-                     f"could not keep the source current, and a rollback would lose writes. GRANT {', '.join(lacking)} "
-                     f"ON `{e.source.database}`.* TO the import account")
-    return Check("source accepts reverse replication", True,
-                 f"{user!r} may INSERT, UPDATE and DELETE in {e.source.database}")
+        return Check(
+            "source accepts reverse replication",
+            False,
+            f"{user!r} lacks {', '.join(lacking)} on {e.source.database}: after the write switch Vitess "
+            f"could not keep the source current, and a rollback would lose writes. GRANT {', '.join(lacking)} "
+            f"ON `{e.source.database}`.* TO the import account",
+        )
+    return Check(
+        "source accepts reverse replication", True, f"{user!r} may INSERT, UPDATE and DELETE in {e.source.database}"
+    )
 
 
-ALL = (validation_clean, workflow_running, replication_lag, no_open_blockers, sequences_initialised,
-       reverse_replication_possible)
+ALL = (
+    validation_clean,
+    workflow_running,
+    replication_lag,
+    no_open_blockers,
+    sequences_initialised,
+    reverse_replication_possible,
+)
 
 
 def run_all(ctx: CutoverContext) -> list[Check]:

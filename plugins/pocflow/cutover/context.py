@@ -66,20 +66,34 @@ class CutoverContext:
 
     def record(self, step: str, outcome: str, detail: str, *, evidence: str = "", by: str | None = None):
         """One step's outcome into the cutover log, and the engagement's report rendered again with it."""
-        current = cutover_log.append(self.engagement, self.run_id,
-                                     cutover_log.Entry(step, outcome, detail, by or self.by, evidence=evidence),
-                                     log=self.log)
+        current = cutover_log.append(
+            self.engagement,
+            self.run_id,
+            cutover_log.Entry(step, outcome, detail, by or self.by, evidence=evidence),
+            log=self.log,
+        )
         refresh_report(self.stage_context())
         return current
 
     def to_dict(self) -> dict:
-        return {"engagement": self.engagement.to_dict(), "settings": self.settings.to_dict(), "run_id": self.run_id,
-                "engagement_run": self.engagement_run, "by": self.by}
+        return {
+            "engagement": self.engagement.to_dict(),
+            "settings": self.settings.to_dict(),
+            "run_id": self.run_id,
+            "engagement_run": self.engagement_run,
+            "by": self.by,
+        }
 
     @classmethod
     def from_dict(cls, d: dict, **kwargs) -> CutoverContext:
-        return cls(Engagement.from_dict(d["engagement"]), CutoverSettings.from_dict(d["settings"]), d["run_id"],
-                   d["engagement_run"], by=d.get("by", "pocflow"), **kwargs)
+        return cls(
+            Engagement.from_dict(d["engagement"]),
+            CutoverSettings.from_dict(d["settings"]),
+            d["run_id"],
+            d["engagement_run"],
+            by=d.get("by", "pocflow"),
+            **kwargs,
+        )
 
 
 def from_form(form: dict[str, Any], run_id: str, *, by: str, log: Callable[[str], None] = print) -> CutoverContext:
@@ -89,8 +103,11 @@ def from_form(form: dict[str, Any], run_id: str, *, by: str, log: Callable[[str]
     engagement = find_engagement(settings.engagement)
     ctx = CutoverContext(engagement, settings, run_id, engagement_run(engagement), log=log, by=by)
     planned = settings.planned_at.isoformat() if settings.planned_at else "as soon as approved"
-    ctx.record("cutover requested", cutover_log.INFO,
-               f"{engagement.name}: import of run {ctx.engagement_run}; writes switch {planned}; read soak "
-               f"{settings.read_soak_minutes:g} min, write soak {settings.write_soak_minutes:g} min; "
-               f"{settings.criteria()}")
+    ctx.record(
+        "cutover requested",
+        cutover_log.INFO,
+        f"{engagement.name}: import of run {ctx.engagement_run}; writes switch {planned}; read soak "
+        f"{settings.read_soak_minutes:g} min, write soak {settings.write_soak_minutes:g} min; "
+        f"{settings.criteria()}",
+    )
     return ctx

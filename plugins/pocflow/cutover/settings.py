@@ -80,8 +80,10 @@ class _Findings(Check):
         items = raw.replace(",", "\n").split() if isinstance(raw, str) else list(raw)
         bad = [str(i) for i in items if not isinstance(i, str) or ":" not in i or not i.split(":", 1)[0]]
         if bad:
-            raise Invalid(f"each entry is finding-id:object (as the readiness findings name them, e.g. "
-                          f"no-unique-not-null-key:events); not {', '.join(bad)}")
+            raise Invalid(
+                f"each entry is finding-id:object (as the readiness findings name them, e.g. "
+                f"no-unique-not-null-key:events); not {', '.join(bad)}"
+            )
         return tuple(i.strip() for i in items)
 
     def schema(self) -> dict[str, Any]:
@@ -93,41 +95,70 @@ class CutoverSettings:
     engagement: str = declare(_EngagementName())
     """Its form field, whose examples are the engagement files, is written out in airflow/params.py."""
     planned_at: dt.datetime | None = declare(
-        _Time(), None, help="Writes are not switched before this time; the approval request waits for it. Empty: as "
-                            "soon as the reads have soaked.", form=Form("Cutover", "Planned cutover time (UTC)"))
+        _Time(),
+        None,
+        help="Writes are not switched before this time; the approval request waits for it. Empty: as "
+        "soon as the reads have soaked.",
+        form=Form("Cutover", "Planned cutover time (UTC)"),
+    )
     read_soak_minutes: float = declare(
-        _Number(0, 7 * 24 * 60), 10.0, help="How long reads run on Vitess, probed, before the write switch is offered.",
-        form=Form("Soak", "Read soak (min)"))
+        _Number(0, 7 * 24 * 60),
+        10.0,
+        help="How long reads run on Vitess, probed, before the write switch is offered.",
+        form=Form("Soak", "Read soak (min)"),
+    )
     write_soak_minutes: float = declare(
-        _Number(0, 7 * 24 * 60), 30.0,
+        _Number(0, 7 * 24 * 60),
+        30.0,
         help="How long all traffic runs on Vitess before complete or roll back is asked.",
-        form=Form("Soak", "Write soak (min)"))
+        form=Form("Soak", "Write soak (min)"),
+    )
     probe_seconds: float = declare(
-        _Number(1, 600), 5.0, help="Each probe replays the engagement's workload this long against the target.",
-        form=Form("Soak", "Probe length (s)"))
-    probe_interval_seconds: float = declare(_Number(5, 3600), 60.0, help="Time between probes.",
-                                            form=Form("Soak", "Probe interval (s)"))
-    max_error_rate_pct: float = declare(_Number(0, 100), 1.0, help="Rollback criterion: failed probe queries.",
-                                        form=Form("Rollback criteria", "Max error rate (%)"))
+        _Number(1, 600),
+        5.0,
+        help="Each probe replays the engagement's workload this long against the target.",
+        form=Form("Soak", "Probe length (s)"),
+    )
+    probe_interval_seconds: float = declare(
+        _Number(5, 3600), 60.0, help="Time between probes.", form=Form("Soak", "Probe interval (s)")
+    )
+    max_error_rate_pct: float = declare(
+        _Number(0, 100),
+        1.0,
+        help="Rollback criterion: failed probe queries.",
+        form=Form("Rollback criteria", "Max error rate (%)"),
+    )
     max_p99_ms: float = declare(
-        _Number(1, 600_000), 250.0, help="Rollback criterion: the slowest query class's p99 in a probe.",
-        form=Form("Rollback criteria", "Max p99 (ms)"))
+        _Number(1, 600_000),
+        250.0,
+        help="Rollback criterion: the slowest query class's p99 in a probe.",
+        form=Form("Rollback criteria", "Max p99 (ms)"),
+    )
     max_lag_seconds: float = declare(
-        _Number(0, 86_400), 10.0,
+        _Number(0, 86_400),
+        10.0,
         help="Pre-check and rollback criterion: lag of the workflow keeping both sides in step.",
-        form=Form("Rollback criteria", "Max replication lag (s)"))
+        form=Form("Rollback criteria", "Max replication lag (s)"),
+    )
     approval_hours: float = declare(
-        _Number(0.01, 24 * 90), 24.0,
+        _Number(0.01, 24 * 90),
+        24.0,
         help="How long each approval request waits; unanswered means nothing more is switched.",
-        form=Form("Approvals", "Approval window (h)"))
+        form=Form("Approvals", "Approval window (h)"),
+    )
     keep_source_data: bool = declare(
-        _Keep(), True, help="Complete removes reverse replication and routing rules; the source's tables stay "
-                            "unless this is off.", form=Form("Approvals", "Keep the source's tables on complete"))
+        _Keep(),
+        True,
+        help="Complete removes reverse replication and routing rules; the source's tables stay unless this is off.",
+        form=Form("Approvals", "Keep the source's tables on complete"),
+    )
     accepted_findings: tuple[str, ...] = declare(
-        _Findings(), (),
+        _Findings(),
+        (),
         help="Blocker findings the customer accepts for this cutover, one per line as finding-id:object (e.g. "
-             "no-unique-not-null-key:events for a table left on the source).",
-        form=Form("Cutover", "Accepted blocker findings"))
+        "no-unique-not-null-key:events for a table left on the source).",
+        form=Form("Cutover", "Accepted blocker findings"),
+    )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -147,8 +178,10 @@ class CutoverSettings:
         return self.planned_at if self.planned_at is not None and self.planned_at > now else None
 
     def criteria(self) -> str:
-        return (f"roll back when the target's error rate exceeds {self.max_error_rate_pct:g}%, its p99 exceeds "
-                f"{self.max_p99_ms:g} ms, or replication lag exceeds {self.max_lag_seconds:g}s")
+        return (
+            f"roll back when the target's error rate exceeds {self.max_error_rate_pct:g}%, its p99 exceeds "
+            f"{self.max_p99_ms:g} ms, or replication lag exceeds {self.max_lag_seconds:g}s"
+        )
 
 
 def parse(form: dict[str, Any], *, now: dt.datetime | None = None) -> CutoverSettings:

@@ -38,8 +38,10 @@ class Probe:
 
     def line(self) -> str:
         lag = f"{self.lag_seconds:g}s" if self.lag_seconds is not None else "n/a"
-        return (f"{self.queries} queries on {self.database}, {self.errors} errors ({self.error_rate_pct:.2f}%), "
-                f"p99 {self.p99_ms:.1f} ms, replication lag {lag}")
+        return (
+            f"{self.queries} queries on {self.database}, {self.errors} errors ({self.error_rate_pct:.2f}%), "
+            f"p99 {self.p99_ms:.1f} ms, replication lag {lag}"
+        )
 
 
 def breaches(ctx: CutoverContext, queries: int, errors: int, p99_ms: float, lag: float | None) -> list[str]:
@@ -60,12 +62,23 @@ def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
     writes switch (``keyspace@replica``), then at the primary; and the live workflow's lag."""
     e = ctx.engagement
     paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
-    workload = load_workload(paths, duration_seconds=ctx.settings.probe_seconds,
-                             concurrency=min(e.testing.concurrency or 2, 4), target_rate=e.testing.target_rate)
+    workload = load_workload(
+        paths,
+        duration_seconds=ctx.settings.probe_seconds,
+        concurrency=min(e.testing.concurrency or 2, 4),
+        target_rate=e.testing.target_rate,
+    )
     gate = ctx.stage_context().vtgate()
     database = e.target.keyspace if writes_switched else f"{e.target.keyspace}@replica"
-    result = run_load(side="target", host=gate.host, port=gate.port, user=gate.user, password=gate.password,
-                      database=database, workload=workload)
+    result = run_load(
+        side="target",
+        host=gate.host,
+        port=gate.port,
+        user=gate.user,
+        password=gate.password,
+        database=database,
+        workload=workload,
+    )
     p99 = max((c.p99_ms for c in result.classes.values()), default=0.0)
     first_error = next((c.first_error for c in result.classes.values() if c.first_error), None)
     lags = []
@@ -74,8 +87,16 @@ def probe(ctx: CutoverContext, *, writes_switched: bool) -> Probe:
         if status.max_lag_seconds is not None:
             lags.append(status.max_lag_seconds)
     lag = max(lags) if lags else None
-    return Probe(log.now(), database, result.queries, result.errors, p99, lag, first_error,
-                 breaches(ctx, result.queries, result.errors, p99, lag))
+    return Probe(
+        log.now(),
+        database,
+        result.queries,
+        result.errors,
+        p99,
+        lag,
+        first_error,
+        breaches(ctx, result.queries, result.errors, p99, lag),
+    )
 
 
 class ReadSoakBreached(RuntimeError):
@@ -102,9 +123,11 @@ def check(ctx: CutoverContext, *, writes: bool) -> SoakCheck:
     current = log.read(ctx.engagement, ctx.run_id)
     started = current.last(f"{step} started")
     if started is None:
-        current = ctx.record(f"{step} started", log.INFO,
-                             f"{minutes:g} min, a probe every {ctx.settings.probe_interval_seconds:g}s; "
-                             f"{ctx.settings.criteria()}")
+        current = ctx.record(
+            f"{step} started",
+            log.INFO,
+            f"{minutes:g} min, a probe every {ctx.settings.probe_interval_seconds:g}s; {ctx.settings.criteria()}",
+        )
         started = current.last(f"{step} started")
     sample = probe(ctx, writes_switched=writes)
     ctx.log(f"{step} probe: {sample.line()}")
@@ -113,8 +136,10 @@ def check(ctx: CutoverContext, *, writes: bool) -> SoakCheck:
         ctx.record(step, log.BREACH, "; ".join(sample.breaches), evidence=sample.line())
         if not writes:
             steps.reverse_reads(ctx, "read soak breached the rollback criteria: " + "; ".join(sample.breaches))
-            raise ReadSoakBreached(f"read soak breached the rollback criteria ({'; '.join(sample.breaches)}); "
-                                   f"reads are back on the source and writes were not switched")
+            raise ReadSoakBreached(
+                f"read soak breached the rollback criteria ({'; '.join(sample.breaches)}); "
+                f"reads are back on the source and writes were not switched"
+            )
         return SoakCheck(True, sample)
     if elapsed >= minutes * 60:
         ctx.record(step, log.PASSED, f"{elapsed / 60:.1f} min without a breach; last probe: {sample.line()}")

@@ -21,11 +21,16 @@ def pre_checks(ctx: CutoverContext) -> list[Check]:
     checks = run_all(ctx)
     failed = [c for c in checks if not c.passed]
     evidence = "\n".join(f"[{'PASS' if c.passed else 'FAIL'}] {c.name}: {c.evidence}" for c in checks)
-    ctx.record("pre-checks", log.FAILED if failed else log.PASSED,
-               f"{len(checks) - len(failed)} of {len(checks)} passed", evidence=evidence)
+    ctx.record(
+        "pre-checks",
+        log.FAILED if failed else log.PASSED,
+        f"{len(checks) - len(failed)} of {len(checks)} passed",
+        evidence=evidence,
+    )
     if failed:
-        raise CutoverRefused("pre-checks failed, nothing was switched: "
-                             + "; ".join(f"{c.name}: {c.evidence}" for c in failed))
+        raise CutoverRefused(
+            "pre-checks failed, nothing was switched: " + "; ".join(f"{c.name}: {c.evidence}" for c in failed)
+        )
     return checks
 
 
@@ -51,9 +56,13 @@ def switch_reads(ctx: CutoverContext) -> str:
         dry = mt.switch_traffic(tablet_types=READ_TYPES, dry_run=True)
         ctx.record("switch reads (dry run)", log.INFO, f"{mt.workflow}: what SwitchTraffic would do", evidence=dry)
         out = mt.switch_traffic(tablet_types=READ_TYPES, approved=True)
-        ctx.record("switch reads", log.DONE, f"{mt.workflow}: replica and rdonly reads now go to "
-                                             f"{mt.target_keyspace} (authorised by triggering the cutover)",
-                   evidence=out)
+        ctx.record(
+            "switch reads",
+            log.DONE,
+            f"{mt.workflow}: replica and rdonly reads now go to "
+            f"{mt.target_keyspace} (authorised by triggering the cutover)",
+            evidence=out,
+        )
         outputs.append(out)
     return "\n".join(outputs)
 
@@ -82,10 +91,14 @@ def switch_writes(ctx: CutoverContext, *, approved_by: str) -> str:
             continue
         _require(approved_by, "switching writes", mt)
         out = mt.switch_traffic(approved=True, extra=_switch_extra(ctx))
-        ctx.record("switch writes", log.DONE,
-                   f"{mt.workflow}: all traffic now goes to {mt.target_keyspace}; reverse replication "
-                   f"({mt.workflow}_reverse) keeps {ctx.engagement.source.database} current", by=approved_by,
-                   evidence=out)
+        ctx.record(
+            "switch writes",
+            log.DONE,
+            f"{mt.workflow}: all traffic now goes to {mt.target_keyspace}; reverse replication "
+            f"({mt.workflow}_reverse) keeps {ctx.engagement.source.database} current",
+            by=approved_by,
+            evidence=out,
+        )
         outputs.append(out)
     return "\n".join(outputs)
 
@@ -100,8 +113,13 @@ def rollback(ctx: CutoverContext, *, approved_by: str) -> str:
             continue
         _require(approved_by, "rolling back", mt)
         out = mt.reverse_traffic(approved=True)
-        ctx.record("roll back", log.DONE, f"{mt.workflow}: traffic back on {ctx.engagement.source.database}; "
-                                          f"the target keeps replicating from it", by=approved_by, evidence=out)
+        ctx.record(
+            "roll back",
+            log.DONE,
+            f"{mt.workflow}: traffic back on {ctx.engagement.source.database}; the target keeps replicating from it",
+            by=approved_by,
+            evidence=out,
+        )
         outputs.append(out)
     return "\n".join(outputs)
 
@@ -113,8 +131,13 @@ def reverse_reads(ctx: CutoverContext, reason: str) -> None:
         if status.traffic.writes_switched or status.traffic.untouched:
             continue
         out = mt.reverse_traffic(tablet_types=READ_TYPES, approved=True)
-        ctx.record("roll back reads", log.DONE, f"{mt.workflow}: {reason}", by=f"rollback criteria set by {ctx.by}",
-                   evidence=out)
+        ctx.record(
+            "roll back reads",
+            log.DONE,
+            f"{mt.workflow}: {reason}",
+            by=f"rollback criteria set by {ctx.by}",
+            evidence=out,
+        )
 
 
 def complete(ctx: CutoverContext, *, approved_by: str) -> str:
@@ -126,13 +149,19 @@ def complete(ctx: CutoverContext, *, approved_by: str) -> str:
             continue
         status = mt.status()
         if not status.traffic.writes_switched:
-            raise CutoverRefused(f"{mt.workflow}: writes are not switched ({status.traffic_state}); "
-                                 f"complete only after the write switch")
+            raise CutoverRefused(
+                f"{mt.workflow}: writes are not switched ({status.traffic_state}); complete only after the write switch"
+            )
         _require(approved_by, "completing the migration", mt)
         out = mt.complete(keep_data=keep, approved=True)
-        ctx.record("complete", log.DONE,
-                   f"{mt.workflow}: migration completed; reverse replication and routing rules removed; source "
-                   f"tables {'kept' if keep else 'dropped'}", by=approved_by, evidence=out)
+        ctx.record(
+            "complete",
+            log.DONE,
+            f"{mt.workflow}: migration completed; reverse replication and routing rules removed; source "
+            f"tables {'kept' if keep else 'dropped'}",
+            by=approved_by,
+            evidence=out,
+        )
         outputs.append(out)
     return "\n".join(outputs)
 
@@ -140,8 +169,9 @@ def complete(ctx: CutoverContext, *, approved_by: str) -> str:
 def traffic_summary(ctx: CutoverContext) -> str:
     parts = []
     for mt in ctx.workflows():
-        parts.append(f"{mt.workflow}: {mt.status().traffic_state}" if mt.exists(settle=10)
-                     else f"{mt.workflow}: completed")
+        parts.append(
+            f"{mt.workflow}: {mt.status().traffic_state}" if mt.exists(settle=10) else f"{mt.workflow}: completed"
+        )
     return "; ".join(parts)
 
 

@@ -11,8 +11,11 @@ LOCAL_STACK_CONNECTIONS = {
     "pocflow_source_admin": "POCFLOW_SOURCE_ADMIN_DSN",
     "pocflow_vtgate": "POCFLOW_VTGATE_DSN",
     # each flavour's source server by name, when the stack runs it (the second source runs in tests)
-    **{f"pocflow_source_{flavor}{suffix}": f"POCFLOW_SOURCE_{flavor.upper()}_{kind}_DSN"
-       for flavor in ("mysql", "mariadb") for suffix, kind in (("", "READONLY"), ("_admin", "ADMIN"))},
+    **{
+        f"pocflow_source_{flavor}{suffix}": f"POCFLOW_SOURCE_{flavor.upper()}_{kind}_DSN"
+        for flavor in ("mysql", "mariadb")
+        for suffix, kind in (("", "READONLY"), ("_admin", "ADMIN"))
+    },
 }
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 from pocflow.connections import Endpoint, connect
 from pocflow.source.inventory import take
@@ -38,8 +38,12 @@ class ImportProofResult:
 
     @property
     def passed(self) -> bool:
-        return (not self.vdiff.has_mismatch and self.vdiff.state == "completed" and self.cancelled
-                and all(self.rows_copied.values()))
+        return (
+            not self.vdiff.has_mismatch
+            and self.vdiff.state == "completed"
+            and self.cancelled
+            and all(self.rows_copied.values())
+        )
 
     def to_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
@@ -64,8 +68,10 @@ def render_markdown(result: ImportProofResult) -> str:
         if v is None:
             lines.append(f"| {table} | {result.rows_copied.get(table, 0):,} | not compared | | |")
         else:
-            lines.append(f"| {table} | {result.rows_copied.get(table, 0):,} | {v.rows_compared:,} | "
-                         f"{v.mismatched_rows:,} | {v.extra_rows_source:,}/{v.extra_rows_target:,} |")
+            lines.append(
+                f"| {table} | {result.rows_copied.get(table, 0):,} | {v.rows_compared:,} | "
+                f"{v.mismatched_rows:,} | {v.extra_rows_source:,}/{v.extra_rows_target:,} |"
+            )
     if result.excluded:
         lines += ["", "Not imported:", ""]
         lines += [f"- `{table}`: {reason}" for table, reason in result.excluded.items()]
@@ -84,14 +90,26 @@ def target_rows(vtgate: Endpoint, keyspace: str, shard: str, table: str) -> int:
         return cur.fetchone()[0]
 
 
-def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vtgate: Endpoint,
-        source_keyspace: str, target_keyspace: str, approve_cancel: bool = False,
-        progress: Callable[[str], None] = print, timeout: float = 900) -> ImportProofResult:
+def run(
+    *,
+    vtctld: Vtctld,
+    source_admin: Endpoint,
+    source_readonly: Endpoint,
+    vtgate: Endpoint,
+    source_keyspace: str,
+    target_keyspace: str,
+    approve_cancel: bool = False,
+    progress: Callable[[str], None] = print,
+    timeout: float = 900,
+) -> ImportProofResult:
     """Copy, replicate, VDiff, then cancel the proof's own workflow (dropping its copy on the target)."""
     if not approve_cancel:
-        raise NotApproved(f"MoveTables cancel ({WORKFLOW})", "The proof ends by cancelling its workflow and dropping "
-                          f"the copied tables in {target_keyspace}: approve with approve_cancel=True "
-                          f"(CLI: --approve-cancel).")
+        raise NotApproved(
+            f"MoveTables cancel ({WORKFLOW})",
+            "The proof ends by cancelling its workflow and dropping "
+            f"the copied tables in {target_keyspace}: approve with approve_cancel=True "
+            f"(CLI: --approve-cancel).",
+        )
     movetables = MoveTables(vtctld, WORKFLOW, target_keyspace)
     with connect(source_readonly) as conn:
         inventory = take(conn, source_readonly.database)
@@ -103,8 +121,9 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
         movetables.cancel(approved=approve_cancel)
 
     started = time.monotonic()
-    movetables.create(source_keyspace=source_keyspace, tables=plan.importable,
-                      extra=copy_options(inventory, plan.importable))
+    movetables.create(
+        source_keyspace=source_keyspace, tables=plan.importable, extra=copy_options(inventory, plan.importable)
+    )
     progress(f"MoveTables {WORKFLOW}: {source_keyspace} -> {target_keyspace}, {len(plan.importable)} tables")
     cancelled = False
     try:
@@ -116,31 +135,45 @@ def run(*, vtctld: Vtctld, source_admin: Endpoint, source_readonly: Endpoint, vt
             last[0] = time.monotonic()
             done = sum(t.rows_copied for t in status.tables)
             total = sum(t.rows_total for t in status.tables) or 1
-            progress(f"  copying: {done:,}/{total:,} rows (estimate) in {len(status.tables)} tables still copying; "
-                     f"streams: {', '.join(s.status for s in status.streams) or 'starting'}")
+            progress(
+                f"  copying: {done:,}/{total:,} rows (estimate) in {len(status.tables)} tables still copying; "
+                f"streams: {', '.join(s.status for s in status.streams) or 'starting'}"
+            )
 
         movetables.wait_for_copy(timeout=timeout, on_progress=report)
         copy_seconds = time.monotonic() - started
         progress(f"copy done in {copy_seconds:.1f}s; replication running")
 
         replication_seconds = _round_trip(source_admin, vtgate, target_keyspace, timeout=120)
-        progress(f"a row written on the source was read through vtgate from the target after "
-                 f"{replication_seconds:.2f}s")
+        progress(
+            f"a row written on the source was read through vtgate from the target after {replication_seconds:.2f}s"
+        )
 
         rows_copied = {t: target_rows(vtgate, target_keyspace, "0", t) for t in plan.importable}
 
         vdiff = VDiff(vtctld, WORKFLOW, target_keyspace)
         vdiff_id = vdiff.create()
         report_ = vdiff.wait(vdiff_id, timeout=timeout)
-        progress(f"VDiff {vdiff_id}: {report_.rows_compared:,} rows compared, "
-                 f"{'MISMATCH' if report_.has_mismatch else 'no mismatch'}")
+        progress(
+            f"VDiff {vdiff_id}: {report_.rows_compared:,} rows compared, "
+            f"{'MISMATCH' if report_.has_mismatch else 'no mismatch'}"
+        )
     finally:
         movetables.cancel(approved=approve_cancel)
         cancelled = not movetables.exists()
         progress(f"workflow {WORKFLOW} cancelled; copied tables dropped from {target_keyspace}")
-    return ImportProofResult(WORKFLOW, source_keyspace, target_keyspace, plan.importable, plan.excluded,
-                             rows_copied, round(copy_seconds, 2), round(replication_seconds, 3), report_,
-                             cancelled)
+    return ImportProofResult(
+        WORKFLOW,
+        source_keyspace,
+        target_keyspace,
+        plan.importable,
+        plan.excluded,
+        rows_copied,
+        round(copy_seconds, 2),
+        round(replication_seconds, 3),
+        report_,
+        cancelled,
+    )
 
 
 def _round_trip(source_admin: Endpoint, vtgate: Endpoint, target_keyspace: str, *, timeout: float) -> float:
@@ -149,8 +182,10 @@ def _round_trip(source_admin: Endpoint, vtgate: Endpoint, target_keyspace: str, 
     with connect(source_admin) as src:
         with src.cursor() as cur:
             written = time.monotonic()
-            cur.execute("INSERT INTO customers (email, full_name, country, created_at) "
-                        "VALUES (%s, %s, %s, NOW(6))", (email, "Import Proof ✅", "NL"))
+            cur.execute(
+                "INSERT INTO customers (email, full_name, country, created_at) VALUES (%s, %s, %s, NOW(6))",
+                (email, "Import Proof ✅", "NL"),
+            )
         try:
             with connect(vtgate.with_database(None)) as gate, gate.cursor() as cur:
                 cur.execute(f"USE {quote_identifier(f'{target_keyspace}:0@replica')}")

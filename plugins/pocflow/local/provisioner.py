@@ -23,7 +23,9 @@ class LocalStackProvisioner:
                 created[keyspace] = False
                 continue
             if existing is not None and existing:
-                raise ValueError(f"keyspace {keyspace} exists with shards {existing}, the plan needs {shards}: "
-                                 f"choose another target keyspace name, or reshard it first")
+                raise ValueError(
+                    f"keyspace {keyspace} exists with shards {existing}, the plan needs {shards}: "
+                    f"choose another target keyspace name, or reshard it first"
+                )
             created[keyspace] = stack.add_keyspace(keyspace, shards)
         return created

@@ -19,8 +19,7 @@ from pocflow.quality.diff import FLOAT_TYPES, DiffSettings, Side, column_express
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 
-NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric",
-                 *FLOAT_TYPES}
+NUMERIC_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "decimal", "numeric", *FLOAT_TYPES}
 TEMPORAL_TYPES = {"date", "datetime", "timestamp", "time", "year"}
 
 
@@ -56,8 +55,7 @@ def measures(table: Table, keys: Sequence[str], settings: DiffSettings) -> list[
         if c.data_type in NUMERIC_TYPES:
             out.append(_Measure("total", c.name, f"SUM({value})"))
     if keys:
-        out.append(_Measure("distinct_keys", None,
-                            f"COUNT(DISTINCT {', '.join(quote_identifier(k) for k in keys)})"))
+        out.append(_Measure("distinct_keys", None, f"COUNT(DISTINCT {', '.join(quote_identifier(k) for k in keys)})"))
     return out
 
 
@@ -108,10 +106,17 @@ def differences(source: TableAggregates, target: TableAggregates, masked: frozen
         out.append(f"rows: source {source.rows:,}, target {target.rows:,}")
     if source.distinct_keys is not None and source.distinct_keys != target.distinct_keys:
         out.append(f"distinct keys: source {source.distinct_keys:,}, target {target.distinct_keys:,}")
-    for label, a, b in (("NULLs", source.nulls, target.nulls), ("MIN", source.minimum, target.minimum),
-                        ("MAX", source.maximum, target.maximum), ("SUM", source.total, target.total)):
+    for label, a, b in (
+        ("NULLs", source.nulls, target.nulls),
+        ("MIN", source.minimum, target.minimum),
+        ("MAX", source.maximum, target.maximum),
+        ("SUM", source.total, target.total),
+    ):
         for column in a:
             if a[column] != b.get(column):
-                out.append(f"{label}({column}): differs (values masked)" if column.lower() in masked
-                           else f"{label}({column}): source {a[column]}, target {b.get(column)}")
+                out.append(
+                    f"{label}({column}): differs (values masked)"
+                    if column.lower() in masked
+                    else f"{label}({column}): source {a[column]}, target {b.get(column)}"
+                )
     return out

@@ -37,42 +37,59 @@ class DiagnosisClass:
     what_to_do: str
 
 
-CATALOGUE: dict[str, DiagnosisClass] = {c.name: c for c in (
-    DiagnosisClass(FLOAT_PRECISION,
-                   "the value went through its 6-significant-digit text form during the copy (or was stored with "
-                   "FLOAT's single precision): it is within a millionth of the source's",
-                   "change FLOAT to DOUBLE or DECIMAL before the import, or accept the loss for this column"),
-    DiagnosisClass(COLLATION_OR_CHARSET,
-                   "the texts are the same characters but for case or accents, or the same text in another encoding "
-                   "(converted twice: é became Ã©): the target column's character set or collation, or the copy's "
-                   "connection character set, differs from the source's",
-                   "give the target column the source's CHARACTER SET and COLLATE (schema parity lists them) and "
-                   "copy with a utf8mb4 connection; re-copy the affected rows"),
-    DiagnosisClass(TRAILING_SPACES,
-                   "the values differ only by trailing spaces (or the 0x00 padding of BINARY(n)): a CHAR or BINARY "
-                   "column, or a PAD SPACE collation, padded or stripped them",
-                   "keep the source's column type (CHAR vs VARCHAR, BINARY vs VARBINARY) and the collation's pad "
-                   "attribute on the target"),
-    DiagnosisClass(TIME_ZONE,
-                   "the values differ by a whole time-zone offset: the value was written in one time zone and read "
-                   "back in another during the copy",
-                   "run the copy with the source's time_zone (pocflow reads with +00:00); fix the copied values with "
-                   "CONVERT_TZ, or re-copy the table"),
-    DiagnosisClass(JSON_FORMATTING,
-                   "the two JSON documents are equal; only their text differs (key order, spaces, number form)",
-                   "nothing to repair in the data; store the column as JSON on both sides if the application "
-                   "compares the text"),
-    DiagnosisClass(FRACTIONAL_SECONDS,
-                   "the values are equal but for their fractional seconds: the target keeps fewer digits, or "
-                   "rounded where the source truncated",
-                   "give the target column the source's fractional-second precision (DATETIME(6) stays DATETIME(6)); "
-                   "check TIME_TRUNCATE_FRACTIONAL in both servers' sql_mode"),
-    DiagnosisClass(UNEXPLAINED,
-                   "no known cause of a false difference: the value was changed on one side (a write that bypassed "
-                   "replication, a failed or partial copy)",
-                   "compare the row on both sides and look for writes to it outside the workflow; re-copy the table "
-                   "if the import caused it"),
-)}
+CATALOGUE: dict[str, DiagnosisClass] = {
+    c.name: c
+    for c in (
+        DiagnosisClass(
+            FLOAT_PRECISION,
+            "the value went through its 6-significant-digit text form during the copy (or was stored with "
+            "FLOAT's single precision): it is within a millionth of the source's",
+            "change FLOAT to DOUBLE or DECIMAL before the import, or accept the loss for this column",
+        ),
+        DiagnosisClass(
+            COLLATION_OR_CHARSET,
+            "the texts are the same characters but for case or accents, or the same text in another encoding "
+            "(converted twice: é became Ã©): the target column's character set or collation, or the copy's "
+            "connection character set, differs from the source's",
+            "give the target column the source's CHARACTER SET and COLLATE (schema parity lists them) and "
+            "copy with a utf8mb4 connection; re-copy the affected rows",
+        ),
+        DiagnosisClass(
+            TRAILING_SPACES,
+            "the values differ only by trailing spaces (or the 0x00 padding of BINARY(n)): a CHAR or BINARY "
+            "column, or a PAD SPACE collation, padded or stripped them",
+            "keep the source's column type (CHAR vs VARCHAR, BINARY vs VARBINARY) and the collation's pad "
+            "attribute on the target",
+        ),
+        DiagnosisClass(
+            TIME_ZONE,
+            "the values differ by a whole time-zone offset: the value was written in one time zone and read "
+            "back in another during the copy",
+            "run the copy with the source's time_zone (pocflow reads with +00:00); fix the copied values with "
+            "CONVERT_TZ, or re-copy the table",
+        ),
+        DiagnosisClass(
+            JSON_FORMATTING,
+            "the two JSON documents are equal; only their text differs (key order, spaces, number form)",
+            "nothing to repair in the data; store the column as JSON on both sides if the application "
+            "compares the text",
+        ),
+        DiagnosisClass(
+            FRACTIONAL_SECONDS,
+            "the values are equal but for their fractional seconds: the target keeps fewer digits, or "
+            "rounded where the source truncated",
+            "give the target column the source's fractional-second precision (DATETIME(6) stays DATETIME(6)); "
+            "check TIME_TRUNCATE_FRACTIONAL in both servers' sql_mode",
+        ),
+        DiagnosisClass(
+            UNEXPLAINED,
+            "no known cause of a false difference: the value was changed on one side (a write that bypassed "
+            "replication, a failed or partial copy)",
+            "compare the row on both sides and look for writes to it outside the workflow; re-copy the table "
+            "if the import caused it",
+        ),
+    )
+}
 
 _MAX_TIME_ZONE_OFFSET = dt.timedelta(hours=14)
 _TIME_ZONE_STEP = dt.timedelta(minutes=15)  # offsets in use are whole, half and quarter hours (+05:45, +12:45)
@@ -214,13 +231,35 @@ def _equal_but_padding(a: Any, b: Any) -> bool:
     return False
 
 
-_PYTHON_CODECS = {"latin1": "cp1252", "latin2": "iso8859_2", "ascii": "ascii", "cp1250": "cp1250",
-                  "cp1251": "cp1251", "cp1256": "cp1256", "cp1257": "cp1257", "greek": "iso8859_7",
-                  "hebrew": "iso8859_8", "latin5": "iso8859_9", "latin7": "iso8859_13", "koi8r": "koi8_r",
-                  "koi8u": "koi8_u", "sjis": "shift_jis", "cp932": "cp932", "ujis": "euc_jp", "gbk": "gbk",
-                  "gb2312": "gb2312", "gb18030": "gb18030", "big5": "big5", "euckr": "euc_kr",
-                  "utf8": "utf-8", "utf8mb3": "utf-8", "utf8mb4": "utf-8", "ucs2": "utf-16-be",
-                  "utf16": "utf-16-be", "utf32": "utf-32-be"}
+_PYTHON_CODECS = {
+    "latin1": "cp1252",
+    "latin2": "iso8859_2",
+    "ascii": "ascii",
+    "cp1250": "cp1250",
+    "cp1251": "cp1251",
+    "cp1256": "cp1256",
+    "cp1257": "cp1257",
+    "greek": "iso8859_7",
+    "hebrew": "iso8859_8",
+    "latin5": "iso8859_9",
+    "latin7": "iso8859_13",
+    "koi8r": "koi8_r",
+    "koi8u": "koi8_u",
+    "sjis": "shift_jis",
+    "cp932": "cp932",
+    "ujis": "euc_jp",
+    "gbk": "gbk",
+    "gb2312": "gb2312",
+    "gb18030": "gb18030",
+    "big5": "big5",
+    "euckr": "euc_kr",
+    "utf8": "utf-8",
+    "utf8mb3": "utf-8",
+    "utf8mb4": "utf-8",
+    "ucs2": "utf-16-be",
+    "utf16": "utf-16-be",
+    "utf32": "utf-32-be",
+}
 
 
 def _readings(v: Any, charset: str | None) -> set[str]:

@@ -48,15 +48,23 @@ from pocflow.source.inventory import Column, Table
 from pocflow.sql import quote_identifier
 
 INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
-SEPARATOR_FREE_TYPES = INTEGER_TYPES | FLOAT_TYPES | {"decimal", "numeric", "date", "datetime", "time", "year",
-                                                      "timestamp"}
+SEPARATOR_FREE_TYPES = (
+    INTEGER_TYPES | FLOAT_TYPES | {"decimal", "numeric", "date", "datetime", "time", "year", "timestamp"}
+)
 """Types whose comparable text never holds the '#' separator and is never empty: no length prefix needed."""
 
 MISSING_ON_TARGET, EXTRA_ON_TARGET, DIFFERENT = "missing_on_target", "extra_on_target", "different"
 DUPLICATE_ON_TARGET, DUPLICATE_ON_SOURCE = "duplicate_on_target", "duplicate_on_source"
 COUNT_ONLY, CHECKSUM_ONLY = "count_only", "checksum_only"
-KINDS = (MISSING_ON_TARGET, EXTRA_ON_TARGET, DIFFERENT, DUPLICATE_ON_TARGET, DUPLICATE_ON_SOURCE, COUNT_ONLY,
-         CHECKSUM_ONLY)
+KINDS = (
+    MISSING_ON_TARGET,
+    EXTRA_ON_TARGET,
+    DIFFERENT,
+    DUPLICATE_ON_TARGET,
+    DUPLICATE_ON_SOURCE,
+    COUNT_ONLY,
+    CHECKSUM_ONLY,
+)
 
 MASK = "<masked>"
 SHOWN_CHARACTERS = 80
@@ -108,14 +116,18 @@ def column_expression(col: Column, settings: DiffSettings) -> tuple[str, str | N
         # As DECIMAL: a rounded DOUBLE prints as '1.1' on MySQL 8+ and '1.100000' on MariaDB, a
         # DECIMAL alike on both (and without -0). Beyond 1e59 both sides clip to the same maximum.
         d = int(settings.float_decimals)
-        return f"CAST(ROUND({q}, {d}) AS DECIMAL(65, {d}))", \
-            f"float precision: {col.name} rounded to {settings.float_decimals} decimals, -0 as 0"
+        return (
+            f"CAST(ROUND({q}, {d}) AS DECIMAL(65, {d}))",
+            f"float precision: {col.name} rounded to {settings.float_decimals} decimals, -0 as 0",
+        )
     if col.data_type == "timestamp":
         return f"UNIX_TIMESTAMP({q})", f"time zone: {col.name} compared as epoch seconds"
     if _converted_text(col, settings):
         # utf8mb4 text already is its utf8mb4 bytes: converting it costs a fifth of a scan for nothing
-        return f"CAST(CONVERT({q} USING utf8mb4) AS BINARY)", \
-            f"collation: {col.name} ({col.charset}) compared as utf8mb4 bytes"
+        return (
+            f"CAST(CONVERT({q} USING utf8mb4) AS BINARY)",
+            f"collation: {col.name} ({col.charset}) compared as utf8mb4 bytes",
+        )
     return q, None
 
 
@@ -238,8 +250,10 @@ class Range:
 
     def bounds(self, keys: Sequence[str]) -> dict:
         """{"after": key or None (exclusive), "through": key or None (inclusive)}, JSON-ready."""
+
         def as_key(t):
             return None if t is None else {k: _jsonable(v) for k, v in zip(keys, t, strict=True)}
+
         return {"after": as_key(self.lower), "through": as_key(self.upper)}
 
 
@@ -283,15 +297,23 @@ class RowDifference:
 
     @classmethod
     def from_dict(cls, d: dict) -> RowDifference:
-        return cls(d.get("key", {}), d["kind"], [ColumnDifference.from_dict(c) for c in d.get("columns", [])],
-                   d.get("range"), d.get("rows_source"), d.get("rows_target"))
+        return cls(
+            d.get("key", {}),
+            d["kind"],
+            [ColumnDifference.from_dict(c) for c in d.get("columns", [])],
+            d.get("range"),
+            d.get("rows_source"),
+            d.get("rows_target"),
+        )
 
     def describe(self) -> str:
         """One line for tables and logs: the kind, the key or range, the differing columns and their classes."""
         if self.kind == COUNT_ONLY:
             r = self.range or {}
-            return (f"count_only keys after {r.get('after')} through {r.get('through')}: {self.rows_source} source "
-                    f"row(s), {self.rows_target} target row(s), none could be named")
+            return (
+                f"count_only keys after {r.get('after')} through {r.get('through')}: {self.rows_source} source "
+                f"row(s), {self.rows_target} target row(s), none could be named"
+            )
         if self.kind == CHECKSUM_ONLY:
             return f"checksum_only: {self.rows_source} source row(s), {self.rows_target} target row(s)"
         text = f"{self.kind} {self.key}"
@@ -372,6 +394,7 @@ class TableDiff:
 @dataclass(frozen=True)
 class _Pass:
     """What a scan sums per chunk and what it names rows by."""
+
     crc: str
     names: tuple[str, ...]
 
@@ -379,6 +402,7 @@ class _Pass:
 @dataclass
 class _Found:
     """Suspects of a scan: keys whose rows differ, and differing ranges in which no row could be named."""
+
     keys: dict[tuple, None] = field(default_factory=dict)
     ranges: list[Range] = field(default_factory=list)
 
@@ -388,8 +412,14 @@ Listing = dict[tuple, list[tuple]]
 
 
 class TableComparison:
-    def __init__(self, table: Table, source: Side, target: Side, settings: DiffSettings,
-                 log: Callable[[str], None] = lambda m: None):
+    def __init__(
+        self,
+        table: Table,
+        source: Side,
+        target: Side,
+        settings: DiffSettings,
+        log: Callable[[str], None] = lambda m: None,
+    ):
         self.table, self.source, self.target, self.settings, self.log = table, source, target, settings, log
         pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
         self.keys = list(pk.columns) if pk else []
@@ -401,8 +431,9 @@ class TableComparison:
         self.key_list = ", ".join(quote_identifier(k) for k in self.keys)
         key_col = table.column(self.keys[0]) if len(self.keys) == 1 else None
         self.integer_key = key_col is not None and key_col.data_type in INTEGER_TYPES
-        self.normalised = [c for c in table.columns
-                           if column_expression(c, settings)[1] and raw_expression(c) is not None]
+        self.normalised = [
+            c for c in table.columns if column_expression(c, settings)[1] and raw_expression(c) is not None
+        ]
         self.source_rows: dict[tuple, tuple] = {}
         """Raw source values (in table.columns order) of differing keys, for quality.repair.repair_sql."""
         self.repairable: list[RowDifference] = []
@@ -418,16 +449,19 @@ class TableComparison:
     def checksum(self, side: Side, rng: Range, p: _Pass | None = None) -> tuple[int, int]:
         """(rows, sum of the rows' CRCs) of ``rng``; a sharded side adds its shards' figures up."""
         where, args = rng.where(self.keys)
-        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) FROM {self.t} WHERE {where}",
-                         args)
+        rows = side.rows(f"SELECT COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) FROM {self.t} WHERE {where}", args)
         return _combine(rows)
 
-    def bucket_checksums(self, side: Side, low: int, high: int, width: int,
-                         p: _Pass | None = None) -> dict[int, tuple[int, int]]:
+    def bucket_checksums(
+        self, side: Side, low: int, high: int, width: int, p: _Pass | None = None
+    ) -> dict[int, tuple[int, int]]:
         """Checksums of the integer-key buckets [low + i*width, low + (i+1)*width) within [low, high), one query."""
         k = quote_identifier(self.keys[0])
-        rows = side.rows(f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) "
-                         f"FROM {self.t} WHERE {k} >= %s AND {k} < %s GROUP BY 1", [low, width, low, high])
+        rows = side.rows(
+            f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) "
+            f"FROM {self.t} WHERE {k} >= %s AND {k} < %s GROUP BY 1",
+            [low, width, low, high],
+        )
         out: dict[int, list] = {}
         for bucket, *figures in rows:  # a sharded side returns a row per shard and bucket
             out.setdefault(int(bucket), []).append(figures)
@@ -441,8 +475,10 @@ class TableComparison:
     def boundary(self, side: Side, rng: Range, offset: int) -> tuple | None:
         """The key ``offset`` rows into ``rng`` on ``side`` (None past the end)."""
         where, args = rng.where(self.keys)
-        rows = side.rows(f"SELECT {self.key_list} FROM {self.t} WHERE {where} ORDER BY {self.order} "
-                         f"LIMIT 1 OFFSET {int(offset)}", args)
+        rows = side.rows(
+            f"SELECT {self.key_list} FROM {self.t} WHERE {where} ORDER BY {self.order} LIMIT 1 OFFSET {int(offset)}",
+            args,
+        )
         if not rows:
             return None
         return min(tuple(r) for r in rows) if len(rows) > 1 else tuple(rows[0])
@@ -462,7 +498,7 @@ class TableComparison:
         target = cols[0] if len(cols) == 1 else f"({', '.join(cols)})"
         one = "%s" if len(cols) == 1 else f"({', '.join(['%s'] * len(cols))})"
         for i in range(0, len(keys), size):
-            batch = keys[i:i + size]
+            batch = keys[i : i + size]
             yield f"{target} IN ({', '.join([one] * len(batch))})", [v for key in batch for v in key]
 
     def row_hashes_of(self, side: Side, keys: Sequence[tuple], p: _Pass | None = None) -> Listing:
@@ -485,34 +521,44 @@ class TableComparison:
             found = _Found()
             self._scan(result, self.main, found)
             confirmed, ranges, settled = self.recheck(found)
-            differences = [RowDifference({}, COUNT_ONLY, range=rng.bounds(self.keys), rows_source=s, rows_target=t)
-                           for rng, s, t in ranges]
-            differences += [RowDifference(dict(zip(self.keys, key, strict=True)), kind,
-                                          rows_source=len(s) if kind.startswith("duplicate") else None,
-                                          rows_target=len(t) if kind.startswith("duplicate") else None)
-                            for key, kind, s, t in sorted(confirmed, key=lambda x: tuple(map(str, x[0])))]
+            differences = [
+                RowDifference({}, COUNT_ONLY, range=rng.bounds(self.keys), rows_source=s, rows_target=t)
+                for rng, s, t in ranges
+            ]
+            differences += [
+                RowDifference(
+                    dict(zip(self.keys, key, strict=True)),
+                    kind,
+                    rows_source=len(s) if kind.startswith("duplicate") else None,
+                    rows_target=len(t) if kind.startswith("duplicate") else None,
+                )
+                for key, kind, s, t in sorted(confirmed, key=lambda x: tuple(map(str, x[0])))
+            ]
             result.settled_on_recheck = settled
             result.differences_total = len(differences)
             result.differences_by_kind = dict(Counter(d.kind for d in differences))
-            result.differences = differences[:self.settings.max_reported]
+            result.differences = differences[: self.settings.max_reported]
             if self.normalised and self.settings.count_hidden_by_normalisation:
                 result.hidden_by_normalisation = self.hidden_by_normalisation({k for k, *_ in confirmed})
-            self.repairable = [d for d in differences if d.key][:self.settings.repair_rows]
+            self.repairable = [d for d in differences if d.key][: self.settings.repair_rows]
             self._attribute(result)
         finally:
             self._pool.shutdown()
         if differences:
             result.status = "mismatch"
         elif result.chunks_differing:
-            result.warnings.append(f"{result.chunks_differing} chunk(s) differed while rows were changing; "
-                                   f"every differing row matched on recheck")
+            result.warnings.append(
+                f"{result.chunks_differing} chunk(s) differed while rows were changing; "
+                f"every differing row matched on recheck"
+            )
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
     def _run_keyless(self, result: TableDiff) -> None:
         """A table without a usable key: its whole checksum, re-read after a wait while it differs."""
-        result.warnings.append("no primary or NOT NULL unique key: whole-table checksum only, differing "
-                               "rows cannot be named")
+        result.warnings.append(
+            "no primary or NOT NULL unique key: whole-table checksum only, differing rows cannot be named"
+        )
         whole = Range(None, None)
         s, t = self.both(lambda side: self.checksum(side, whole))
         result.rows_source, result.rows_target, result.chunks = s[0], t[0], 1
@@ -524,8 +570,9 @@ class TableComparison:
             s, t = self.both(lambda side: self.checksum(side, whole))
             if s == t:
                 result.settled_on_recheck = 1
-                result.warnings.append("the table's checksums differed while rows were changing; they matched "
-                                       "on recheck")
+                result.warnings.append(
+                    "the table's checksums differed while rows were changing; they matched on recheck"
+                )
                 return
         d = RowDifference({}, CHECKSUM_ONLY, rows_source=s[0], rows_target=t[0])
         result.status, result.differences, result.differences_total = "mismatch", [d], 1
@@ -600,7 +647,7 @@ class TableComparison:
         k = quote_identifier(self.keys[0])
         per_query = max(1, self.settings.fetch_rows // width)
         for i in range(0, len(leaves), per_query):
-            batch = [(a, min(a + width, high)) for a in leaves[i:i + per_query]]
+            batch = [(a, min(a + width, high)) for a in leaves[i : i + per_query]]
             cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(batch))
             args = [v for pair in batch for v in pair]
             named = _differing(*self.both(partial(self.listing, where=cond, args=args, p=p)))
@@ -634,8 +681,9 @@ class TableComparison:
                 self.narrow(part, max(s[0], t[0]), p, found)
         return found
 
-    def recheck(self, found: _Found, p: _Pass | None = None
-                ) -> tuple[list[tuple[tuple, str, list, list]], list[tuple[Range, int, int]], int]:
+    def recheck(
+        self, found: _Found, p: _Pass | None = None
+    ) -> tuple[list[tuple[tuple, str, list, list]], list[tuple[Range, int, int]], int]:
         """Keep only what still differs after replication had time to apply pending changes: keys as
         (key, kind, source names, target names), ranges as (range, source rows, target rows), and how
         many suspects settled. A range that still differs is listed again: rows named now join the keys."""
@@ -679,8 +727,10 @@ class TableComparison:
         rechecked."""
         cols = self.normalised
         raws = [raw_expression(c) or quote_identifier(c.name) for c in cols]
-        p = _Pass(f"CRC32({_joined(_text_arguments(cols, raws))})",
-                  tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws, strict=True)))
+        p = _Pass(
+            f"CRC32({_joined(_text_arguments(cols, raws))})",
+            tuple(_sha2_prefix(_joined(_text_arguments([c], [e]))) for c, e in zip(cols, raws, strict=True)),
+        )
         found = _Found()
         self._scan(TableDiff(self.table.name, "match"), p, found)
         suspects = [k for k in found.keys if k not in differing]
@@ -694,30 +744,44 @@ class TableComparison:
                 if a != b:
                     hidden[c.name].append(key)
         notes = {c.name: column_expression(c, self.settings)[1] for c in cols}
-        return [{"column": c.name, "normalisation": notes[c.name], "rows": len(hidden[c.name]),
-                 "capped": len(suspects) > limit,
-                 "keys": [{k: _jsonable(v) for k, v in zip(self.keys, key, strict=True)}
-                          for key in sorted(hidden[c.name])[:3]]}
-                for c in cols]
+        return [
+            {
+                "column": c.name,
+                "normalisation": notes[c.name],
+                "rows": len(hidden[c.name]),
+                "capped": len(suspects) > limit,
+                "keys": [
+                    {k: _jsonable(v) for k, v in zip(self.keys, key, strict=True)} for key in sorted(hidden[c.name])[:3]
+                ],
+            }
+            for c in cols
+        ]
 
     def full_rows(self, side: Side, keys: Sequence[tuple]) -> dict[tuple, list[tuple[tuple, tuple]]]:
         """Per key, every row holding it on ``side`` as (comparable texts, raw values), in table.columns order."""
         cols = self.table.columns
-        pieces = [_joined([args]) for args in _text_arguments(cols, [column_expression(c, self.settings)[0]
-                                                                     for c in cols])]
+        pieces = [
+            _joined([args]) for args in _text_arguments(cols, [column_expression(c, self.settings)[0] for c in cols])
+        ]
         # TIMESTAMP as epoch seconds (shown in UTC); FLOAT/DOUBLE as DOUBLE with every digit (a FLOAT's own
         # text has 6 significant digits, so two values a copy made differ would print alike)
-        raws = [f"UNIX_TIMESTAMP({quote_identifier(c.name)})" if c.data_type == "timestamp"
-                else f"({quote_identifier(c.name)} + 0e0)" if c.data_type in FLOAT_TYPES
-                else quote_identifier(c.name) for c in cols]
+        raws = [
+            f"UNIX_TIMESTAMP({quote_identifier(c.name)})"
+            if c.data_type == "timestamp"
+            else f"({quote_identifier(c.name)} + 0e0)"
+            if c.data_type in FLOAT_TYPES
+            else quote_identifier(c.name)
+            for c in cols
+        ]
         select = ", ".join(f"{a}, {b}" for a, b in zip(pieces, raws, strict=True))
         n = len(self.keys)
         out: dict[tuple, list[tuple[tuple, tuple]]] = {}
         for where, args in self._key_batches(keys):
             for r in side.rows(f"SELECT {self.key_list}, {select} FROM {self.t} WHERE {where}", args):
                 values = r[n:]
-                raw = tuple(_utc(v) if c.data_type == "timestamp" else v
-                            for c, v in zip(cols, values[1::2], strict=True))
+                raw = tuple(
+                    _utc(v) if c.data_type == "timestamp" else v for c, v in zip(cols, values[1::2], strict=True)
+                )
                 out.setdefault(tuple(r[:n]), []).append((tuple(values[0::2]), raw))
         return out
 
@@ -772,11 +836,11 @@ def _kind(source: list, target: list) -> str | None:
 
 def _differing(src: Listing, tgt: Listing) -> list[tuple]:
     """Keys whose rows differ between two listings (a key held twice on a side always does)."""
-    return sorted((k for k in src.keys() | tgt.keys() if _kind(src.get(k, []), tgt.get(k, []))),
-                  key=lambda k: tuple(map(str, k)))
+    return sorted(
+        (k for k in src.keys() | tgt.keys() if _kind(src.get(k, []), tgt.get(k, []))), key=lambda k: tuple(map(str, k))
+    )
 
 
 def _combine(rows: Sequence[Sequence]) -> tuple[int, int]:
     """One (rows, sum) from a row per shard."""
     return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
-

@@ -55,7 +55,8 @@ def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: floa
     low = int(source.rows * (1 - row_tolerance))
     high = int(source.rows * (1 + row_tolerance)) + (1 if row_tolerance else 0)
     specs: list[tuple[str, dict[str, Any]]] = [
-        ("ExpectTableRowCountToBeBetween", {"min_value": low, "max_value": high})]
+        ("ExpectTableRowCountToBeBetween", {"min_value": low, "max_value": high})
+    ]
     for c in table.columns:
         if not c.nullable:
             specs.append(("ExpectColumnValuesToNotBeNull", {"column": c.name}))
@@ -82,8 +83,10 @@ def _num(value: Any) -> Any:
 
 def plain_name(name: str) -> bool:
     """A name SQL can carry unquoted: letters, digits and '_', not a reserved word."""
-    return (re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
-            and name.lower() not in RESERVED_WORDS_MYSQL | RESERVED_WORDS_MARIADB)
+    return (
+        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+        and name.lower() not in RESERVED_WORDS_MYSQL | RESERVED_WORDS_MARIADB
+    )
 
 
 def sqlalchemy_url(endpoint: Endpoint, database: str) -> str:
@@ -110,8 +113,13 @@ class SuiteOutcome:
     failed: list[str]
 
     def to_dict(self) -> dict:
-        return {"table": self.table, "side": self.side, "success": self.success, "evaluated": self.evaluated,
-                "failed": self.failed}
+        return {
+            "table": self.table,
+            "side": self.side,
+            "success": self.success,
+            "evaluated": self.evaluated,
+            "failed": self.failed,
+        }
 
 
 class GreatExpectations:
@@ -138,12 +146,19 @@ class GreatExpectations:
             # reserved words: read those through a query that quotes the name the one way pocflow does.
             # (Not for every table: GX's queries over a derived table fetch rows, and a Vitess tablet
             # refuses results over 10,000 rows.)
-            asset = ds.add_query_asset(name=f"{source_name}-{table}",
-                                       query=f"SELECT * FROM {quote_identifier(table)}")
+            asset = ds.add_query_asset(name=f"{source_name}-{table}", query=f"SELECT * FROM {quote_identifier(table)}")
         return asset.add_batch_definition_whole_table(f"{source_name}-{table}-all")
 
-    def run(self, *, table: str, side: str, url: str, source_name: str, specs: list[tuple[str, dict]],
-            extra: Sequence[dict] = ()) -> tuple[SuiteOutcome, dict]:
+    def run(
+        self,
+        *,
+        table: str,
+        side: str,
+        url: str,
+        source_name: str,
+        specs: list[tuple[str, dict]],
+        extra: Sequence[dict] = (),
+    ) -> tuple[SuiteOutcome, dict]:
         gx = self.gx
         suite = gx.ExpectationSuite(name=f"{source_name}-{table}")
         for cls_name, kwargs in specs:
@@ -153,8 +168,10 @@ class GreatExpectations:
             suite.add_expectation(getattr(gx.expectations, cls_name)(**config.get("kwargs", {})))
         suite = self.context.suites.add(suite)
         definition = self.context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{source_name}-{table}", data=self._asset(url, source_name, table),
-                                    suite=suite))
+            gx.ValidationDefinition(
+                name=f"{source_name}-{table}", data=self._asset(url, source_name, table), suite=suite
+            )
+        )
         result = definition.run()
         failed = []
         for r in result.results:

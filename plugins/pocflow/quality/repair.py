@@ -62,8 +62,14 @@ def _time_text(value: dt.timedelta) -> str:
     return text + (f".{value.microseconds:06d}" if value.microseconds else "")
 
 
-def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: Mapping[tuple, Sequence[Any]], *,
-               run: str, key: Sequence[str] | None = None) -> str:
+def repair_sql(
+    table: Table,
+    differences: Sequence[RowDifference],
+    source_rows: Mapping[tuple, Sequence[Any]],
+    *,
+    run: str,
+    key: Sequence[str] | None = None,
+) -> str:
     """SQL making the target equal to the source for the differing keys: INSERT a row missing on the
     target, DELETE a row only on the target, UPDATE the differing columns of a different row (every
     column when its columns were not named), DELETE and INSERT a key held twice on the target.
@@ -76,11 +82,13 @@ def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: 
         key = list(index.columns) if index else []
     t = quote_identifier(table.name)
     writable = [c for c in table.columns if not c.generated]
-    lines = [f"-- Repair of {t} on the target: makes the target's rows equal to the source's for the differences "
-             f"below.",
-             f"-- Written by pocflow's validation for run {run}; never run. Review it, then run it on the target.",
-             f"-- {len(differences)} difference(s).",
-             "-- the text literals below are UTF-8", "SET NAMES utf8mb4;"]
+    lines = [
+        f"-- Repair of {t} on the target: makes the target's rows equal to the source's for the differences below.",
+        f"-- Written by pocflow's validation for run {run}; never run. Review it, then run it on the target.",
+        f"-- {len(differences)} difference(s).",
+        "-- the text literals below are UTF-8",
+        "SET NAMES utf8mb4;",
+    ]
     if any(c.data_type == "timestamp" for c in table.columns):
         lines += ["-- the TIMESTAMP values below are UTC", "SET time_zone = '+00:00';"]
     for d in differences:
@@ -95,12 +103,16 @@ def repair_sql(table: Table, differences: Sequence[RowDifference], source_rows: 
             continue
         row = source_rows.get(tuple(d.key[k] for k in key))
         if row is None:
-            lines.append("-- skipped: the source row was not kept (more differences than the comparison's "
-                         "repair_rows, or the row is gone from the source)")
+            lines.append(
+                "-- skipped: the source row was not kept (more differences than the comparison's "
+                "repair_rows, or the row is gone from the source)"
+            )
             continue
         values = {c.name: v for c, v in zip(table.columns, row, strict=True)}
-        insert = (f"INSERT INTO {t} ({', '.join(quote_identifier(c.name) for c in writable)}) VALUES "
-                  f"({', '.join(sql_literal(values[c.name]) for c in writable)});")
+        insert = (
+            f"INSERT INTO {t} ({', '.join(quote_identifier(c.name) for c in writable)}) VALUES "
+            f"({', '.join(sql_literal(values[c.name]) for c in writable)});"
+        )
         if d.kind == MISSING_ON_TARGET:
             lines.append(insert)
         elif d.kind == DUPLICATE_ON_TARGET:

@@ -6,8 +6,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass
@@ -39,14 +46,22 @@ def check_report(report: Path, screenshot: Path | None = None) -> RenderCheck:
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(report.resolve().as_uri())
-            sizes = page.evaluate("() => Array.from(document.querySelectorAll("
-                                  "'svg.chart polyline, svg.chart rect.bar')).map(e => e.getBBox().width)")
+            sizes = page.evaluate(
+                "() => Array.from(document.querySelectorAll("
+                "'svg.chart polyline, svg.chart rect.bar')).map(e => e.getBBox().width)"
+            )
             charts = page.evaluate("() => document.querySelectorAll('svg.chart').length")
             recommendation = page.text_content("#recommendation") or ""
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
-            return RenderCheck(page.title(), charts, sum(1 for s in sizes if s > 0), recommendation.strip(), errors,
-                               str(screenshot) if screenshot else None)
+            return RenderCheck(
+                page.title(),
+                charts,
+                sum(1 for s in sizes if s > 0),
+                recommendation.strip(),
+                errors,
+                str(screenshot) if screenshot else None,
+            )
         finally:
             browser.close()

@@ -58,8 +58,13 @@ def time_left(opt_out_date: dt.date, now: dt.datetime | None = None) -> dt.timed
     return max(deadline(opt_out_date) - now, dt.timedelta(0))
 
 
-def from_response(chosen_options: list[str], params_input: dict | None, responded_by: dict | str | None,
-                  responded_at: dt.datetime | str | None, opt_out_date: dt.date) -> Decision:
+def from_response(
+    chosen_options: list[str],
+    params_input: dict | None,
+    responded_by: dict | str | None,
+    responded_at: dt.datetime | str | None,
+    opt_out_date: dt.date,
+) -> Decision:
     """A Decision from Airflow's human-in-the-loop response."""
     if not chosen_options or chosen_options[0] not in OPTIONS:
         raise ValueError(f"unexpected decision {chosen_options!r}; expected one of {list(OPTIONS)}")

@@ -41,25 +41,36 @@ def percentile_chart(series: dict[str, list[float]], width: int = 640, height: i
     def y(v: float) -> float:
         return height - pad_b - v / top * (height - pad_b - pad_t)
 
-    parts = [f'<svg class="chart" role="img" aria-label="latency by percentile" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}">']
+    parts = [
+        f'<svg class="chart" role="img" aria-label="latency by percentile" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}">'
+    ]
     for i in range(5):
         v = top * i / 4
-        parts.append(f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
-                     f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.1f}</text>')
+        parts.append(
+            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>'
+            f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11">{v:.1f}</text>'
+        )
     for x, p in zip(xs, CURVE, strict=True):
         parts.append(f'<text x="{x:.1f}" y="{height - pad_b + 16}" text-anchor="middle" font-size="11">p{p:g}</text>')
     parts.append(f'<text x="4" y="{height - pad_b + 16}" font-size="11">ms</text>')
     for name, values in series.items():
         points = " ".join(f"{x:.1f},{y(v):.1f}" for x, v in zip(xs, values, strict=True))
-        parts.append(f'<polyline class="series" data-series="{_e(name)}" fill="none" '
-                     f'stroke="{COLORS.get(name, "#000")}" stroke-width="2.5" points="{points}"/>')
-        parts += [f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="3" fill="{COLORS.get(name, "#000")}"><title>{_e(name)} '
-                  f'p{p:g}: {v:.2f} ms</title></circle>' for x, v, p in zip(xs, values, CURVE, strict=True)]
+        parts.append(
+            f'<polyline class="series" data-series="{_e(name)}" fill="none" '
+            f'stroke="{COLORS.get(name, "#000")}" stroke-width="2.5" points="{points}"/>'
+        )
+        parts += [
+            f'<circle cx="{x:.1f}" cy="{y(v):.1f}" r="3" fill="{COLORS.get(name, "#000")}"><title>{_e(name)} '
+            f"p{p:g}: {v:.2f} ms</title></circle>"
+            for x, v, p in zip(xs, values, CURVE, strict=True)
+        ]
     legend_x = pad_l + 8
     for i, name in enumerate(series):
-        parts.append(f'<rect x="{legend_x + i * 90}" y="{pad_t}" width="12" height="12" fill="{COLORS.get(name)}"/>'
-                     f'<text x="{legend_x + i * 90 + 16}" y="{pad_t + 11}" font-size="12">{_e(name)}</text>')
+        parts.append(
+            f'<rect x="{legend_x + i * 90}" y="{pad_t}" width="12" height="12" fill="{COLORS.get(name)}"/>'
+            f'<text x="{legend_x + i * 90 + 16}" y="{pad_t + 11}" font-size="12">{_e(name)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -69,17 +80,21 @@ def bar_chart(rows: list[tuple[str, float, float]], unit: str = "ms", width: int
     bar, gap, pad_l = 9, 10, 170
     height = len(rows) * (2 * bar + gap) + 30
     top = max([max(s, t) for _, s, t in rows] + [1.0])
-    parts = [f'<svg class="chart" role="img" aria-label="p99 per query class" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}">']
+    parts = [
+        f'<svg class="chart" role="img" aria-label="p99 per query class" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}">'
+    ]
     for i, (label, s, t) in enumerate(rows):
         y0 = 10 + i * (2 * bar + gap)
         parts.append(f'<text x="{pad_l - 6}" y="{y0 + bar + 3}" text-anchor="end" font-size="11">{_e(label)}</text>')
         for j, (name, v) in enumerate((("source", s), ("target", t))):
             w = v / top * (width - pad_l - 70)
-            parts.append(f'<rect class="bar" x="{pad_l}" y="{y0 + j * bar}" width="{max(w, 1):.1f}" height="{bar - 1}" '
-                         f'fill="{COLORS[name]}"><title>{_e(name)}: {v:.2f} {unit}</title></rect>'
-                         f'<text x="{pad_l + max(w, 1) + 4:.1f}" y="{y0 + j * bar + bar - 1}" font-size="10">'
-                         f'{v:.1f}</text>')
+            parts.append(
+                f'<rect class="bar" x="{pad_l}" y="{y0 + j * bar}" width="{max(w, 1):.1f}" height="{bar - 1}" '
+                f'fill="{COLORS[name]}"><title>{_e(name)}: {v:.2f} {unit}</title></rect>'
+                f'<text x="{pad_l + max(w, 1) + 4:.1f}" y="{y0 + j * bar + bar - 1}" font-size="10">'
+                f"{v:.1f}</text>"
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -90,60 +105,132 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def render_html(engagement, card: Scorecard, *, selected, imported, validation, testing, decision=None,
-                cutovers=()) -> str:
-    color = {"proceed": STATUS_COLORS[PASS], "proceed with conditions": STATUS_COLORS[WARN],
-             "opt out": STATUS_COLORS[FAIL]}[card.recommendation]
+def render_html(
+    engagement, card: Scorecard, *, selected, imported, validation, testing, decision=None, cutovers=()
+) -> str:
+    color = {
+        "proceed": STATUS_COLORS[PASS],
+        "proceed with conditions": STATUS_COLORS[WARN],
+        "opt out": STATUS_COLORS[FAIL],
+    }[card.recommendation]
     areas = "".join(
         f'<div class="area {a.status}"><h3>{_e(a.name)} <span class="badge" style="background:'
-        f'{STATUS_COLORS[a.status]}">{a.status}</span></h3><ul>' + "".join(f"<li>{_e(x)}</li>" for x in a.evidence)
-        + "</ul></div>" for a in card.areas)
+        f'{STATUS_COLORS[a.status]}">{a.status}</span></h3><ul>'
+        + "".join(f"<li>{_e(x)}</li>" for x in a.evidence)
+        + "</ul></div>"
+        for a in card.areas
+    )
     problems = "".join(f"<li>{_e(p)}</li>" for p in card.open_problems) or "<li>none</li>"
     sections = []
     if testing and testing.target_load:
         curves = {"source": merged_percentiles(testing.source_load), "target": merged_percentiles(testing.target_load)}
         bars = [(r["class"], r["source_p99_ms"], r["target_p99_ms"]) for r in testing.p99_comparison()]
-        sections.append("<h2>Latency, source vs target</h2><p>All query classes, corrected for coordinated "
-                        "omission at the target rate.</p>" + percentile_chart(curves)
-                        + "<h3>p99 per query class (ms)</h3>" + bar_chart(bars))
-        sections.append("<h2>Query compatibility (replay)</h2>"
-                        f"<p>Workload: {_e(testing.workload_described())}.</p>" + _table(
-            ["query", "result", "source rows", "target rows", "source ms", "target ms", "target error"],
-            [[q.name, q.classification, q.source.rows, q.target.rows, q.source.milliseconds, q.target.milliseconds,
-              (q.target.error or "")[:120]] for q in testing.replay]))
-        sections.append("<h2>Query insights on the target</h2>" + _table(
-            ["query", "count", "p50 ms", "p99 ms", "rows returned", "scatter", "Vitess plan"],
-            [[i.name, i.count, i.p50_ms, i.p99_ms, i.rows_returned, "yes" if i.scatter else "", i.plan_summary]
-             for i in testing.insights]))
+        sections.append(
+            "<h2>Latency, source vs target</h2><p>All query classes, corrected for coordinated "
+            "omission at the target rate.</p>"
+            + percentile_chart(curves)
+            + "<h3>p99 per query class (ms)</h3>"
+            + bar_chart(bars)
+        )
+        sections.append(
+            "<h2>Query compatibility (replay)</h2>"
+            f"<p>Workload: {_e(testing.workload_described())}.</p>"
+            + _table(
+                ["query", "result", "source rows", "target rows", "source ms", "target ms", "target error"],
+                [
+                    [
+                        q.name,
+                        q.classification,
+                        q.source.rows,
+                        q.target.rows,
+                        q.source.milliseconds,
+                        q.target.milliseconds,
+                        (q.target.error or "")[:120],
+                    ]
+                    for q in testing.replay
+                ],
+            )
+        )
+        sections.append(
+            "<h2>Query insights on the target</h2>"
+            + _table(
+                ["query", "count", "p50 ms", "p99 ms", "rows returned", "scatter", "Vitess plan"],
+                [
+                    [i.name, i.count, i.p50_ms, i.p99_ms, i.rows_returned, "yes" if i.scatter else "", i.plan_summary]
+                    for i in testing.insights
+                ],
+            )
+        )
     if imported:
-        sections.append("<h2>Import</h2>" + _table(
-            ["keyspace", "table", "rows on target"], [[t.keyspace, t.table, t.rows_on_target] for t in imported.tables])
-            + (f"<p>Not imported: {_e(', '.join(f'{k} ({v})' for k, v in imported.excluded.items()))}</p>"
-               if imported.excluded else ""))
+        sections.append(
+            "<h2>Import</h2>"
+            + _table(
+                ["keyspace", "table", "rows on target"],
+                [[t.keyspace, t.table, t.rows_on_target] for t in imported.tables],
+            )
+            + (
+                f"<p>Not imported: {_e(', '.join(f'{k} ({v})' for k, v in imported.excluded.items()))}</p>"
+                if imported.excluded
+                else ""
+            )
+        )
     if validation:
         explained = validation.explained()
         if explained:
-            sections.append("<h2>Differences explained</h2>" + _table(
-                ["class", "differing columns", "tables", "what it is", "what to do"], explained)
+            sections.append(
+                "<h2>Differences explained</h2>"
+                + _table(["class", "differing columns", "tables", "what it is", "what to do"], explained)
                 + _table(["table", "key", "column", "source", "target", "class"], validation.column_differences())
-                + "".join(f"<p>Repair SQL for {_e(t)} (written, never run): {_e(u)}</p>"
-                          for t, u in validation.repair_scripts.items()))
-        hidden = [f"{t.table}.{h['column']}: {h['normalisation']} hid {hidden_rows(h)}"
-                  for t in validation.tables for h in t.hidden_by_normalisation if h["rows"] or h.get("capped")]
-        sections.append("<h2>Data validation</h2>" + "".join(f"<p>{_e(h)}</p>" for h in hidden) + _table(
-            ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
-            [[t.table, t.status, t.rows_source, t.rows_target, t.differences_total,
-              "; ".join(d.describe() for d in t.differences[:3]) or t.reason,
-              "ok" if not validation.schema.get(t.table) else "differs"] for t in validation.tables]))
+                + "".join(
+                    f"<p>Repair SQL for {_e(t)} (written, never run): {_e(u)}</p>"
+                    for t, u in validation.repair_scripts.items()
+                )
+            )
+        hidden = [
+            f"{t.table}.{h['column']}: {h['normalisation']} hid {hidden_rows(h)}"
+            for t in validation.tables
+            for h in t.hidden_by_normalisation
+            if h["rows"] or h.get("capped")
+        ]
+        sections.append(
+            "<h2>Data validation</h2>"
+            + "".join(f"<p>{_e(h)}</p>" for h in hidden)
+            + _table(
+                ["table", "ours", "rows source", "rows target", "differing rows", "example keys", "schema"],
+                [
+                    [
+                        t.table,
+                        t.status,
+                        t.rows_source,
+                        t.rows_target,
+                        t.differences_total,
+                        "; ".join(d.describe() for d in t.differences[:3]) or t.reason,
+                        "ok" if not validation.schema.get(t.table) else "differs",
+                    ]
+                    for t in validation.tables
+                ],
+            )
+        )
     if cutovers:
-        sections.append('<h2 id="cutover">Cutover log</h2>' + "".join(
-            f"<h3>Cutover run {_e(c.run_id)}</h3>" + _table(
-                ["when (UTC)", "step", "outcome", "by", "detail"],
-                [[x.at, x.step, x.outcome, x.by, x.detail] for x in c.entries]) for c in cutovers))
+        sections.append(
+            '<h2 id="cutover">Cutover log</h2>'
+            + "".join(
+                f"<h3>Cutover run {_e(c.run_id)}</h3>"
+                + _table(
+                    ["when (UTC)", "step", "outcome", "by", "detail"],
+                    [[x.at, x.step, x.outcome, x.by, x.detail] for x in c.entries],
+                )
+                for c in cutovers
+            )
+        )
     findings = [f for f in selected.readiness.findings if f.severity != "info"]
-    sections.append("<h2>Readiness findings</h2>" + _table(
-        ["severity", "finding", "object", "evidence", "what to do"],
-        [[f.severity, f.id, f.object, f.evidence, f.remediation] for f in findings]))
+    sections.append(
+        "<h2>Readiness findings</h2>"
+        + _table(
+            ["severity", "finding", "object", "evidence", "what to do"],
+            [[f.severity, f.id, f.object, f.evidence, f.remediation] for f in findings],
+        )
+    )
     warning = f'<p class="deadline">{_e(card.deadline_warning)}</p>' if card.deadline_warning else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(engagement.name)}: PoC report</title>
@@ -169,7 +256,7 @@ svg.chart {{ max-width: 100%; height: auto; }}
 {_decision_html(decision)}
 <h2>Scorecard</h2><div class="areas">{areas}</div>
 <h2>Open problems</h2><ul id="problems">{problems}</ul>
-{''.join(sections)}
+{"".join(sections)}
 </body></html>
 """
 
@@ -182,9 +269,14 @@ def _decision_html(decision) -> str:
 
 
 def render_markdown(engagement, card: Scorecard, decision=None, cutovers=()) -> str:
-    lines = [f"# {engagement.name}: proof of concept", "",
-             f"{engagement.customer}; opt-out date {card.opt_out_date} ({card.days_left} days left)", "",
-             f"**Recommendation: {card.recommendation}**", ""]
+    lines = [
+        f"# {engagement.name}: proof of concept",
+        "",
+        f"{engagement.customer}; opt-out date {card.opt_out_date} ({card.days_left} days left)",
+        "",
+        f"**Recommendation: {card.recommendation}**",
+        "",
+    ]
     if decision is not None:
         lines += [decision.sentence(), ""]
     if card.deadline_warning:
@@ -198,6 +290,15 @@ def render_markdown(engagement, card: Scorecard, decision=None, cutovers=()) -> 
 
 
 def render_json(engagement, card: Scorecard, decision=None, cutovers=()) -> str:
-    return json.dumps({"engagement": engagement.to_dict(), "scorecard": card.to_dict(),
-                       "decision": decision.to_dict() if decision else None,
-                       "cutovers": [c.to_dict() for c in cutovers]}, indent=2) + "\n"
+    return (
+        json.dumps(
+            {
+                "engagement": engagement.to_dict(),
+                "scorecard": card.to_dict(),
+                "decision": decision.to_dict() if decision else None,
+                "cutovers": [c.to_dict() for c in cutovers],
+            },
+            indent=2,
+        )
+        + "\n"
+    )

@@ -21,13 +21,31 @@ MYSQL, MARIADB = "mysql", "mariadb"
 BLOCKER, WARNING, INFO = "blocker", "warning", "info"
 
 COMMON_VARIABLES = (
-    "version", "version_comment", "log_bin", "binlog_format", "binlog_row_image", "server_id",
-    "binlog_expire_logs_seconds", "expire_logs_days", "sql_mode", "max_connections", "max_allowed_packet",
-    "performance_schema", "character_set_server", "collation_server", "time_zone", "system_time_zone",
-    "lower_case_table_names", "innodb_file_per_table", "read_only",
+    "version",
+    "version_comment",
+    "log_bin",
+    "binlog_format",
+    "binlog_row_image",
+    "server_id",
+    "binlog_expire_logs_seconds",
+    "expire_logs_days",
+    "sql_mode",
+    "max_connections",
+    "max_allowed_packet",
+    "performance_schema",
+    "character_set_server",
+    "collation_server",
+    "time_zone",
+    "system_time_zone",
+    "lower_case_table_names",
+    "innodb_file_per_table",
+    "read_only",
 )
 MYSQL_VARIABLES = (
-    "gtid_mode", "enforce_gtid_consistency", "binlog_row_value_options", "binlog_transaction_compression",
+    "gtid_mode",
+    "enforce_gtid_consistency",
+    "binlog_row_value_options",
+    "binlog_transaction_compression",
     "sql_generate_invisible_primary_key",
 )
 MARIADB_VARIABLES = ("gtid_strict_mode",)
@@ -53,8 +71,7 @@ def comparable_column_type(column_type: str) -> str:
 
 def server_variables_query(names: tuple[str, ...] = SERVER_VARIABLES) -> tuple[str, tuple[str, ...]]:
     """SQL and arguments reading ``names`` (lower-case) from either flavour: rows of (name, value)."""
-    return (f"SHOW GLOBAL VARIABLES WHERE LOWER(Variable_name) IN ({', '.join(['%s'] * len(names))})",
-            tuple(names))
+    return (f"SHOW GLOBAL VARIABLES WHERE LOWER(Variable_name) IN ({', '.join(['%s'] * len(names))})", tuple(names))
 
 
 def column_is_generated(extra: str | None, generation_expression: str | None) -> bool:
@@ -76,12 +93,17 @@ def column_is_invisible(extra: str | None) -> bool:
 def is_generated_invisible_primary_key(column: str, extra: str | None, primary_key: tuple[str, ...]) -> bool:
     """The key MySQL generates for a table created without one while sql_generate_invisible_primary_key
     is ON: an invisible AUTO_INCREMENT ``my_row_id`` that is the whole primary key."""
-    return (column.lower() == GIPK_COLUMN and column_is_invisible(extra)
-            and "auto_increment" in (extra or "").lower() and tuple(c.lower() for c in primary_key) == (GIPK_COLUMN,))
+    return (
+        column.lower() == GIPK_COLUMN
+        and column_is_invisible(extra)
+        and "auto_increment" in (extra or "").lower()
+        and tuple(c.lower() for c in primary_key) == (GIPK_COLUMN,)
+    )
 
 
 class ServerCheck(NamedTuple):
     """A server-level finding before it is attached to the server: id, severity, evidence, remediation."""
+
     id: str
     severity: str
     evidence: str
@@ -106,7 +128,7 @@ class Flavor:
         text = version or ""
         mariadb = "mariadb" in (text + " " + (version_comment or "")).lower()
         if mariadb and text.startswith("5.5.5-"):
-            text = text[len("5.5.5-"):]
+            text = text[len("5.5.5-") :]
         m = _VERSION.search(text)
         numbers = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) if m else (0, 0, 0)
         return cls(MARIADB if mariadb else MYSQL, numbers, version or "")
@@ -155,34 +177,59 @@ class Flavor:
     def _mysql_checks(self, s: dict[str, str]) -> list[ServerCheck]:
         out = []
         if str(s.get("gtid_mode", "")).upper() != "ON":
-            out.append(ServerCheck("gtid-mode-off", BLOCKER, f"gtid_mode = {s.get('gtid_mode')}",
-                                   "enable GTIDs: enforce_gtid_consistency = ON, then gtid_mode = ON (stepwise)"))
+            out.append(
+                ServerCheck(
+                    "gtid-mode-off",
+                    BLOCKER,
+                    f"gtid_mode = {s.get('gtid_mode')}",
+                    "enable GTIDs: enforce_gtid_consistency = ON, then gtid_mode = ON (stepwise)",
+                )
+            )
         if str(s.get("enforce_gtid_consistency", "")).upper() != "ON":
-            out.append(ServerCheck(
-                "gtid-consistency-not-enforced", BLOCKER,
-                f"enforce_gtid_consistency = {s.get('enforce_gtid_consistency')}",
-                "SET GLOBAL enforce_gtid_consistency = ON (after a while on WARN without warnings) and persist it; "
-                "gtid_mode = ON requires it"))
+            out.append(
+                ServerCheck(
+                    "gtid-consistency-not-enforced",
+                    BLOCKER,
+                    f"enforce_gtid_consistency = {s.get('enforce_gtid_consistency')}",
+                    "SET GLOBAL enforce_gtid_consistency = ON (after a while on WARN without warnings) and persist it; "
+                    "gtid_mode = ON requires it",
+                )
+            )
         row_values = str(s.get("binlog_row_value_options") or "")
         if "PARTIAL_JSON" in row_values.upper():
-            out.append(ServerCheck(
-                "binlog-row-value-options", WARNING, f"binlog_row_value_options = {row_values}",
-                "SET GLOBAL binlog_row_value_options = '' for the import. With PARTIAL_JSON an UPDATE of a JSON "
-                "column is logged as a diff, not the document; VReplication applies such diffs only since "
-                "Vitess v22 (vitessio/vitess#17345) and an open bug (#21158) applies them to the wrong column "
-                "when a workflow's filter reorders or drops JSON columns. Full documents cost only binlog size"))
+            out.append(
+                ServerCheck(
+                    "binlog-row-value-options",
+                    WARNING,
+                    f"binlog_row_value_options = {row_values}",
+                    "SET GLOBAL binlog_row_value_options = '' for the import. With PARTIAL_JSON an UPDATE of a JSON "
+                    "column is logged as a diff, not the document; VReplication applies such diffs only since "
+                    "Vitess v22 (vitessio/vitess#17345) and an open bug (#21158) applies them to the wrong column "
+                    "when a workflow's filter reorders or drops JSON columns. Full documents cost only binlog size",
+                )
+            )
         if _on(s.get("binlog_transaction_compression")):
-            out.append(ServerCheck(
-                "binlog-transaction-compression", INFO, "binlog_transaction_compression = ON",
-                "no change needed: VReplication decompresses compressed transaction payloads (Vitess v17+, "
-                "vitessio/vitess#12950; large payloads streamed since v22, #17239); expect more CPU on the "
-                "source tablet while it streams"))
+            out.append(
+                ServerCheck(
+                    "binlog-transaction-compression",
+                    INFO,
+                    "binlog_transaction_compression = ON",
+                    "no change needed: VReplication decompresses compressed transaction payloads (Vitess v17+, "
+                    "vitessio/vitess#12950; large payloads streamed since v22, #17239); expect more CPU on the "
+                    "source tablet while it streams",
+                )
+            )
         if _on(s.get("sql_generate_invisible_primary_key")):
-            out.append(ServerCheck(
-                "generated-invisible-primary-key", WARNING, "sql_generate_invisible_primary_key = ON",
-                "tables created without a primary key get an invisible my_row_id key; make such keys visible "
-                "(ALTER TABLE ... ALTER COLUMN my_row_id SET VISIBLE) before the import so the target and the "
-                "comparison see them, or turn the setting off and create keys explicitly"))
+            out.append(
+                ServerCheck(
+                    "generated-invisible-primary-key",
+                    WARNING,
+                    "sql_generate_invisible_primary_key = ON",
+                    "tables created without a primary key get an invisible my_row_id key; make such keys visible "
+                    "(ALTER TABLE ... ALTER COLUMN my_row_id SET VISIBLE) before the import so the target and the "
+                    "comparison see them, or turn the setting off and create keys explicitly",
+                )
+            )
         return out + self._mysql_version_checks()
 
     def _mysql_version_checks(self) -> list[ServerCheck]:
@@ -190,31 +237,60 @@ class Flavor:
         if not self.known_version:
             return []
         if self.version < (8, 0, 0):
-            return [ServerCheck("mysql-version", BLOCKER, f"{version}: past end of life (5.7: October 2023)",
-                                "upgrade to MySQL 8.0 or newer (8.4 LTS or 9.7 LTS): Vitess v19+ no longer runs "
-                                "5.7 behind its own tablets and pocflow's checks are not made for it")]
+            return [
+                ServerCheck(
+                    "mysql-version",
+                    BLOCKER,
+                    f"{version}: past end of life (5.7: October 2023)",
+                    "upgrade to MySQL 8.0 or newer (8.4 LTS or 9.7 LTS): Vitess v19+ no longer runs "
+                    "5.7 behind its own tablets and pocflow's checks are not made for it",
+                )
+            ]
         if self.version < (8, 1, 0):
-            return [ServerCheck("mysql-8.0-end-of-life", INFO, f"{version}: past end of life (April 2026)",
-                                "importable; plan the target on MySQL 8.4 LTS or 9.7 LTS (vitessio/vitess#19862: "
-                                "Vitess v25 drops MySQL 8.0)")]
+            return [
+                ServerCheck(
+                    "mysql-8.0-end-of-life",
+                    INFO,
+                    f"{version}: past end of life (April 2026)",
+                    "importable; plan the target on MySQL 8.4 LTS or 9.7 LTS (vitessio/vitess#19862: "
+                    "Vitess v25 drops MySQL 8.0)",
+                )
+            ]
         if self.version >= (9, 0, 0):
-            return [ServerCheck(
-                "mysql-9-source", INFO,
-                f"{version}: MD5(), SHA1() and mysql_native_password are removed; VECTOR columns exist",
-                "importable into a target of the same or a newer version; a MySQL 8.0/8.4 target cannot hold "
-                "9.x-only features (VECTOR columns are listed per table). Accounts and tools must use "
-                "caching_sha2_password")]
+            return [
+                ServerCheck(
+                    "mysql-9-source",
+                    INFO,
+                    f"{version}: MD5(), SHA1() and mysql_native_password are removed; VECTOR columns exist",
+                    "importable into a target of the same or a newer version; a MySQL 8.0/8.4 target cannot hold "
+                    "9.x-only features (VECTOR columns are listed per table). Accounts and tools must use "
+                    "caching_sha2_password",
+                )
+            ]
         return []
 
     def _mariadb_checks(self, s: dict[str, str]) -> list[ServerCheck]:
-        out = [ServerCheck("mariadb-source", INFO,
-                           f"version {s.get('version')}: MariaDB GTIDs (domain-server-sequence)",
-                           "MariaDB 10.10+ is supported as an import source; Vitess targets run MySQL 8")]
+        out = [
+            ServerCheck(
+                "mariadb-source",
+                INFO,
+                f"version {s.get('version')}: MariaDB GTIDs (domain-server-sequence)",
+                "MariaDB 10.10+ is supported as an import source; Vitess targets run MySQL 8",
+            )
+        ]
         if not _on(s.get("gtid_strict_mode")):
-            out.append(ServerCheck("mariadb-gtid-strict-mode-off", WARNING,
-                                   f"gtid_strict_mode = {s.get('gtid_strict_mode')}",
-                                   "set gtid_strict_mode = ON so positions compare reliably"))
+            out.append(
+                ServerCheck(
+                    "mariadb-gtid-strict-mode-off",
+                    WARNING,
+                    f"gtid_strict_mode = {s.get('gtid_strict_mode')}",
+                    "set gtid_strict_mode = ON so positions compare reliably",
+                )
+            )
         if self.known_version and self.version[:2] < (10, 10):
-            out.append(ServerCheck("mariadb-version", BLOCKER, f"version {s.get('version')}",
-                                   "upgrade to MariaDB 10.10 or newer"))
+            out.append(
+                ServerCheck(
+                    "mariadb-version", BLOCKER, f"version {s.get('version')}", "upgrade to MariaDB 10.10 or newer"
+                )
+            )
         return out

@@ -13,10 +13,18 @@ from typing import Any
 from pocflow.source.flavor import Flavor, column_is_generated, column_is_invisible, server_variables_query
 
 # 'user'@'host' of the connected account, as information_schema writes grantees.
-_ME = ("CONCAT(CHAR(39), SUBSTRING_INDEX(CURRENT_USER(), '@', 1), CHAR(39), '@', CHAR(39), "
-       "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), CHAR(39))")
-IMPORT_PRIVILEGES = ("Select_priv", "Reload_priv", "Process_priv", "Repl_slave_priv", "Repl_client_priv",
-                     "Lock_tables_priv")
+_ME = (
+    "CONCAT(CHAR(39), SUBSTRING_INDEX(CURRENT_USER(), '@', 1), CHAR(39), '@', CHAR(39), "
+    "SUBSTRING_INDEX(CURRENT_USER(), '@', -1), CHAR(39))"
+)
+IMPORT_PRIVILEGES = (
+    "Select_priv",
+    "Reload_priv",
+    "Process_priv",
+    "Repl_slave_priv",
+    "Repl_client_priv",
+    "Lock_tables_priv",
+)
 
 
 @dataclass(frozen=True)
@@ -150,20 +158,48 @@ class Inventory:
     def from_dict(cls, d: dict[str, Any]) -> Inventory:
         tables = []
         for t in d["tables"]:
-            tables.append(Table(
-                **{k: t[k] for k in ("name", "engine", "rows_estimate", "data_bytes", "index_bytes", "collation",
-                                     "auto_increment", "partition_method", "partitions")},
-                columns=[Column(**c) for c in t["columns"]],
-                indexes=[Index(i["name"], i["unique"], tuple(i["columns"]), i["primary"]) for i in t["indexes"]],
-                foreign_keys=[ForeignKey(f["name"], tuple(f["columns"]), f["referenced_table"],
-                                         tuple(f["referenced_columns"])) for f in t["foreign_keys"]]))
+            tables.append(
+                Table(
+                    **{
+                        k: t[k]
+                        for k in (
+                            "name",
+                            "engine",
+                            "rows_estimate",
+                            "data_bytes",
+                            "index_bytes",
+                            "collation",
+                            "auto_increment",
+                            "partition_method",
+                            "partitions",
+                        )
+                    },
+                    columns=[Column(**c) for c in t["columns"]],
+                    indexes=[Index(i["name"], i["unique"], tuple(i["columns"]), i["primary"]) for i in t["indexes"]],
+                    foreign_keys=[
+                        ForeignKey(
+                            f["name"], tuple(f["columns"]), f["referenced_table"], tuple(f["referenced_columns"])
+                        )
+                        for f in t["foreign_keys"]
+                    ],
+                )
+            )
         objs = lambda key: [NamedObject(**o) for o in d[key]]  # noqa: E731
-        return cls(database=d["database"], server=d["server"], tables=tables, views=objs("views"),
-                   triggers=objs("triggers"), routines=objs("routines"), events=objs("events"),
-                   schemas=d["schemas"], import_user=d.get("import_user"),
-                   import_user_privileges=d.get("import_user_privileges"),
-                   digests=[Digest(**x) for x in d.get("digests", [])],
-                   catalogue_queries=d.get("catalogue_queries", 0), own_privileges=d.get("own_privileges", []))
+        return cls(
+            database=d["database"],
+            server=d["server"],
+            tables=tables,
+            views=objs("views"),
+            triggers=objs("triggers"),
+            routines=objs("routines"),
+            events=objs("events"),
+            schemas=d["schemas"],
+            import_user=d.get("import_user"),
+            import_user_privileges=d.get("import_user_privileges"),
+            digests=[Digest(**x) for x in d.get("digests", [])],
+            catalogue_queries=d.get("catalogue_queries", 0),
+            own_privileges=d.get("own_privileges", []),
+        )
 
 
 def take(conn, database: str, *, import_user: str | None = None, top_digests: int = 100) -> Inventory:
@@ -184,77 +220,131 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
 
     tables: dict[str, Table] = {}
     for name, engine, rows_est, data, index, collation, auto_inc in rows(
-            "SELECT table_name, engine, table_rows, data_length, index_length, table_collation, auto_increment "
-            "FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE' "
-            "ORDER BY table_name", (database,)):
-        tables[name] = Table(name, engine, int(rows_est or 0), int(data or 0), int(index or 0), collation,
-                             int(auto_inc) if auto_inc is not None else None)
+        "SELECT table_name, engine, table_rows, data_length, index_length, table_collation, auto_increment "
+        "FROM information_schema.tables WHERE table_schema = %s AND table_type = 'BASE TABLE' "
+        "ORDER BY table_name",
+        (database,),
+    ):
+        tables[name] = Table(
+            name,
+            engine,
+            int(rows_est or 0),
+            int(data or 0),
+            int(index or 0),
+            collation,
+            int(auto_inc) if auto_inc is not None else None,
+        )
 
     for tname, cname, pos, dtype, ctype, nullable, charset, collation, extra, gen_expr, max_len in rows(
-            "SELECT table_name, column_name, ordinal_position, data_type, column_type, is_nullable, "
-            "character_set_name, collation_name, extra, generation_expression, character_maximum_length "
-            "FROM information_schema.columns WHERE table_schema = %s ORDER BY table_name, ordinal_position",
-            (database,)):
+        "SELECT table_name, column_name, ordinal_position, data_type, column_type, is_nullable, "
+        "character_set_name, collation_name, extra, generation_expression, character_maximum_length "
+        "FROM information_schema.columns WHERE table_schema = %s ORDER BY table_name, ordinal_position",
+        (database,),
+    ):
         if tname in tables:
-            tables[tname].columns.append(Column(cname, int(pos), dtype.lower(), ctype, nullable == "YES", charset,
-                                                collation, extra or "", column_is_generated(extra, gen_expr),
-                                                int(max_len) if max_len is not None else None,
-                                                column_is_invisible(extra)))
+            tables[tname].columns.append(
+                Column(
+                    cname,
+                    int(pos),
+                    dtype.lower(),
+                    ctype,
+                    nullable == "YES",
+                    charset,
+                    collation,
+                    extra or "",
+                    column_is_generated(extra, gen_expr),
+                    int(max_len) if max_len is not None else None,
+                    column_is_invisible(extra),
+                )
+            )
 
     index_cols: dict[tuple[str, str], list[tuple[int, str, bool]]] = {}
     for tname, iname, non_unique, seq, cname in rows(
-            "SELECT table_name, index_name, non_unique, seq_in_index, column_name FROM information_schema.statistics "
-            "WHERE table_schema = %s ORDER BY table_name, index_name, seq_in_index", (database,)):
+        "SELECT table_name, index_name, non_unique, seq_in_index, column_name FROM information_schema.statistics "
+        "WHERE table_schema = %s ORDER BY table_name, index_name, seq_in_index",
+        (database,),
+    ):
         index_cols.setdefault((tname, iname), []).append((int(seq), cname, int(non_unique) == 0))
     for (tname, iname), cols in index_cols.items():
         if tname in tables:
-            tables[tname].indexes.append(Index(iname, cols[0][2], tuple(c for _, c, _ in sorted(cols)),
-                                               iname == "PRIMARY"))
+            tables[tname].indexes.append(
+                Index(iname, cols[0][2], tuple(c for _, c, _ in sorted(cols)), iname == "PRIMARY")
+            )
 
     fk_cols: dict[tuple[str, str], list[tuple[int, str, str, str]]] = {}
     for tname, cname, col, pos, ref_table, ref_col in rows(
-            "SELECT k.table_name, k.constraint_name, k.column_name, k.ordinal_position, k.referenced_table_name, "
-            "k.referenced_column_name FROM information_schema.key_column_usage k "
-            "WHERE k.table_schema = %s AND k.referenced_table_name IS NOT NULL "
-            "ORDER BY k.table_name, k.constraint_name, k.ordinal_position", (database,)):
+        "SELECT k.table_name, k.constraint_name, k.column_name, k.ordinal_position, k.referenced_table_name, "
+        "k.referenced_column_name FROM information_schema.key_column_usage k "
+        "WHERE k.table_schema = %s AND k.referenced_table_name IS NOT NULL "
+        "ORDER BY k.table_name, k.constraint_name, k.ordinal_position",
+        (database,),
+    ):
         fk_cols.setdefault((tname, cname), []).append((int(pos), col, ref_table, ref_col))
     for (tname, cname), fk_parts in fk_cols.items():
         if tname in tables:
             fk_parts.sort()
-            tables[tname].foreign_keys.append(ForeignKey(cname, tuple(c[1] for c in fk_parts), fk_parts[0][2],
-                                                         tuple(c[3] for c in fk_parts)))
+            tables[tname].foreign_keys.append(
+                ForeignKey(cname, tuple(c[1] for c in fk_parts), fk_parts[0][2], tuple(c[3] for c in fk_parts))
+            )
 
     for tname, method, count in rows(
-            "SELECT table_name, MAX(partition_method), COUNT(*) FROM information_schema.partitions "
-            "WHERE table_schema = %s AND partition_name IS NOT NULL GROUP BY table_name", (database,)):
+        "SELECT table_name, MAX(partition_method), COUNT(*) FROM information_schema.partitions "
+        "WHERE table_schema = %s AND partition_name IS NOT NULL GROUP BY table_name",
+        (database,),
+    ):
         if tname in tables:
             tables[tname].partition_method, tables[tname].partitions = method, int(count)
 
-    views = [NamedObject(n, "view", "") for (n,) in rows(
-        "SELECT table_name FROM information_schema.views WHERE table_schema = %s ORDER BY table_name", (database,))]
-    triggers = [NamedObject(n, "trigger", f"{timing} {event} ON {table}") for n, timing, event, table in rows(
-        "SELECT trigger_name, action_timing, event_manipulation, event_object_table FROM information_schema.triggers "
-        "WHERE trigger_schema = %s ORDER BY trigger_name", (database,))]
-    routines = [NamedObject(n, kind.lower()) for n, kind in rows(
-        "SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = %s "
-        "ORDER BY routine_name", (database,))]
-    events = [NamedObject(n, "event", status) for n, status in rows(
-        "SELECT event_name, status FROM information_schema.events WHERE event_schema = %s ORDER BY event_name",
-        (database,))]
+    views = [
+        NamedObject(n, "view", "")
+        for (n,) in rows(
+            "SELECT table_name FROM information_schema.views WHERE table_schema = %s ORDER BY table_name", (database,)
+        )
+    ]
+    triggers = [
+        NamedObject(n, "trigger", f"{timing} {event} ON {table}")
+        for n, timing, event, table in rows(
+            "SELECT trigger_name, action_timing, event_manipulation, event_object_table FROM information_schema.triggers "
+            "WHERE trigger_schema = %s ORDER BY trigger_name",
+            (database,),
+        )
+    ]
+    routines = [
+        NamedObject(n, kind.lower())
+        for n, kind in rows(
+            "SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = %s "
+            "ORDER BY routine_name",
+            (database,),
+        )
+    ]
+    events = [
+        NamedObject(n, "event", status)
+        for n, status in rows(
+            "SELECT event_name, status FROM information_schema.events WHERE event_schema = %s ORDER BY event_name",
+            (database,),
+        )
+    ]
     schemas = [s for (s,) in rows("SELECT schema_name FROM information_schema.schemata ORDER BY schema_name")]
     # The assessment account's own privileges: MySQL hides triggers and events from accounts
     # without TRIGGER / EVENT, so an empty list may only mean "not visible".
-    own_privileges = sorted({p.upper() for (p,) in rows(
-        "SELECT privilege_type FROM information_schema.user_privileges WHERE grantee = " + _ME + " UNION "
-        "SELECT privilege_type FROM information_schema.schema_privileges WHERE grantee = " + _ME +
-        " AND table_schema = %s", (database,))})
+    own_privileges = sorted(
+        {
+            p.upper()
+            for (p,) in rows(
+                "SELECT privilege_type FROM information_schema.user_privileges WHERE grantee = " + _ME + " UNION "
+                "SELECT privilege_type FROM information_schema.schema_privileges WHERE grantee = "
+                + _ME
+                + " AND table_schema = %s",
+                (database,),
+            )
+        }
+    )
 
     privileges = None
     if import_user:
         try:
             found = rows(f"SELECT {', '.join(IMPORT_PRIVILEGES)} FROM mysql.user WHERE User = %s", (import_user,))
-            privileges = ({p: any(r[i] == "Y" for r in found) for i, p in enumerate(IMPORT_PRIVILEGES)}
-                          if found else {})
+            privileges = {p: any(r[i] == "Y" for r in found) for i, p in enumerate(IMPORT_PRIVILEGES)} if found else {}
         except Exception:  # the assessment account may not read mysql.user; reported as a finding
             privileges = None
 
@@ -264,16 +354,34 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
         # DDL or the catalogue queries of this very inventory would otherwise fill the list.
         sample = flavor.digest_sample_column or "''"
         try:
-            digests = [Digest(d or "", text or "", int(n), float(lat or 0) / 1e9, int(ex or 0), int(sent or 0),
-                              sample_text or "")
-                       for d, text, n, lat, ex, sent, sample_text in rows(
-                "SELECT digest, digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_rows_sent, "
-                f"{sample} FROM performance_schema.events_statements_summary_by_digest WHERE schema_name = %s "
-                "AND (digest_text LIKE 'SELECT%%' OR digest_text LIKE 'WITH%%' OR digest_text LIKE '(%%') "
-                "AND digest_text NOT LIKE '%%information_schema%%' "
-                "AND digest_text NOT LIKE '%%performance_schema%%' "
-                "ORDER BY count_star DESC, sum_timer_wait DESC LIMIT %s", (database, top_digests))]
+            digests = [
+                Digest(
+                    d or "", text or "", int(n), float(lat or 0) / 1e9, int(ex or 0), int(sent or 0), sample_text or ""
+                )
+                for d, text, n, lat, ex, sent, sample_text in rows(
+                    "SELECT digest, digest_text, count_star, sum_timer_wait, sum_rows_examined, sum_rows_sent, "
+                    f"{sample} FROM performance_schema.events_statements_summary_by_digest WHERE schema_name = %s "
+                    "AND (digest_text LIKE 'SELECT%%' OR digest_text LIKE 'WITH%%' OR digest_text LIKE '(%%') "
+                    "AND digest_text NOT LIKE '%%information_schema%%' "
+                    "AND digest_text NOT LIKE '%%performance_schema%%' "
+                    "ORDER BY count_star DESC, sum_timer_wait DESC LIMIT %s",
+                    (database, top_digests),
+                )
+            ]
         except Exception:
             digests = []
-    return Inventory(database, server, list(tables.values()), views, triggers, routines, events, schemas,
-                     import_user, privileges, digests, queries, own_privileges)
+    return Inventory(
+        database,
+        server,
+        list(tables.values()),
+        views,
+        triggers,
+        routines,
+        events,
+        schemas,
+        import_user,
+        privileges,
+        digests,
+        queries,
+        own_privileges,
+    )

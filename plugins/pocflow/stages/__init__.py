@@ -11,5 +11,14 @@ from pocflow.stages.context import StageContext, record, run_stage
 from pocflow.stages.registry import STAGES, StageResult, StageSpec, register
 from pocflow.stages.results import MissingResult, RunResults
 
-__all__ = ["STAGES", "MissingResult", "RunResults", "StageContext", "StageResult", "StageSpec", "record", "register",
-           "run_stage"]
+__all__ = [
+    "STAGES",
+    "MissingResult",
+    "RunResults",
+    "StageContext",
+    "StageResult",
+    "StageSpec",
+    "record",
+    "register",
+    "run_stage",
+]

@@ -20,8 +20,10 @@ from pocflow.stages.workflows import WorkflowPlan, statuses, target_row_counts
 from pocflow.vitess import copywait
 from pocflow.vitess.movetables import MoveTables, WorkflowError, WorkflowStatus, copy_options
 
-SEQUENCE_DDL = ("CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
-                "PRIMARY KEY (id)) COMMENT 'vitess_sequence'")
+SEQUENCE_DDL = (
+    "CREATE TABLE IF NOT EXISTS {name} (id INT NOT NULL, next_id BIGINT, cache BIGINT, "
+    "PRIMARY KEY (id)) COMMENT 'vitess_sequence'"
+)
 
 
 class ImportError_(RuntimeError):
@@ -65,19 +67,30 @@ class ImportResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> ImportResult:
-        return cls([WorkflowPlan(**w) for w in d["workflows"]], d["excluded"], d["created"],
-                   [TableCopyStats(**t) for t in d["tables"]], d["copy_seconds"], d["final_lag_seconds"],
-                   d["traffic_state"])
+        return cls(
+            [WorkflowPlan(**w) for w in d["workflows"]],
+            d["excluded"],
+            d["created"],
+            [TableCopyStats(**t) for t in d["tables"]],
+            d["copy_seconds"],
+            d["final_lag_seconds"],
+            d["traffic_state"],
+        )
 
     def summary(self) -> str:
-        state = ", ".join(f"{w.workflow} ({'created' if self.created.get(w.workflow) else 'attached'})"
-                          for w in self.workflows)
-        rows = [[t.keyspace, t.table, f"{t.rows_on_target:,}" if t.rows_on_target is not None else "-"]
-                for t in self.tables]
+        state = ", ".join(
+            f"{w.workflow} ({'created' if self.created.get(w.workflow) else 'attached'})" for w in self.workflows
+        )
+        rows = [
+            [t.keyspace, t.table, f"{t.rows_on_target:,}" if t.rows_on_target is not None else "-"] for t in self.tables
+        ]
         excluded = [[t, why] for t, why in self.excluded.items()]
-        parts = [f"workflows {state}; copy finished after {self.copy_seconds:.1f}s; final lag "
-                 f"{self.final_lag_seconds if self.final_lag_seconds is not None else 'n/a'}s; replication running", "",
-                 render(["keyspace", "table", "rows on target"], rows)]
+        parts = [
+            f"workflows {state}; copy finished after {self.copy_seconds:.1f}s; final lag "
+            f"{self.final_lag_seconds if self.final_lag_seconds is not None else 'n/a'}s; replication running",
+            "",
+            render(["keyspace", "table", "rows on target"], rows),
+        ]
         if excluded:
             parts += ["", render(["not imported", "reason"], excluded, max_width=100)]
         return "\n".join(parts)
@@ -126,8 +139,10 @@ def start(ctx: StageContext) -> ImportStart:
     for w in workflows:
         mt = MoveTables(ctx.vtctld, w.workflow, w.target_keyspace)
         created[w.workflow] = mt.create(source_keyspace=w.source_keyspace, tables=w.tables, extra=w.options)
-        ctx.log(f"import: MoveTables {w.workflow} {w.source_keyspace} -> {w.target_keyspace} "
-                f"({len(w.tables)} tables): {'created' if created[w.workflow] else 'exists, attaching to it'}")
+        ctx.log(
+            f"import: MoveTables {w.workflow} {w.source_keyspace} -> {w.target_keyspace} "
+            f"({len(w.tables)} tables): {'created' if created[w.workflow] else 'exists, attaching to it'}"
+        )
     for table, reason in excluded.items():
         ctx.log(f"import: not importing {table}: {reason}")
     return ImportStart(workflows, excluded, created, time.time())
@@ -135,9 +150,11 @@ def start(ctx: StageContext) -> ImportStart:
 
 def restart_advice(rerun: str = "rerun this task") -> str:
     """What to do after a stream error, for the terminal and for an Airflow task alike."""
-    return ("Fix the cause on the source or target, then restart the streams with "
-            f"`vtctldclient Workflow --keyspace <target> start --workflow <name>` and {rerun} "
-            "(it attaches to the same workflow).")
+    return (
+        "Fix the cause on the source or target, then restart the streams with "
+        f"`vtctldclient Workflow --keyspace <target> start --workflow <name>` and {rerun} "
+        "(it attaches to the same workflow)."
+    )
 
 
 def stream_errors(current: list[WorkflowStatus]) -> str | None:
@@ -147,12 +164,27 @@ def stream_errors(current: list[WorkflowStatus]) -> str | None:
     return "; ".join(errors) + ". " + restart_advice()
 
 
-def wait(ctx: StageContext, started: ImportStart, *, poll: float = 2.0, report_every: float = 30.0,
-         timeout: float = 7 * 24 * 3600, error_grace: float = 600.0) -> None:
+def wait(
+    ctx: StageContext,
+    started: ImportStart,
+    *,
+    poll: float = 2.0,
+    report_every: float = 30.0,
+    timeout: float = 7 * 24 * 3600,
+    error_grace: float = 600.0,
+) -> None:
     """Block until every workflow has copied and replicates (the terminal's path; Airflow defers).
     Stream errors are waited out while Vitess retries them, up to ``error_grace`` seconds."""
-    last = copywait.wait(lambda: statuses(ctx.vtctld, started.workflows), what="import", poll=poll, timeout=timeout,
-                         error_grace=error_grace, report_every=report_every, log=ctx.log, log_prefix="import: ")
+    last = copywait.wait(
+        lambda: statuses(ctx.vtctld, started.workflows),
+        what="import",
+        poll=poll,
+        timeout=timeout,
+        error_grace=error_grace,
+        report_every=report_every,
+        log=ctx.log,
+        log_prefix="import: ",
+    )
     if last.outcome == copywait.FAILED:
         raise WorkflowError(stream_errors(last.statuses) or "; ".join(last.errors))
 
@@ -162,12 +194,21 @@ def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     error = stream_errors(current)
     if error:
         raise WorkflowError(error)
-    tables = [TableCopyStats(w.target_keyspace, t, n) for w in started.workflows
-              for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()]
+    tables = [
+        TableCopyStats(w.target_keyspace, t, n)
+        for w in started.workflows
+        for t, n in target_row_counts(ctx, w.target_keyspace, w.tables).items()
+    ]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    return ImportResult(list(started.workflows), started.excluded, started.created, tables,
-                        round(time.time() - started.started_at, 2), max(lags) if lags else None,
-                        {s.workflow: s.traffic_state for s in current})
+    return ImportResult(
+        list(started.workflows),
+        started.excluded,
+        started.created,
+        tables,
+        round(time.time() - started.started_at, 2),
+        max(lags) if lags else None,
+        {s.workflow: s.traffic_state for s in current},
+    )
 
 
 @register("import", ImportResult)

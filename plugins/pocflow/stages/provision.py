@@ -13,7 +13,7 @@ from pocflow.stages.table import render
 from pocflow.vitess.vschema import shard_ranges
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
-GROWTH_HEADROOM = 1.5   # storage for a year of growth plus index rebuilds
+GROWTH_HEADROOM = 1.5  # storage for a year of growth plus index rebuilds
 PRODUCTION_TABLETS_PER_SHARD = 3  # primary + 2 replicas, as PlanetScale runs
 
 
@@ -32,22 +32,27 @@ def size(data_bytes: int, *, mode: str, shard_size_target_gb: float, forced_shar
     """Shards from the data size and the per-shard target, unless the engagement forces the choice."""
     gb = data_bytes / 1024**3
     by_size = max(1, math.ceil(gb / shard_size_target_gb))
-    steps = [f"data {gb:,.3f} GB / {shard_size_target_gb:,.0f} GB per shard = {gb / shard_size_target_gb:.4f} "
-             f"-> {by_size} shard(s) by size"]
+    steps = [
+        f"data {gb:,.3f} GB / {shard_size_target_gb:,.0f} GB per shard = {gb / shard_size_target_gb:.4f} "
+        f"-> {by_size} shard(s) by size"
+    ]
     if mode == "unsharded":
         shards = 1
         steps.append("sharding mode 'unsharded': 1 shard")
     elif mode == "sharded":
         shards = forced_shards or max(2, by_size)
-        steps.append(f"sharding mode 'sharded': {shards} shards" + (" (set by the engagement)" if forced_shards else ""))
+        steps.append(
+            f"sharding mode 'sharded': {shards} shards" + (" (set by the engagement)" if forced_shards else "")
+        )
     else:
         shards = forced_shards or by_size
         steps.append(f"sharding mode 'auto': {shards} shard(s)" + (" (set by the engagement)" if forced_shards else ""))
     per_shard = gb / shards * GROWTH_HEADROOM
     steps.append(f"storage per shard: {gb:,.3f} GB / {shards} x {GROWTH_HEADROOM} headroom = {per_shard:,.3f} GB")
     steps.append(f"tablets per shard: {PRODUCTION_TABLETS_PER_SHARD} in production (primary + 2 replicas)")
-    return Sizing(round(gb, 6), shard_size_target_gb, shards, shards > 1, round(per_shard, 6),
-                  PRODUCTION_TABLETS_PER_SHARD, steps)
+    return Sizing(
+        round(gb, 6), shard_size_target_gb, shards, shards > 1, round(per_shard, 6), PRODUCTION_TABLETS_PER_SHARD, steps
+    )
 
 
 class Provisioner(Protocol):
@@ -74,10 +79,15 @@ class TargetNotProvisioned(RuntimeError):
         self.missing = missing
         self.different = different
         lines = [f"  keyspace {ks}: create it with {_shards(shards)}" for ks, shards in missing.items()]
-        lines += [f"  keyspace {ks}: has {_shards(has)}, the plan needs {_shards(needs)} (choose another target "
-                  f"keyspace name, or reshard it first)" for ks, (has, needs) in different.items()]
-        super().__init__("the target is not provisioned, and pocflow creates keyspaces only on its local stack; "
-                         "create these in Vitess, then run provision again:\n" + "\n".join(lines))
+        lines += [
+            f"  keyspace {ks}: has {_shards(has)}, the plan needs {_shards(needs)} (choose another target "
+            f"keyspace name, or reshard it first)"
+            for ks, (has, needs) in different.items()
+        ]
+        super().__init__(
+            "the target is not provisioned, and pocflow creates keyspaces only on its local stack; "
+            "create these in Vitess, then run provision again:\n" + "\n".join(lines)
+        )
 
 
 def _shards(shards: list[str]) -> str:
@@ -125,8 +135,12 @@ class ProvisionResult:
         return not any(self.created.values())
 
     def to_dict(self) -> dict:
-        return {"sizing": asdict(self.sizing), "keyspaces": self.keyspaces, "created": self.created,
-                "already_provisioned": self.already_provisioned}
+        return {
+            "sizing": asdict(self.sizing),
+            "keyspaces": self.keyspaces,
+            "created": self.created,
+            "already_provisioned": self.already_provisioned,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ProvisionResult:
@@ -134,11 +148,18 @@ class ProvisionResult:
 
     def summary(self) -> str:
         state = "already provisioned: nothing changed" if self.already_provisioned else "provisioned"
-        rows = [[ks, ", ".join(shards), "created" if self.created.get(ks) else "existed"]
-                for ks, shards in self.keyspaces.items()]
-        return "\n".join([f"{state}; {'sharded' if self.sharded else 'unsharded'} target, "
-                          f"{self.sizing.shards} shard(s)", *[f"  {s}" for s in self.sizing.arithmetic], "",
-                          render(["keyspace", "shards", "state"], rows)])
+        rows = [
+            [ks, ", ".join(shards), "created" if self.created.get(ks) else "existed"]
+            for ks, shards in self.keyspaces.items()
+        ]
+        return "\n".join(
+            [
+                f"{state}; {'sharded' if self.sharded else 'unsharded'} target, {self.sizing.shards} shard(s)",
+                *[f"  {s}" for s in self.sizing.arithmetic],
+                "",
+                render(["keyspace", "shards", "state"], rows),
+            ]
+        )
 
 
 def target_keyspaces(keyspace: str, sizing: Sizing) -> dict[str, list[str]]:
@@ -153,8 +174,12 @@ def target_keyspaces(keyspace: str, sizing: Sizing) -> dict[str, list[str]]:
 def run(ctx: StageContext, provisioner: Provisioner | None = None) -> ProvisionResult:
     selected = ctx.earlier("select-database")
     e = ctx.engagement
-    sizing = size(selected.inventory.total_bytes, mode=e.sharding.mode,
-                  shard_size_target_gb=e.sharding.shard_size_target_gb, forced_shards=e.sharding.shards)
+    sizing = size(
+        selected.inventory.total_bytes,
+        mode=e.sharding.mode,
+        shard_size_target_gb=e.sharding.shard_size_target_gb,
+        forced_shards=e.sharding.shards,
+    )
     keyspaces = target_keyspaces(e.target.keyspace, sizing)
     provisioner = provisioner or default_provisioner(ctx.vtctld)
     ctx.log(f"provision: ensuring {keyspaces}")

@@ -38,4 +38,5 @@ def register(name: str, result_type: type):
     def wrap(fn):
         STAGES[name] = StageSpec(name, fn, result_type)
         return fn
+
     return wrap

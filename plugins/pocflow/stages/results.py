@@ -39,8 +39,10 @@ class RunResults:
         """The run's result of ``stage``; MissingResult when the run holds none."""
         found = self.get(stage)
         if found is None:
-            raise MissingResult(f"run {self.store.run_id} of {self.store.engagement} has no {stage} result "
-                                f"({stage}.json in {self.store.location}): run the {stage} stage first")
+            raise MissingResult(
+                f"run {self.store.run_id} of {self.store.engagement} has no {stage} result "
+                f"({stage}.json in {self.store.location}): run the {stage} stage first"
+            )
         return found
 
     def put(self, stage: str, result: Any) -> str:

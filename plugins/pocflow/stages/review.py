@@ -26,8 +26,12 @@ class ReviewResult:
         return self.scorecard.recommendation
 
     def to_dict(self) -> dict:
-        return {"scorecard": self.scorecard.to_dict(), "report": self.report,
-                "recommendation": self.recommendation, "decision": self.decision.to_dict() if self.decision else None}
+        return {
+            "scorecard": self.scorecard.to_dict(),
+            "report": self.report,
+            "recommendation": self.recommendation,
+            "decision": self.decision.to_dict() if self.decision else None,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ReviewResult:
@@ -36,8 +40,10 @@ class ReviewResult:
     def summary(self) -> str:
         card = self.scorecard
         rows = [[a.name, a.status.upper(), "; ".join(a.evidence)] for a in card.areas]
-        lines = [f"RECOMMENDATION: {card.recommendation.upper()}  (opt-out date {card.opt_out_date}, "
-                 f"{card.days_left} day(s) left)"]
+        lines = [
+            f"RECOMMENDATION: {card.recommendation.upper()}  (opt-out date {card.opt_out_date}, "
+            f"{card.days_left} day(s) left)"
+        ]
         if card.deadline_warning:
             lines.append(f"WARNING: {card.deadline_warning}")
         lines += ["", render(["area", "status", "evidence"], rows, max_width=110), "", "open problems:"]
@@ -66,9 +72,19 @@ def _write_report(ctx: StageContext, card: Scorecard, decision: Decision) -> dic
     imported, validation, testing = (ctx.results.get(s) for s in ("import", "validation", "testing"))
     cutovers = all_runs(e)
     return {
-        "html": ctx.store.put_text("report.html", render_html(e, card, selected=selected, imported=imported,
-                                                               validation=validation, testing=testing,
-                                                               decision=decision, cutovers=cutovers)),
+        "html": ctx.store.put_text(
+            "report.html",
+            render_html(
+                e,
+                card,
+                selected=selected,
+                imported=imported,
+                validation=validation,
+                testing=testing,
+                decision=decision,
+                cutovers=cutovers,
+            ),
+        ),
         "markdown": ctx.store.put_text("report.md", render_markdown(e, card, decision, cutovers)),
         "json": ctx.store.put_text("report.json", render_json(e, card, decision, cutovers)),
     }

@@ -27,20 +27,38 @@ class SelectDatabaseResult:
     @classmethod
     def from_dict(cls, d: dict) -> SelectDatabaseResult:
         r = d["readiness"]
-        readiness = Readiness([Finding(**f) for f in r["findings"]], r["importable"], r["excluded"],
-                              r["validation_notes"])
+        readiness = Readiness(
+            [Finding(**f) for f in r["findings"]], r["importable"], r["excluded"], r["validation_notes"]
+        )
         return cls(Inventory.from_dict(d["inventory"]), readiness)
 
     def summary(self) -> str:
         inv, r = self.inventory, self.readiness
-        head = (f"{inv.database} on {inv.flavor} {inv.server.get('version')}: {len(inv.tables)} tables, "
-                f"{inv.total_bytes / 1e6:,.1f} MB; {len(r.importable)} importable, {len(r.excluded)} excluded; "
-                f"findings: {r.counts()}; {inv.catalogue_queries} catalogue queries")
+        head = (
+            f"{inv.database} on {inv.flavor} {inv.server.get('version')}: {len(inv.tables)} tables, "
+            f"{inv.total_bytes / 1e6:,.1f} MB; {len(r.importable)} importable, {len(r.excluded)} excluded; "
+            f"findings: {r.counts()}; {inv.catalogue_queries} catalogue queries"
+        )
         rows = [[f.severity, f.id, f.object, f.evidence] for f in r.findings if f.severity != "info"]
-        tables = [[t.name, t.engine, f"{t.rows_estimate:,}", f"{t.total_bytes / 1e6:,.2f}",
-                   "yes" if t.name in r.importable else "no"] for t in inv.tables]
-        return "\n".join([head, "", render(["table", "engine", "rows (est.)", "MB", "importable"], tables), "",
-                          render(["severity", "finding", "object", "evidence"], rows or [["-", "-", "-", "-"]])])
+        tables = [
+            [
+                t.name,
+                t.engine,
+                f"{t.rows_estimate:,}",
+                f"{t.total_bytes / 1e6:,.2f}",
+                "yes" if t.name in r.importable else "no",
+            ]
+            for t in inv.tables
+        ]
+        return "\n".join(
+            [
+                head,
+                "",
+                render(["table", "engine", "rows (est.)", "MB", "importable"], tables),
+                "",
+                render(["severity", "finding", "object", "evidence"], rows or [["-", "-", "-", "-"]]),
+            ]
+        )
 
 
 @register("select-database", SelectDatabaseResult)

@@ -37,10 +37,12 @@ class ShardingPlanResult:
 
     def summary(self) -> str:
         p = self.plan
-        head = (f"{'sharded' if p.sharded else 'unsharded'} plan for {p.keyspace} ({', '.join(p.shards)})"
-                + (f", global keyspace {p.global_keyspace}" if p.global_keyspace else "")
-                + f"; VSchema applied to {', '.join(k for k, v in self.applied.items() if v)}; "
-                  f"{self.queries_considered} known queries, {len(p.scatter_queries)} would scatter")
+        head = (
+            f"{'sharded' if p.sharded else 'unsharded'} plan for {p.keyspace} ({', '.join(p.shards)})"
+            + (f", global keyspace {p.global_keyspace}" if p.global_keyspace else "")
+            + f"; VSchema applied to {', '.join(k for k, v in self.applied.items() if v)}; "
+            f"{self.queries_considered} known queries, {len(p.scatter_queries)} would scatter"
+        )
         rows = [[t, why] for t, why in sorted(p.rationale.items())]
         scatter = [[q["reason"], q["query"]] for q in p.scatter_queries]
         parts = [head, "", render(["table", "rationale"], rows, max_width=110)]
@@ -73,8 +75,10 @@ def known_queries(ctx: StageContext, digests) -> list[QueryShape]:
             if s is not None and s.tables:
                 shapes.append(s)
         samples = sum(d.runnable for d in found)
-        ctx.log(f"sharding-plan: no workload queries from files; {len(shapes)} of the source's own reads stand in "
-                f"({samples} sampled statements, {len(found) - samples} digest texts, weighted by count)")
+        ctx.log(
+            f"sharding-plan: no workload queries from files; {len(shapes)} of the source's own reads stand in "
+            f"({samples} sampled statements, {len(found) - samples} digest texts, weighted by count)"
+        )
     return shapes
 
 
@@ -85,8 +89,9 @@ def apply_vschema(vtctld: Vtctld, keyspace: str, vschema: dict) -> None:
         try:
             vtctld.run("ApplyVSchema", "--vschema", text, *extra, keyspace)
         except VtctldError as e:
-            raise VSchemaRejected(f"Vitess rejected the VSchema of {keyspace}"
-                                  f"{' (dry run)' if extra else ''}: {e.stderr}") from None
+            raise VSchemaRejected(
+                f"Vitess rejected the VSchema of {keyspace}{' (dry run)' if extra else ''}: {e.stderr}"
+            ) from None
 
 
 @register("sharding-plan", ShardingPlanResult)
@@ -94,8 +99,14 @@ def run(ctx: StageContext) -> ShardingPlanResult:
     selected = ctx.earlier("select-database")
     provisioned = ctx.earlier("provision")
     queries = known_queries(ctx, selected.inventory.digests)
-    result = plan(selected.inventory, selected.importable, keyspace=ctx.engagement.target.keyspace,
-                  sharded=provisioned.sharded, shard_count=provisioned.sizing.shards, queries=queries)
+    result = plan(
+        selected.inventory,
+        selected.importable,
+        keyspace=ctx.engagement.target.keyspace,
+        sharded=provisioned.sharded,
+        shard_count=provisioned.sizing.shards,
+        queries=queries,
+    )
     applied = {}
     # The global keyspace first: the sharded one refers to its sequences and reference tables.
     for keyspace in sorted(result.vschemas, key=lambda k: k != result.global_keyspace):

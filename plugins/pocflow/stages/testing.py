@@ -53,8 +53,10 @@ class TestingResult:
     def workload_described(self) -> str:
         """Where the replayed and loaded queries came from, in words for the review."""
         if self.workload_source == FROM_DIGESTS:
-            return ("the source's own SELECTs, sampled per statement digest by performance_schema "
-                    "(the engagement names no workload files)")
+            return (
+                "the source's own SELECTs, sampled per statement digest by performance_schema "
+                "(the engagement names no workload files)"
+            )
         return "the engagement's workload files"
 
     def counts(self) -> dict[str, int]:
@@ -73,30 +75,50 @@ class TestingResult:
             if t is None:
                 continue
             pct = (t.p99_ms - s.p99_ms) / s.p99_ms * 100 if s.p99_ms else 0.0
-            rows.append({"class": name, "source_p99_ms": s.p99_ms, "target_p99_ms": t.p99_ms,
-                         "regression_pct": round(pct, 1), "target_errors": t.errors})
+            rows.append(
+                {
+                    "class": name,
+                    "source_p99_ms": s.p99_ms,
+                    "target_p99_ms": t.p99_ms,
+                    "regression_pct": round(pct, 1),
+                    "target_errors": t.errors,
+                }
+            )
         return rows
 
     def to_dict(self) -> dict:
-        return {"target_keyspace": self.target_keyspace, "reads_switched": self.reads_switched,
-                "skipped_reason": self.skipped_reason, "replay": [q.to_dict() for q in self.replay],
-                "source_load": self.source_load.to_dict() if self.source_load else None,
-                "target_load": self.target_load.to_dict() if self.target_load else None,
-                "insights": [i.to_dict() for i in self.insights],
-                "target_digests": [d.to_dict() for d in self.target_digests], "counts": self.counts(),
-                "p99_comparison": self.p99_comparison(), "workload_source": self.workload_source}
+        return {
+            "target_keyspace": self.target_keyspace,
+            "reads_switched": self.reads_switched,
+            "skipped_reason": self.skipped_reason,
+            "replay": [q.to_dict() for q in self.replay],
+            "source_load": self.source_load.to_dict() if self.source_load else None,
+            "target_load": self.target_load.to_dict() if self.target_load else None,
+            "insights": [i.to_dict() for i in self.insights],
+            "target_digests": [d.to_dict() for d in self.target_digests],
+            "counts": self.counts(),
+            "p99_comparison": self.p99_comparison(),
+            "workload_source": self.workload_source,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> TestingResult:
-        replayed = [ReplayedQuery(**{**q, "source": Execution(**q["source"]), "target": Execution(**q["target"])})
-                    for q in d.get("replay", [])]
-        return cls(d["target_keyspace"], d["reads_switched"], d["skipped_reason"], replayed,
-                   LoadResult.from_dict(d["source_load"]) if d.get("source_load") else None,
-                   LoadResult.from_dict(d["target_load"]) if d.get("target_load") else None,
-                   [PatternInsight(**i) for i in d.get("insights", [])],
-                   [DigestRows(**x) for x in d.get("target_digests", [])],
-                   # results stored before digests could stand in always ran the engagement's files
-                   d.get("workload_source", "" if d["skipped_reason"] else FROM_FILES))
+        replayed = [
+            ReplayedQuery(**{**q, "source": Execution(**q["source"]), "target": Execution(**q["target"])})
+            for q in d.get("replay", [])
+        ]
+        return cls(
+            d["target_keyspace"],
+            d["reads_switched"],
+            d["skipped_reason"],
+            replayed,
+            LoadResult.from_dict(d["source_load"]) if d.get("source_load") else None,
+            LoadResult.from_dict(d["target_load"]) if d.get("target_load") else None,
+            [PatternInsight(**i) for i in d.get("insights", [])],
+            [DigestRows(**x) for x in d.get("target_digests", [])],
+            # results stored before digests could stand in always ran the engagement's files
+            d.get("workload_source", "" if d["skipped_reason"] else FROM_FILES),
+        )
 
     def summary(self) -> str:
         if self.skipped_reason:
@@ -109,19 +131,57 @@ class TestingResult:
             q, i = by_class.get(c["class"]), insight.get(c["class"])
             s = self.source_load.classes[c["class"]]
             t = self.target_load.classes[c["class"]]
-            rows.append([c["class"], s.count, f"{s.p50_ms:.2f}", f"{s.p99_ms:.2f}", t.count, f"{t.p50_ms:.2f}",
-                         f"{t.p99_ms:.2f}", f"{c['regression_pct']:+.0f}%", t.errors,
-                         q.classification if q else "-", "scatter" if i and i.scatter else ""])
-        head = (f"testing on {self.target_keyspace}@replica (reads switched), workload from "
-                f"{self.workload_source or FROM_FILES}: replay {self.counts()}; "
-                f"source {self.source_load.throughput_qps:,.0f} q/s, target {self.target_load.throughput_qps:,.0f} q/s "
-                f"at concurrency {self.target_load.concurrency}"
-                + (f", {self.target_load.target_rate:g} q/s target rate (latency corrected for coordinated omission)"
-                   if self.target_load.coordinated_omission_corrected else ""))
-        parts = [head, "", render(["class", "src n", "src p50", "src p99", "tgt n", "tgt p50", "tgt p99", "p99 Δ",
-                                   "tgt err", "replay", ""], rows)]
-        problems = [[q.name, q.classification, (q.target.error or "")[:90]] for q in self.replay
-                    if q.classification in PROBLEM_CLASSES]
+            rows.append(
+                [
+                    c["class"],
+                    s.count,
+                    f"{s.p50_ms:.2f}",
+                    f"{s.p99_ms:.2f}",
+                    t.count,
+                    f"{t.p50_ms:.2f}",
+                    f"{t.p99_ms:.2f}",
+                    f"{c['regression_pct']:+.0f}%",
+                    t.errors,
+                    q.classification if q else "-",
+                    "scatter" if i and i.scatter else "",
+                ]
+            )
+        head = (
+            f"testing on {self.target_keyspace}@replica (reads switched), workload from "
+            f"{self.workload_source or FROM_FILES}: replay {self.counts()}; "
+            f"source {self.source_load.throughput_qps:,.0f} q/s, target {self.target_load.throughput_qps:,.0f} q/s "
+            f"at concurrency {self.target_load.concurrency}"
+            + (
+                f", {self.target_load.target_rate:g} q/s target rate (latency corrected for coordinated omission)"
+                if self.target_load.coordinated_omission_corrected
+                else ""
+            )
+        )
+        parts = [
+            head,
+            "",
+            render(
+                [
+                    "class",
+                    "src n",
+                    "src p50",
+                    "src p99",
+                    "tgt n",
+                    "tgt p50",
+                    "tgt p99",
+                    "p99 Δ",
+                    "tgt err",
+                    "replay",
+                    "",
+                ],
+                rows,
+            ),
+        ]
+        problems = [
+            [q.name, q.classification, (q.target.error or "")[:90]]
+            for q in self.replay
+            if q.classification in PROBLEM_CLASSES
+        ]
         if problems:
             parts += ["", render(["query", "problem", "target says"], problems, max_width=90)]
         return "\n".join(parts)
@@ -132,8 +192,10 @@ def switch_reads(ctx: StageContext, workflows: list[WorkflowPlan]) -> bool:
     for w in workflows:
         mt = MoveTables(ctx.vtctld, w.workflow, w.target_keyspace)
         if not mt.status().traffic.reads_switched:
-            ctx.log(f"testing: switching reads of {w.workflow} to {w.target_keyspace} "
-                    f"(approved by approve_read_switch; undo with ReverseTraffic)")
+            ctx.log(
+                f"testing: switching reads of {w.workflow} to {w.target_keyspace} "
+                f"(approved by approve_read_switch; undo with ReverseTraffic)"
+            )
             mt.switch_reads(approved=ctx.engagement.testing.approve_read_switch)
     return True
 
@@ -142,16 +204,21 @@ def choose_workload(ctx: StageContext) -> tuple[Workload, str]:
     """The workload and where it came from: the engagement's files, else the source's sampled SELECTs.
     Raises WorkloadError (naming what to do) when there is neither."""
     e = ctx.engagement
-    settings = {"duration_seconds": e.testing.duration_seconds, "concurrency": e.testing.concurrency,
-                "target_rate": e.testing.target_rate}
+    settings = {
+        "duration_seconds": e.testing.duration_seconds,
+        "concurrency": e.testing.concurrency,
+        "target_rate": e.testing.target_rate,
+    }
     if e.workloads:
         paths = [Path(w) if Path(w).is_absolute() else PROJECT_ROOT / w for w in e.workloads]
         return load_workload(paths, **settings), FROM_FILES
     digests = ctx.earlier("select-database").inventory.digests
     workload = digest_workload(digests, **settings)
-    ctx.log(f"testing: the engagement names no workload files; the workload is {len(workload.queries)} SELECT(s) "
-            f"the source sampled per statement digest, weighted by count "
-            f"({', '.join(q.name for q in workload.queries[:10])}{', ...' if len(workload.queries) > 10 else ''})")
+    ctx.log(
+        f"testing: the engagement names no workload files; the workload is {len(workload.queries)} SELECT(s) "
+        f"the source sampled per statement digest, weighted by count "
+        f"({', '.join(q.name for q in workload.queries[:10])}{', ...' if len(workload.queries) > 10 else ''})"
+    )
     return workload, FROM_DIGESTS
 
 
@@ -168,12 +235,18 @@ def run(ctx: StageContext) -> TestingResult:
         ctx.log(f"testing: skipped: {err}")
         return TestingResult(keyspace, False, str(err))
     imported = ctx.earlier("import")
-    current = {w.workflow: MoveTables(ctx.vtctld, w.workflow, w.target_keyspace).status().traffic_state
-               for w in imported.workflows}
+    current = {
+        w.workflow: MoveTables(ctx.vtctld, w.workflow, w.target_keyspace).status().traffic_state
+        for w in imported.workflows
+    }
     already = all(TrafficState(s).reads_switched for s in current.values())
     if not already and not e.testing.approve_read_switch:
-        return TestingResult(keyspace, False, "reads are not switched to the target and the engagement does not "
-                                              "approve switching them (approve_read_switch: true)")
+        return TestingResult(
+            keyspace,
+            False,
+            "reads are not switched to the target and the engagement does not "
+            "approve switching them (approve_read_switch: true)",
+        )
     if not already:
         switch_reads(ctx, imported.workflows)
 
@@ -187,21 +260,48 @@ def run(ctx: StageContext) -> TestingResult:
         plans = {q.name: explain(t_conn, q.sql) for q in replayed}
 
     ctx.log(f"testing: load on the source, {workload.concurrency} workers, {workload.duration_seconds:g}s")
-    source_load = run_load(side="source", host=source.host, port=source.port, user=source.user,
-                           password=source.password, database=source.database, workload=workload)
+    source_load = run_load(
+        side="source",
+        host=source.host,
+        port=source.port,
+        user=source.user,
+        password=source.password,
+        database=source.database,
+        workload=workload,
+    )
     ctx.log(f"testing: load on the target, {workload.concurrency} workers, {workload.duration_seconds:g}s")
-    target_load = run_load(side="target", host=gate.host, port=gate.port, user=gate.user, password=gate.password,
-                           database=gate.database, workload=workload)
+    target_load = run_load(
+        side="target",
+        host=gate.host,
+        port=gate.port,
+        user=gate.user,
+        password=gate.password,
+        database=gate.database,
+        workload=workload,
+    )
 
     insights = []
     for q in replayed:
         c = target_load.classes.get(q.name)
         scatter, summary, plan = plans[q.name]
-        insights.append(PatternInsight(q.name, q.fingerprint, c.count if c else 0, c.p50_ms if c else None,
-                                       c.p99_ms if c else None, q.target.rows, scatter, summary, plan))
+        insights.append(
+            PatternInsight(
+                q.name,
+                q.fingerprint,
+                c.count if c else 0,
+                c.p50_ms if c else None,
+                c.p99_ms if c else None,
+                q.target.rows,
+                scatter,
+                summary,
+                plan,
+            )
+        )
     if target_load.errors:
-        ctx.log(f"testing: {target_load.errors} of {target_load.queries} target queries failed; first: "
-                + "; ".join(f"{c.name}: {c.first_error}" for c in target_load.classes.values() if c.first_error)[:500])
+        ctx.log(
+            f"testing: {target_load.errors} of {target_load.queries} target queries failed; first: "
+            + "; ".join(f"{c.name}: {c.first_error}" for c in target_load.classes.values() if c.first_error)[:500]
+        )
     conns, digests = [], []
     try:
         for w in imported.workflows:

@@ -49,21 +49,42 @@ class ValidationResult:
     @property
     def passed(self) -> bool:
         vdiff_clean = all(not v.get("has_mismatch") and v.get("state") == "completed" for v in self.vdiff.values())
-        return (vdiff_clean and all(t.status != "mismatch" for t in self.tables) and not any(self.schema.values())
-                and all(e["success"] for e in self.expectations) and not any(self.aggregates.values()))
+        return (
+            vdiff_clean
+            and all(t.status != "mismatch" for t in self.tables)
+            and not any(self.schema.values())
+            and all(e["success"] for e in self.expectations)
+            and not any(self.aggregates.values())
+        )
 
     def to_dict(self) -> dict:
-        return {"tables": [t.to_dict() for t in self.tables], "vdiff": self.vdiff, "schema": self.schema,
-                "workflows": self.workflows, "lag_seconds": self.lag_seconds,
-                "workflow_states": self.workflow_states, "expectations": self.expectations,
-                "aggregates": self.aggregates, "repair_scripts": self.repair_scripts,
-                "mismatched_rows": self.mismatched_rows, "passed": self.passed}
+        return {
+            "tables": [t.to_dict() for t in self.tables],
+            "vdiff": self.vdiff,
+            "schema": self.schema,
+            "workflows": self.workflows,
+            "lag_seconds": self.lag_seconds,
+            "workflow_states": self.workflow_states,
+            "expectations": self.expectations,
+            "aggregates": self.aggregates,
+            "repair_scripts": self.repair_scripts,
+            "mismatched_rows": self.mismatched_rows,
+            "passed": self.passed,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> ValidationResult:
-        return cls([TableDiff.from_dict(t) for t in d["tables"]], d["vdiff"], d["schema"], d["workflows"],
-                   d.get("lag_seconds"), d.get("workflow_states", {}), d.get("expectations", []),
-                   d.get("aggregates", {}), d.get("repair_scripts", {}))
+        return cls(
+            [TableDiff.from_dict(t) for t in d["tables"]],
+            d["vdiff"],
+            d["schema"],
+            d["workflows"],
+            d.get("lag_seconds"),
+            d.get("workflow_states", {}),
+            d.get("expectations", []),
+            d.get("aggregates", {}),
+            d.get("repair_scripts", {}),
+        )
 
     def vdiff_table(self, table: str) -> dict | None:
         for report in self.vdiff.values():
@@ -85,8 +106,10 @@ class ValidationResult:
             for cls, n in t.column_classes.items():
                 counts[cls] = counts.get(cls, 0) + n
                 tables.setdefault(cls, set()).add(t.table)
-        return [[cls, n, ", ".join(sorted(tables[cls])), CATALOGUE[cls].explanation, CATALOGUE[cls].what_to_do]
-                for cls, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))]
+        return [
+            [cls, n, ", ".join(sorted(tables[cls])), CATALOGUE[cls].explanation, CATALOGUE[cls].what_to_do]
+            for cls, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+        ]
 
     def column_differences(self, limit: int = 50) -> list[list]:
         """[table, key, column, source value, target value, class] of the named differing rows."""
@@ -94,43 +117,93 @@ class ValidationResult:
         for t in self.tables:
             for d in t.differences:
                 for c in d.columns or []:
-                    out.append([t.table, ", ".join(f"{k}={v}" for k, v in d.key.items()), c.column, c.source,
-                                c.target, c.cls])
+                    out.append(
+                        [t.table, ", ".join(f"{k}={v}" for k, v in d.key.items()), c.column, c.source, c.target, c.cls]
+                    )
         return out[:limit]
 
     def summary(self) -> str:
         rows = []
         for t in self.tables:
             v = self.vdiff_table(t.table)
-            vtext = "-" if v is None else ("match" if not (v["mismatched_rows"] or v["extra_rows_source"]
-                                                           or v["extra_rows_target"]) else
-                                           f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
-                                           f"{v['extra_rows_target']} tgt-only")
+            vtext = (
+                "-"
+                if v is None
+                else (
+                    "match"
+                    if not (v["mismatched_rows"] or v["extra_rows_source"] or v["extra_rows_target"])
+                    else f"{v['mismatched_rows']} diff, {v['extra_rows_source']} src-only, "
+                    f"{v['extra_rows_target']} tgt-only"
+                )
+            )
             keys = "; ".join(d.describe() for d in t.differences[:3])
             gx = [e for e in self.expectations if e["table"] == t.table]
             gx_failed = [f"{e['side']}: {', '.join(e['failed'])}" for e in gx if not e["success"]]
             gx_text = "-" if not gx else ("ok" if not gx_failed else "FAILED")
             aggregates = self.aggregates.get(t.table)
-            rows.append([t.table, t.status, f"{t.rows_source:,}", f"{t.rows_target:,}", t.chunks,
-                         t.differences_total, vtext, "ok" if not self.schema.get(t.table) else "differs",
-                         "-" if aggregates is None else "ok" if not aggregates else "DIFFER", gx_text,
-                         t.reason or "; ".join(filter(None, [keys] + gx_failed))])
-        vdiff_states = ", ".join(f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}"
-                                 for w, v in self.vdiff.items())
-        head = (f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
-                f"row(s) by our comparison; VDiff {vdiff_states}")
-        notes = sorted({n for t in self.tables for n in t.normalisations + t.warnings}
-                       | {f"{t.table}: {h['normalisation']} hid {hidden_rows(h)}, e.g. {h['keys']}"
-                          for t in self.tables for h in t.hidden_by_normalisation if h["rows"] or h.get("capped")})
+            rows.append(
+                [
+                    t.table,
+                    t.status,
+                    f"{t.rows_source:,}",
+                    f"{t.rows_target:,}",
+                    t.chunks,
+                    t.differences_total,
+                    vtext,
+                    "ok" if not self.schema.get(t.table) else "differs",
+                    "-" if aggregates is None else "ok" if not aggregates else "DIFFER",
+                    gx_text,
+                    t.reason or "; ".join(filter(None, [keys] + gx_failed)),
+                ]
+            )
+        vdiff_states = ", ".join(
+            f"{w}: {v.get('state')}{' with mismatch' if v.get('has_mismatch') else ''}" for w, v in self.vdiff.items()
+        )
+        head = (
+            f"validation {'PASSED' if self.passed else 'FOUND DIFFERENCES'}: {self.mismatched_rows} differing "
+            f"row(s) by our comparison; VDiff {vdiff_states}"
+        )
+        notes = sorted(
+            {n for t in self.tables for n in t.normalisations + t.warnings}
+            | {
+                f"{t.table}: {h['normalisation']} hid {hidden_rows(h)}, e.g. {h['keys']}"
+                for t in self.tables
+                for h in t.hidden_by_normalisation
+                if h["rows"] or h.get("capped")
+            }
+        )
         parts = [head]
         explained = self.explained()
         if explained:
-            parts += ["", "differences explained (per differing column):",
-                      render(["class", "columns", "tables", "what it is", "what to do"], explained, max_width=70),
-                      "", render(["table", "key", "column", "source", "target", "class"], self.column_differences(20),
-                                 max_width=40)]
-        parts += ["", render(["table", "ours", "rows src", "rows tgt", "chunks", "diff rows", "VDiff", "schema",
-                              "aggr", "GX", "example keys / failed expectations"], rows, max_width=70)]
+            parts += [
+                "",
+                "differences explained (per differing column):",
+                render(["class", "columns", "tables", "what it is", "what to do"], explained, max_width=70),
+                "",
+                render(
+                    ["table", "key", "column", "source", "target", "class"], self.column_differences(20), max_width=40
+                ),
+            ]
+        parts += [
+            "",
+            render(
+                [
+                    "table",
+                    "ours",
+                    "rows src",
+                    "rows tgt",
+                    "chunks",
+                    "diff rows",
+                    "VDiff",
+                    "schema",
+                    "aggr",
+                    "GX",
+                    "example keys / failed expectations",
+                ],
+                rows,
+                max_width=70,
+            ),
+        ]
         if notes:
             parts += ["", "handled:"] + [f"  - {n}" for n in notes]
         for table, problems in self.schema.items():
@@ -153,10 +226,14 @@ def schema_differences(table: Table, target: TargetSide) -> list[str]:
     for c in table.columns:
         if c.name not in seen:
             problems.append(f"column {c.name} missing on the target")
-        elif (comparable_column_type(seen[c.name][0]), seen[c.name][1]) != (comparable_column_type(c.column_type),
-                                                                         c.nullable):
-            problems.append(f"column {c.name}: source {c.column_type} {'NULL' if c.nullable else 'NOT NULL'}, "
-                            f"target {seen[c.name][0]} {'NULL' if seen[c.name][1] else 'NOT NULL'}")
+        elif (comparable_column_type(seen[c.name][0]), seen[c.name][1]) != (
+            comparable_column_type(c.column_type),
+            c.nullable,
+        ):
+            problems.append(
+                f"column {c.name}: source {c.column_type} {'NULL' if c.nullable else 'NOT NULL'}, "
+                f"target {seen[c.name][0]} {'NULL' if seen[c.name][1] else 'NOT NULL'}"
+            )
     for extra in sorted(set(seen) - {c.name for c in table.columns}):
         problems.append(f"column {extra} only on the target")
     index_rows = target.rows(f"SHOW INDEX FROM {quote_identifier(table.name)}")
@@ -199,8 +276,11 @@ def run(ctx: StageContext) -> ValidationResult:
     imported = ctx.earlier("import")
     workflows, excluded = imported.workflows, imported.excluded
     e = ctx.engagement
-    settings = DiffSettings(chunk_rows=e.validation.chunk_rows, float_decimals=e.validation.float_decimals,
-                            hidden_rows_limit=e.validation.hidden_rows_limit)
+    settings = DiffSettings(
+        chunk_rows=e.validation.chunk_rows,
+        float_decimals=e.validation.float_decimals,
+        hidden_rows_limit=e.validation.hidden_rows_limit,
+    )
 
     current = statuses(ctx.vtctld, workflows)
     vdiffs = {}
@@ -219,17 +299,27 @@ def run(ctx: StageContext) -> ValidationResult:
                 for name in w.tables:
                     table = selected.inventory.table(name)
                     ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
-                    comparison = TableComparison(table, source, target,
-                                                 replace(settings, masked_columns=masked_in(e, name)))
+                    comparison = TableComparison(
+                        table, source, target, replace(settings, masked_columns=masked_in(e, name))
+                    )
                     tables.append(comparison.run())
                     if comparison.repairable:
-                        repairs[name] = ctx.store.put_text(f"repair/{name}.sql", repair_sql(
-                            table, comparison.repairable, comparison.source_rows, run=ctx.run_id, key=comparison.keys))
-                        ctx.log(f"validation: {name}: the SQL that would make the target equal for "
-                                f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)")
+                        repairs[name] = ctx.store.put_text(
+                            f"repair/{name}.sql",
+                            repair_sql(
+                                table,
+                                comparison.repairable,
+                                comparison.source_rows,
+                                run=ctx.run_id,
+                                key=comparison.keys,
+                            ),
+                        )
+                        ctx.log(
+                            f"validation: {name}: the SQL that would make the target equal for "
+                            f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)"
+                        )
                     schema[name] = schema_differences(table, target)
-                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target,
-                                                          comparison.settings)
+                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target, comparison.settings)
                     expectations += run_expectations(ctx, gx, table, source, target)
             finally:
                 target.close()
@@ -237,11 +327,24 @@ def run(ctx: StageContext) -> ValidationResult:
         source.close()
     tables += [TableDiff(t, "skipped", reason=f"not imported: {why}") for t, why in excluded.items()]
     lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    result = ValidationResult(tables, vdiffs, schema, [w.workflow for w in workflows],
-                              max(lags) if lags else None,
-                              {s.workflow: ("Running" if s.streams and all(x.status == "Running" for x in s.streams)
-                                            else ", ".join(x.status for x in s.streams) or "missing")
-                               for s in current}, expectations, aggregates, repairs)
+    result = ValidationResult(
+        tables,
+        vdiffs,
+        schema,
+        [w.workflow for w in workflows],
+        max(lags) if lags else None,
+        {
+            s.workflow: (
+                "Running"
+                if s.streams and all(x.status == "Running" for x in s.streams)
+                else ", ".join(x.status for x in s.streams) or "missing"
+            )
+            for s in current
+        },
+        expectations,
+        aggregates,
+        repairs,
+    )
     return result
 
 
@@ -255,8 +358,9 @@ def masked_in(engagement, table: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target: TargetSide,
-                       settings: DiffSettings) -> list[str]:
+def compare_aggregates(
+    table: Table, keys: list[str], source: SourceSide, target: TargetSide, settings: DiffSettings
+) -> list[str]:
     """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed.
     A difference is read again (as the row comparison rechecks) before it stands: writes still on their
     way through replication settle."""
@@ -272,8 +376,9 @@ def compare_aggregates(table: Table, keys: list[str], source: SourceSide, target
     return differing
 
 
-def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide,
-                     target: TargetSide) -> list[dict]:
+def run_expectations(
+    ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide, target: TargetSide
+) -> list[dict]:
     """The suite profiled from the source, on every target shard; the engagement's own suites also on the
     source. A suite built from the source's own profile cannot fail on the source, so it is not run (nor
     counted) there. Raw GX results go to the artifact store."""
@@ -282,25 +387,39 @@ def run_expectations(ctx: StageContext, gx: GreatExpectations, table: Table, sou
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
-    runs: list[tuple[str, str, str, list]] = [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
+    runs: list[tuple[str, str, str, list]] = (
+        [("source", sqlalchemy_url(ctx.source(), e.source.database), "source", [])] if extra else []
+    )
     sharded = len(target.shards) > 1
     for shard in target.shards:
         # A shard holds part of the rows: the row count is checked on the sum of the shards below.
         shard_specs = [s for s in specs if not (sharded and s[0] == "ExpectTableRowCountToBeBetween")]
-        runs.append((f"target {target.keyspace}/{shard}",
-                     sqlalchemy_url(ctx.vtgate(), f"{target.keyspace}:{shard}@replica"),
-                     f"target-{target.keyspace}-{shard}", shard_specs))
+        runs.append(
+            (
+                f"target {target.keyspace}/{shard}",
+                sqlalchemy_url(ctx.vtgate(), f"{target.keyspace}:{shard}@replica"),
+                f"target-{target.keyspace}-{shard}",
+                shard_specs,
+            )
+        )
     for side, url, source_name, side_specs in runs:
-        outcome, raw = gx.run(table=table.name, side=side, url=url, source_name=source_name, specs=side_specs,
-                              extra=extra)
+        outcome, raw = gx.run(
+            table=table.name, side=side, url=url, source_name=source_name, specs=side_specs, extra=extra
+        )
         ctx.store.put_json(f"gx/{source_name}-{table.name}", raw)
         outcomes.append(outcome.to_dict())
     if sharded:
         low, high = specs[0][1]["min_value"], specs[0][1]["max_value"]
         rows = profile(target, table).rows
-        outcomes.append({"table": table.name, "side": f"target {target.keyspace} (all shards)",
-                         "success": low <= rows <= high, "evaluated": 1,
-                         "failed": [] if low <= rows <= high else [f"expect_table_row_count_to_be_between({rows})"]})
+        outcomes.append(
+            {
+                "table": table.name,
+                "side": f"target {target.keyspace} (all shards)",
+                "success": low <= rows <= high,
+                "evaluated": 1,
+                "failed": [] if low <= rows <= high else [f"expect_table_row_count_to_be_between({rows})"],
+            }
+        )
     return outcomes
 
 
@@ -309,4 +428,5 @@ def enforce_threshold(ctx: StageContext, result: ValidationResult) -> None:
     if limit is not None and result.mismatched_rows > limit:
         raise ValidationThresholdExceeded(
             f"validation found {result.mismatched_rows} differing rows; the engagement allows {limit} "
-            f"(max_mismatched_rows). The result is stored; fix the differences or raise the threshold.")
+            f"(max_mismatched_rows). The result is stored; fix the differences or raise the threshold."
+        )

@@ -31,7 +31,6 @@ def target_row_counts(ctx: StageContext, keyspace: str, tables: list[str]) -> di
     """Exact row counts of ``tables`` in the target keyspace, summed over its shards."""
     side = TargetSide(ctx.vtgate(), keyspace, keyspace_shards(ctx.vtctld, keyspace))
     try:
-        return {t: sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(t)}"))
-                for t in tables}
+        return {t: sum(int(r[0]) for r in side.rows(f"SELECT COUNT(*) FROM {quote_identifier(t)}")) for t in tables}
     finally:
         side.close()

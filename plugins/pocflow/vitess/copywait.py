@@ -82,9 +82,18 @@ class CopyWait:
         return Poll(COPYING, current, recovered_after=recovered, report=report)
 
 
-def wait(fetch: Callable[[], list[WorkflowStatus]], *, what: str, poll: float = 2.0, timeout: float = 1800,
-         error_grace: float = 600.0, retry_failed_status: bool = True, report_every: float = 60.0,
-         log: Callable[[str], None] | None = None, log_prefix: str = "") -> Poll:
+def wait(
+    fetch: Callable[[], list[WorkflowStatus]],
+    *,
+    what: str,
+    poll: float = 2.0,
+    timeout: float = 1800,
+    error_grace: float = 600.0,
+    retry_failed_status: bool = True,
+    report_every: float = 60.0,
+    log: Callable[[str], None] | None = None,
+    log_prefix: str = "",
+) -> Poll:
     """Call ``fetch`` every ``poll`` seconds until every workflow has copied and replicates.
 
     Returns the last poll: COMPLETE, or FAILED when errors outlasted ``error_grace`` (the caller words the

@@ -86,8 +86,11 @@ class WorkflowStatus:
         """Every table copied and every stream replicating. Right after a create Vitess shows no copy state
         and a "Running" stream that has not started ("VStream has not started", no position yet): that
         is not a finished copy."""
-        return all(t.phase == "COMPLETE" for t in self.tables) and bool(self.streams) and all(
-            s.status == "Running" and s.position and "has not started" not in s.info for s in self.streams)
+        return (
+            all(t.phase == "COMPLETE" for t in self.tables)
+            and bool(self.streams)
+            and all(s.status == "Running" and s.position and "has not started" not in s.info for s in self.streams)
+        )
 
     @property
     def errors(self) -> list[str]:
@@ -131,18 +134,30 @@ class TrafficState:
 def parse_status(workflow: str, target_keyspace: str, data: dict) -> WorkflowStatus:
     """The JSON of ``MoveTables status --format json`` as a typed value."""
     tables = [
-        TableCopy(table=name, rows_copied=int(t.get("rows_copied", 0)), rows_total=int(t.get("rows_total", 0)),
-                  rows_percentage=float(t.get("rows_percentage", 0.0)), phase=t.get("phase", "NOT_STARTED"))
+        TableCopy(
+            table=name,
+            rows_copied=int(t.get("rows_copied", 0)),
+            rows_total=int(t.get("rows_total", 0)),
+            rows_percentage=float(t.get("rows_percentage", 0.0)),
+            phase=t.get("phase", "NOT_STARTED"),
+        )
         for name, t in sorted((data.get("table_copy_state") or {}).items())
     ]
     streams = []
     for shard, entry in sorted((data.get("shard_streams") or {}).items()):
         for s in entry.get("streams") or []:
             tablet = s.get("tablet") or {}
-            streams.append(Stream(shard=shard, id=int(s.get("id", 0)),
-                                  tablet=f"{tablet.get('cell', '')}-{int(tablet.get('uid', 0)):010d}",
-                                  source_shard=s.get("source_shard", ""), status=s.get("status", ""),
-                                  info=s.get("info", ""), position=s.get("position", "")))
+            streams.append(
+                Stream(
+                    shard=shard,
+                    id=int(s.get("id", 0)),
+                    tablet=f"{tablet.get('cell', '')}-{int(tablet.get('uid', 0)):010d}",
+                    source_shard=s.get("source_shard", ""),
+                    status=s.get("status", ""),
+                    info=s.get("info", ""),
+                    position=s.get("position", ""),
+                )
+            )
     return WorkflowStatus(workflow, target_keyspace, tables, streams, data.get("traffic_state", ""))
 
 
@@ -188,16 +203,22 @@ class MoveTables:
         """Start the workflow; return False when it already exists (a rerun attaches to it)."""
         if self.exists():
             return False
-        self.vtctld.run(*self._args("create", "--source-keyspace", source_keyspace,
-                                    "--tables", csv_list(tables), *extra))
+        self.vtctld.run(
+            *self._args("create", "--source-keyspace", source_keyspace, "--tables", csv_list(tables), *extra)
+        )
         return True
 
     def status(self) -> WorkflowStatus:
         data = self.vtctld.run_json(*self._args("status", "--format", "json"))
         return parse_status(self.workflow, self.target_keyspace, data)
 
-    def wait_for_copy(self, *, timeout: float = 1800, interval: float = 2.0,
-                      on_progress: Callable[[WorkflowStatus], None] | None = None) -> WorkflowStatus:
+    def wait_for_copy(
+        self,
+        *,
+        timeout: float = 1800,
+        interval: float = 2.0,
+        on_progress: Callable[[WorkflowStatus], None] | None = None,
+    ) -> WorkflowStatus:
         """Poll until every table is copied and every stream is replicating. A stream error fails at once
         (WorkflowError), and so does a failing status call (VtctldError)."""
 
@@ -207,8 +228,14 @@ class MoveTables:
                 on_progress(status)
             return [status]
 
-        last = copywait.wait(fetch, what=f"workflow {self.workflow}", poll=interval, timeout=timeout, error_grace=0,
-                             retry_failed_status=False)
+        last = copywait.wait(
+            fetch,
+            what=f"workflow {self.workflow}",
+            poll=interval,
+            timeout=timeout,
+            error_grace=0,
+            retry_failed_status=False,
+        )
         (status,) = last.statuses
         if last.outcome == copywait.FAILED:
             raise WorkflowError("; ".join(status.errors))
@@ -218,20 +245,28 @@ class MoveTables:
         """SwitchTraffic for replica and rdonly reads (reversible with ReverseTraffic)."""
         self.vtctld.run(*self._args("SwitchTraffic", "--tablet-types", "rdonly,replica"), approved=approved)
 
-    def switch_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False, approved: bool = False,
-                       extra: Sequence[str] = ()) -> str:
+    def switch_traffic(
+        self,
+        *,
+        tablet_types: str | None = None,
+        dry_run: bool = False,
+        approved: bool = False,
+        extra: Sequence[str] = (),
+    ) -> str:
         """SwitchTraffic (all tablet types unless ``tablet_types``); with ``dry_run`` only what it would do.
         Returns Vitess's own account of the switch."""
         types = ["--tablet-types", tablet_types] if tablet_types else []
-        return self.vtctld.run(*self._args("SwitchTraffic", *types, *extra, *(["--dry-run"] if dry_run else [])),
-                               approved=approved or dry_run).strip()
+        return self.vtctld.run(
+            *self._args("SwitchTraffic", *types, *extra, *(["--dry-run"] if dry_run else [])),
+            approved=approved or dry_run,
+        ).strip()
 
-    def reverse_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False,
-                        approved: bool = False) -> str:
+    def reverse_traffic(self, *, tablet_types: str | None = None, dry_run: bool = False, approved: bool = False) -> str:
         """ReverseTraffic: traffic back to the source (all tablet types unless ``tablet_types``)."""
         types = ["--tablet-types", tablet_types] if tablet_types else []
-        return self.vtctld.run(*self._args("ReverseTraffic", *types, *(["--dry-run"] if dry_run else [])),
-                               approved=approved or dry_run).strip()
+        return self.vtctld.run(
+            *self._args("ReverseTraffic", *types, *(["--dry-run"] if dry_run else [])), approved=approved or dry_run
+        ).strip()
 
     def complete(self, *, keep_data: bool = True, dry_run: bool = False, approved: bool = False) -> str:
         """Finish the migration: remove the reverse workflow and routing rules; the source tables stay
@@ -302,14 +337,21 @@ def parse_vdiff(data: dict) -> VDiffReport:
     samples: dict[str, list[dict]] = {}
     for name, shards in (data.get("Reports") or {}).items():
         for report in shards.values():
-            for kind, key in (("different", "MismatchedRowsSample"), ("missing_on_target", "ExtraRowsSourceSample"),
-                              ("extra_on_target", "ExtraRowsTargetSample")):
+            for kind, key in (
+                ("different", "MismatchedRowsSample"),
+                ("missing_on_target", "ExtraRowsSourceSample"),
+                ("extra_on_target", "ExtraRowsTargetSample"),
+            ):
                 for sample in report.get(key) or []:
                     row = (sample.get("Source") or sample).get("Row") or {}
                     samples.setdefault(name, []).append({"kind": kind, "row": row})
-    return VDiffReport(uuid=data.get("UUID", ""), state=data.get("State", ""),
-                       rows_compared=int(data.get("RowsCompared", 0)), has_mismatch=bool(data.get("HasMismatch")),
-                       tables=[_vdiff_table(name, sums[name], samples.get(name, [])) for name in sorted(sums)])
+    return VDiffReport(
+        uuid=data.get("UUID", ""),
+        state=data.get("State", ""),
+        rows_compared=int(data.get("RowsCompared", 0)),
+        has_mismatch=bool(data.get("HasMismatch")),
+        tables=[_vdiff_table(name, sums[name], samples.get(name, [])) for name in sorted(sums)],
+    )
 
 
 def _vdiff_table(name: str, counts: list[int], samples: list[dict]) -> VDiffTable:
@@ -333,7 +375,9 @@ class VDiff:
         deadline = time.monotonic() + wait_for_streams
         while True:
             try:
-                return self.vtctld.run_json(*self._args("create", *([uuid] if uuid else []), "--format", "json"))["UUID"]
+                return self.vtctld.run_json(*self._args("create", *([uuid] if uuid else []), "--format", "json"))[
+                    "UUID"
+                ]
             except VtctldError as e:
                 if "not all streams are running" not in e.stderr or time.monotonic() > deadline:
                     raise

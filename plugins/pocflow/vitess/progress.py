@@ -31,8 +31,9 @@ class CopyProgress:
                 self.last[key] = (t.rows_copied, t.rows_total, t.phase)
             # Tables leave table_copy_state once copied: mark them complete.
             for key, (copied, total, _phase) in list(self.last.items()):
-                if key.startswith(status.target_keyspace + ".") and \
-                        key.split(".", 1)[1] not in {t.table for t in status.tables}:
+                if key.startswith(status.target_keyspace + ".") and key.split(".", 1)[1] not in {
+                    t.table for t in status.tables
+                }:
                     self.last[key] = (max(copied, total), max(copied, total), "COMPLETE")
             if status.max_lag_seconds is not None:
                 lags.append(status.max_lag_seconds)
@@ -60,15 +61,21 @@ class CopyProgress:
 
     def lines(self) -> list[str]:
         if not self.last:
-            return [f"copy: no table left to copy; replication lag "
-                    f"{f'{self.lag_seconds:.0f}s' if self.lag_seconds is not None else 'n/a'}"]
+            return [
+                f"copy: no table left to copy; replication lag "
+                f"{f'{self.lag_seconds:.0f}s' if self.lag_seconds is not None else 'n/a'}"
+            ]
         rate, eta = self.rows_per_second, self.eta_seconds
-        head = (f"copy: {sum(c for c, _, _ in self.last.values()):,} rows copied; "
-                f"rate {f'{rate:,.0f} rows/s' if rate else 'not measured yet'}; "
-                f"ETA {_duration(eta) if eta is not None else 'unknown'}; "
-                f"lag {f'{self.lag_seconds:.0f}s' if self.lag_seconds is not None else 'n/a'}")
-        rows = [f"  {key:<40} {copied:>12,} / {total:>12,} {(100 * copied / total if total else 100):6.1f}%  {phase}"
-                for key, (copied, total, phase) in sorted(self.last.items())]
+        head = (
+            f"copy: {sum(c for c, _, _ in self.last.values()):,} rows copied; "
+            f"rate {f'{rate:,.0f} rows/s' if rate else 'not measured yet'}; "
+            f"ETA {_duration(eta) if eta is not None else 'unknown'}; "
+            f"lag {f'{self.lag_seconds:.0f}s' if self.lag_seconds is not None else 'n/a'}"
+        )
+        rows = [
+            f"  {key:<40} {copied:>12,} / {total:>12,} {(100 * copied / total if total else 100):6.1f}%  {phase}"
+            for key, (copied, total, phase) in sorted(self.last.items())
+        ]
         return [head, *rows]
 
 
@@ -88,7 +95,7 @@ class ErrorGrace:
         self.since: float | None = None
 
     def observe(self, errors: list[str], now: float) -> str:
-        """"ok" (no errors), "recovered" (errors just cleared), "wait" or "fail"."""
+        """ "ok" (no errors), "recovered" (errors just cleared), "wait" or "fail"."""
         if not errors:
             recovered, self.since = self.since is not None, None
             return "recovered" if recovered else "ok"

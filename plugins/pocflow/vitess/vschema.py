@@ -60,8 +60,11 @@ class ShardingPlan:
         """The sequence tables of the global keyspace (one per auto-increment key of a sharded table)."""
         if not self.global_keyspace:
             return []
-        return sorted(t for t, spec in self.vschemas[self.global_keyspace].get("tables", {}).items()
-                      if spec.get("type") == "sequence")
+        return sorted(
+            t
+            for t, spec in self.vschemas[self.global_keyspace].get("tables", {}).items()
+            if spec.get("type") == "sequence"
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -69,14 +72,23 @@ class ShardingPlan:
 
 def plan_unsharded(keyspace: str, tables: list[str]) -> ShardingPlan:
     vschema = {"sharded": False, "tables": {t: {} for t in tables}}
-    return ShardingPlan(False, keyspace, ["0"], None, {keyspace: vschema},
-                        {t: "unsharded keyspace: every table on one shard" for t in tables})
+    return ShardingPlan(
+        False,
+        keyspace,
+        ["0"],
+        None,
+        {keyspace: vschema},
+        {t: "unsharded keyspace: every table on one shard" for t in tables},
+    )
 
 
 def _fk_parents(table: Table) -> dict[str, tuple[str, str]]:
     """child column -> (parent table, parent column), single-column foreign keys only."""
-    return {fk.columns[0]: (fk.referenced_table, fk.referenced_columns[0])
-            for fk in table.foreign_keys if len(fk.columns) == 1}
+    return {
+        fk.columns[0]: (fk.referenced_table, fk.referenced_columns[0])
+        for fk in table.foreign_keys
+        if len(fk.columns) == 1
+    }
 
 
 def _root_of(inv: Inventory, tables: list[Table]) -> tuple[Table | None, set[str]]:
@@ -107,8 +119,9 @@ def _root_of(inv: Inventory, tables: list[Table]) -> tuple[Table | None, set[str
     return root, key_names.get(root.name, set())
 
 
-def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: int,
-                 queries: list[QueryShape]) -> ShardingPlan:
+def plan_sharded(
+    inv: Inventory, tables: list[str], keyspace: str, shard_count: int, queries: list[QueryShape]
+) -> ShardingPlan:
     global_ks = f"{keyspace}_global"
     chosen = [t for t in map(inv.table, tables) if t is not None]
     root, root_key_names = _root_of(inv, chosen)
@@ -134,15 +147,16 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             if t.name == root.name:
                 family_col = root_pk
             else:
-                family_col = next((c for c in sorted(root_key_names)
-                                   if (tc := t.column(c)) is not None and not tc.nullable), None)
+                family_col = next(
+                    (c for c in sorted(root_key_names) if (tc := t.column(c)) is not None and not tc.nullable), None
+                )
         if family_col is not None:
             assert root is not None, "only a root gives a family column"
             col = t.column(family_col)
             assert col is not None, "the family column is a column of the table"
             sharding_column[t.name] = col.name
             sharded_tables[t.name] = {"column_vindexes": [{"column": col.name, "name": use_vindex(col)}]}
-            why = ("root entity" if t.name == root.name else f"co-located with {root.name} by {col.name}")
+            why = "root entity" if t.name == root.name else f"co-located with {root.name} by {col.name}"
             rationale[t.name] = f"sharded by {col.name} ({vindex_type(col)}): {why}"
         else:
             pk = t.primary_key or next(iter(t.unique_not_null_keys()), None)
@@ -155,12 +169,16 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
                 # Imported sharded so every query works from the first day; joins with the root's
                 # family then cross shards until the table is copied whole into every shard.
                 reference.append(t.name)
-                rationale[t.name] = (f"sharded by its own key {col.name} ({vindex_type(col)}); small "
-                                     f"({t.rows_estimate:,} rows) and not owned by {related}: make it a reference "
-                                     f"table (vtctldclient Materialize --reference-tables) for shard-local joins")
+                rationale[t.name] = (
+                    f"sharded by its own key {col.name} ({vindex_type(col)}); small "
+                    f"({t.rows_estimate:,} rows) and not owned by {related}: make it a reference "
+                    f"table (vtctldclient Materialize --reference-tables) for shard-local joins"
+                )
             else:
-                rationale[t.name] = (f"sharded by its own key {col.name} ({vindex_type(col)}): large and not "
-                                     f"related to {related} by a key")
+                rationale[t.name] = (
+                    f"sharded by its own key {col.name} ({vindex_type(col)}): large and not "
+                    f"related to {related} by a key"
+                )
 
     # Sequences for auto-increment keys of sharded tables.
     for t in chosen:
@@ -179,8 +197,7 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             queried = inv.table(table)
             if queried is None or table not in sharding_column or column == sharding_column[table].lower():
                 continue
-            unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column
-                         for i in queried.indexes)
+            unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column for i in queried.indexes)
             if unique:
                 lookup_cols.setdefault(table, set()).add(column)
     lookups: dict[str, dict] = {}
@@ -192,13 +209,18 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
             assert col is not None, "a lookup column is a column of a unique index of the table"
             name = f"{table}_{col.name}_lookup"
             lookups[name] = {
-                "vindex": {"type": "consistent_lookup_unique", "owner": table,
-                           "params": {"table": f"{global_ks}.{name}", "from": col.name, "to": "keyspace_id"}},
+                "vindex": {
+                    "type": "consistent_lookup_unique",
+                    "owner": table,
+                    "params": {"table": f"{global_ks}.{name}", "from": col.name, "to": "keyspace_id"},
+                },
                 "column": {"table": table, "column": col.name},
-                "create_after_import": (f"vtctldclient LookupVindex --name {name} --table-keyspace {global_ks} "
-                                        f"create --keyspace {keyspace} --type consistent_lookup_unique "
-                                        f"--table-owner {table} --table-owner-columns {col.name} "
-                                        f"--tablet-types PRIMARY"),
+                "create_after_import": (
+                    f"vtctldclient LookupVindex --name {name} --table-keyspace {global_ks} "
+                    f"create --keyspace {keyspace} --type consistent_lookup_unique "
+                    f"--table-owner {table} --table-owner-columns {col.name} "
+                    f"--tablet-types PRIMARY"
+                ),
             }
             rationale[table] += f"; lookup vindex on {col.name} recommended (queried by it)"
 
@@ -212,35 +234,53 @@ def plan_sharded(inv: Inventory, tables: list[str], keyspace: str, shard_count: 
         keyspace: {"sharded": True, "vindexes": vindexes, "tables": sharded_tables},
         global_ks: {"sharded": False, "tables": global_tables},
     }
-    return ShardingPlan(True, keyspace, shard_ranges(shard_count), global_ks, vschemas, rationale, scatter,
-                        root.name if root else None, lookups, reference)
+    return ShardingPlan(
+        True,
+        keyspace,
+        shard_ranges(shard_count),
+        global_ks,
+        vschemas,
+        rationale,
+        scatter,
+        root.name if root else None,
+        lookups,
+        reference,
+    )
 
 
-def _scatter_reason(q: QueryShape, sharding_column: dict[str, str],
-                    lookup_cols: dict[str, set[str]]) -> str | None:
+def _scatter_reason(q: QueryShape, sharding_column: dict[str, str], lookup_cols: dict[str, set[str]]) -> str | None:
     sharded = [t for t in q.tables if t in sharding_column]
     if not sharded:
         return None
     routed = {t for t in sharded if (t, sharding_column[t].lower()) in q.equality_columns}
     via_lookup = {t for t in sharded if any((t, c) in q.equality_columns for c in lookup_cols.get(t, ()))}
     if not routed and via_lookup:
-        return ("scatters until the recommended lookup vindex on "
-                + ", ".join(f"{t}.{c}" for t in sorted(via_lookup) for c in sorted(lookup_cols[t])
-                            if (t, c) in q.equality_columns) + " is created")
+        return (
+            "scatters until the recommended lookup vindex on "
+            + ", ".join(
+                f"{t}.{c}" for t in sorted(via_lookup) for c in sorted(lookup_cols[t]) if (t, c) in q.equality_columns
+            )
+            + " is created"
+        )
     if routed:
         # A join reaches the other sharded tables on one shard only through their sharding keys.
         for (a, ac), (b, bc) in q.join_columns:
-            if a in sharding_column and b in sharding_column and (
-                    ac != sharding_column[a].lower() or bc != sharding_column[b].lower()):
-                if not any((a, sharding_column[a].lower()) in j or (b, sharding_column[b].lower()) in j
-                           for j in q.join_columns):
+            if (
+                a in sharding_column
+                and b in sharding_column
+                and (ac != sharding_column[a].lower() or bc != sharding_column[b].lower())
+            ):
+                if not any(
+                    (a, sharding_column[a].lower()) in j or (b, sharding_column[b].lower()) in j for j in q.join_columns
+                ):
                     return f"joins {a}.{ac} = {b}.{bc}, not on the sharding keys"
         return None
     return "no filter on " + ", ".join(f"{t}.{sharding_column[t]}" for t in sharded) + ": every shard is asked"
 
 
-def plan(inv: Inventory, tables: list[str], *, keyspace: str, sharded: bool, shard_count: int,
-         queries: list[QueryShape]) -> ShardingPlan:
+def plan(
+    inv: Inventory, tables: list[str], *, keyspace: str, sharded: bool, shard_count: int, queries: list[QueryShape]
+) -> ShardingPlan:
     if not sharded:
         return plan_unsharded(keyspace, tables)
     return plan_sharded(inv, tables, keyspace, shard_count, queries)

@@ -28,18 +28,30 @@ class NotApproved(PermissionError):
 
     def __init__(self, command: str, how: str):
         self.command = command
-        super().__init__(f"refusing `{command}` without explicit approval: it changes where traffic goes or "
-                         f"drops data. {how}")
+        super().__init__(
+            f"refusing `{command}` without explicit approval: it changes where traffic goes or drops data. {how}"
+        )
 
 
 # Workflow and topology commands that switch traffic, finish a migration, drop tables, keyspaces or shards,
 # or rewrite routing. pocflow runs none of them unless the caller passes approved=True.
 DESTRUCTIVE_WORKFLOW_ACTIONS = {"switchtraffic", "reversetraffic", "complete", "cancel", "delete"}
 WORKFLOW_COMMANDS = {"movetables", "reshard", "migrate", "workflow"}
-DESTRUCTIVE_COMMANDS = {"deletekeyspace", "deleteshards", "deletetablets", "removekeyspacecell", "removeshardcell",
-                        "applyroutingrules", "applyshardroutingrules", "applykeyspaceroutingrules",
-                        "emergencyreparentshard", "plannedreparentshard", "sleeptablet", "executefetchasdba",
-                        "setshardtabletcontrol"}
+DESTRUCTIVE_COMMANDS = {
+    "deletekeyspace",
+    "deleteshards",
+    "deletetablets",
+    "removekeyspacecell",
+    "removeshardcell",
+    "applyroutingrules",
+    "applyshardroutingrules",
+    "applykeyspaceroutingrules",
+    "emergencyreparentshard",
+    "plannedreparentshard",
+    "sleeptablet",
+    "executefetchasdba",
+    "setshardtabletcontrol",
+}
 # a statement (at the start of the text or after a ';') that drops, renames, empties or alters;
 # quoted names such as `drop shipments` are not statements
 _DESTRUCTIVE_DDL = re.compile(r"(?:^|;)\s*(?:drop|rename|truncate|alter)\b", re.IGNORECASE)
@@ -89,8 +101,10 @@ def find_vtctldclient() -> str:
         cached = folder() / "vtctldclient"
         if cached.exists():
             return str(cached)
-    raise FileNotFoundError("vtctldclient not found: put it on PATH, set POCFLOW_VTCTLDCLIENT, "
-                            "or run `make setup` to build the local stack's Vitess binaries")
+    raise FileNotFoundError(
+        "vtctldclient not found: put it on PATH, set POCFLOW_VTCTLDCLIENT, "
+        "or run `make setup` to build the local stack's Vitess binaries"
+    )
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,11 @@ WORKLOAD_NAME = "source digests"
 _VITESS_SCAN = re.compile(r"/\*\+\s*MAX_EXECUTION_TIME\s*\(|\bforce\s+index\s*\(\s*`?PRIMARY`?\s*\)", re.I)
 # pocflow's comparison hashes every row's text, joined with '#' (quality/diff.py); digest texts
 # write the '#' as ? and may quote function names (`CONCAT_WS`).
-_POCFLOW_CHECKSUM = re.compile(r"CONCAT_WS`?\s*\(\s*(?:'#'|CAST\s*\(\s*X'FF')"
-                               r"|\b(?:CRC32|SHA2|MD5)`?\s*\(\s*`?CONCAT_WS\b", re.I)
+_POCFLOW_CHECKSUM = re.compile(
+    r"CONCAT_WS`?\s*\(\s*(?:'#'|CAST\s*\(\s*X'FF')"
+    r"|\b(?:CRC32|SHA2|MD5)`?\s*\(\s*`?CONCAT_WS\b",
+    re.I,
+)
 # Digest texts write a list of values as (...): one placeholder stands in for the parser.
 _VALUE_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
 
@@ -132,8 +135,11 @@ def digest_workload(digests: list[Digest], **overrides: Any) -> Workload:
             f"the engagement names no workload files and the source's statement digests hold no runnable SELECT "
             f"({len(digests)} digest(s) read: {reasons}); name workload files (workload_files: a YAML spec, "
             f".sql files or a query log), or run the application against a MySQL 8.0.3+ source with "
-            f"performance_schema ON before the select-database stage")
+            f"performance_schema ON before the select-database stage"
+        )
     # Samples are literal statements, not templates: braces (JSON literals) must survive render().
-    workload = Workload(WORKLOAD_NAME, [QueryTemplate(s.name, s.sql.replace("{", "{{").replace("}", "}}"),
-                                                      float(s.count)) for s in found])
+    workload = Workload(
+        WORKLOAD_NAME,
+        [QueryTemplate(s.name, s.sql.replace("{", "{{").replace("}", "}}"), float(s.count)) for s in found],
+    )
     return Workload(**{**workload.__dict__, **{k: v for k, v in overrides.items() if v is not None}})

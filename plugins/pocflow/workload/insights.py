@@ -57,8 +57,10 @@ def explain(conn, sql: str) -> tuple[bool, str, Any]:
     plan = json.loads(text) if isinstance(text, str) else text
     routes = [n for n in _walk(plan) if n.get("OperatorType") == "Route"]
     scatter = any(n.get("Variant") == "Scatter" for n in routes)
-    summary = "; ".join(f"{n.get('Variant')} on {n.get('Keyspace', {}).get('Name', '?')}" for n in routes) or \
-        str(plan.get("OperatorType") if isinstance(plan, dict) else plan)[:80]
+    summary = (
+        "; ".join(f"{n.get('Variant')} on {n.get('Keyspace', {}).get('Name', '?')}" for n in routes)
+        or str(plan.get("OperatorType") if isinstance(plan, dict) else plan)[:80]
+    )
     return scatter, summary, plan
 
 
@@ -68,9 +70,11 @@ def target_digests(conns: list, limit: int = 15) -> list[DigestRows]:
     for conn in conns:
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT digest_text, count_star, sum_rows_examined, sum_rows_sent "
-                            "FROM performance_schema.events_statements_summary_by_digest "
-                            "WHERE digest_text LIKE 'SELECT%%' ORDER BY sum_rows_examined DESC LIMIT 50")
+                cur.execute(
+                    "SELECT digest_text, count_star, sum_rows_examined, sum_rows_sent "
+                    "FROM performance_schema.events_statements_summary_by_digest "
+                    "WHERE digest_text LIKE 'SELECT%%' ORDER BY sum_rows_examined DESC LIMIT 50"
+                )
                 rows = cur.fetchall()
         except pymysql.MySQLError:
             continue

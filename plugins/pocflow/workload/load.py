@@ -48,9 +48,17 @@ def _connect(plan: WorkerPlan, timeout: float):
     """A connection, or None while the server is unreachable (each scheduled query then counts an
     error). Other failures (access denied, unknown database) are raised: no load can run."""
     try:
-        return pymysql.connect(host=plan.host, port=plan.port, user=plan.user, password=plan.password,
-                               database=plan.database, charset="utf8mb4", autocommit=True, connect_timeout=timeout,
-                               read_timeout=60)
+        return pymysql.connect(
+            host=plan.host,
+            port=plan.port,
+            user=plan.user,
+            password=plan.password,
+            database=plan.database,
+            charset="utf8mb4",
+            autocommit=True,
+            connect_timeout=timeout,
+            read_timeout=60,
+        )
     except pymysql.err.OperationalError as e:
         if e.args and e.args[0] in NETWORK_ERRORS:
             return None
@@ -103,8 +111,12 @@ def worker(plan: WorkerPlan) -> dict:
         n += 1
     if conn is not None:
         conn.close()
-    return {"histograms": {k: base64.b64encode(v.encode()).decode() for k, v in hist.items()},
-            "errors": errors, "first_error": first_error, "elapsed": time.perf_counter() - t0}
+    return {
+        "histograms": {k: base64.b64encode(v.encode()).decode() for k, v in hist.items()},
+        "errors": errors,
+        "first_error": first_error,
+        "elapsed": time.perf_counter() - t0,
+    }
 
 
 @dataclass
@@ -158,16 +170,40 @@ def _workers_skip_main():
             sys.modules["__main__"] = main
 
 
-def run_load(*, side: str, host: str, port: int, user: str, password: str, database: str | None, workload: Workload,
-             seed: int = 1) -> LoadResult:
+def run_load(
+    *,
+    side: str,
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    database: str | None,
+    workload: Workload,
+    seed: int = 1,
+) -> LoadResult:
     templates = workload.queries
     interval = workload.concurrency / workload.target_rate if workload.target_rate else 0.0
     start_at = time.time() + 2.0  # after every worker process has started
-    plans = [WorkerPlan(host, port, user, password, database, templates, [t.weight for t in templates],
-                        seed * 1000 + i, start_at, workload.duration_seconds, interval)
-             for i in range(workload.concurrency)]
-    with _workers_skip_main(), ProcessPoolExecutor(max_workers=workload.concurrency,
-                                                   mp_context=multiprocessing.get_context("spawn")) as pool:
+    plans = [
+        WorkerPlan(
+            host,
+            port,
+            user,
+            password,
+            database,
+            templates,
+            [t.weight for t in templates],
+            seed * 1000 + i,
+            start_at,
+            workload.duration_seconds,
+            interval,
+        )
+        for i in range(workload.concurrency)
+    ]
+    with (
+        _workers_skip_main(),
+        ProcessPoolExecutor(max_workers=workload.concurrency, mp_context=multiprocessing.get_context("spawn")) as pool,
+    ):
         results = list(pool.map(worker, plans))
     merged: dict[str, HdrHistogram] = {}
     errors: dict[str, int] = {}
@@ -183,11 +219,28 @@ def run_load(*, side: str, host: str, port: int, user: str, password: str, datab
     classes = {}
     for name, h in sorted(merged.items()):
         p50, p95, p99, p999 = (h.get_value_at_percentile(q) / 1000 for q in PERCENTILES)
-        classes[name] = ClassLatency(name, h.get_total_count(), errors.get(name, 0), p50, p95, p99, p999,
-                                     h.get_max_value() / 1000, first_error.get(name))
+        classes[name] = ClassLatency(
+            name,
+            h.get_total_count(),
+            errors.get(name, 0),
+            p50,
+            p95,
+            p99,
+            p999,
+            h.get_max_value() / 1000,
+            first_error.get(name),
+        )
     total = sum(c.count for c in classes.values())
     elapsed = max(r["elapsed"] for r in results) if results else workload.duration_seconds
-    return LoadResult(side, workload.concurrency, workload.target_rate, round(elapsed, 3), total,
-                      sum(errors.values()), round(total / elapsed, 1) if elapsed else 0.0,
-                      bool(workload.target_rate), classes,
-                      {k: base64.b64encode(v.encode()).decode() for k, v in merged.items()})
+    return LoadResult(
+        side,
+        workload.concurrency,
+        workload.target_rate,
+        round(elapsed, 3),
+        total,
+        sum(errors.values()),
+        round(total / elapsed, 1) if elapsed else 0.0,
+        bool(workload.target_rate),
+        classes,
+        {k: base64.b64encode(v.encode()).decode() for k, v in merged.items()},
+    )

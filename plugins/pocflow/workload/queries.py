@@ -29,7 +29,8 @@ def split_statements(text: str) -> list[str]:
 
 def _is_value(node: exp.Expression) -> bool:
     return isinstance(node, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
-        isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal))
+        isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
+    )
 
 
 def shape(sql: str, weight: int = 1) -> QueryShape | None:
@@ -75,5 +76,6 @@ def shape(sql: str, weight: int = 1) -> QueryShape | None:
             if lt and rt and lt != rt:
                 first, second = sorted(((lt, left.name.lower()), (rt, right.name.lower())))
                 joins.add((first, second))
-    return QueryShape(sql=sql, tables=tables, equality_columns=frozenset(equalities),
-                      join_columns=frozenset(joins), weight=weight)
+    return QueryShape(
+        sql=sql, tables=tables, equality_columns=frozenset(equalities), join_columns=frozenset(joins), weight=weight
+    )

@@ -86,8 +86,13 @@ def execute(conn, sql: str, *, repeat: int = 3) -> Execution:
                     rows_seen, checksum = len(rows), result_checksum(rows, bool(_ORDER_BY.search(sql)))
                     codes = _warnings(cur)
         except pymysql.MySQLError as e:
-            return Execution(None, None, f"{e.args[0]}: {e.args[1] if len(e.args) > 1 else ''}".strip(), 0,
-                             round((time.perf_counter() - started) * 1000, 3))
+            return Execution(
+                None,
+                None,
+                f"{e.args[0]}: {e.args[1] if len(e.args) > 1 else ''}".strip(),
+                0,
+                round((time.perf_counter() - started) * 1000, 3),
+            )
     times.sort()
     return Execution(rows_seen, checksum, None, len(codes), round(times[len(times) // 2], 3), codes)
 
@@ -119,8 +124,14 @@ def classify(source: Execution, target: Execution, *, slower_factor: float) -> s
     return "same"
 
 
-def replay(queries: list[tuple[str, str]], source_conn, target_conn, *, slower_factor: float,
-           log: Callable[[str], None] = lambda m: None) -> list[ReplayedQuery]:
+def replay(
+    queries: list[tuple[str, str]],
+    source_conn,
+    target_conn,
+    *,
+    slower_factor: float,
+    log: Callable[[str], None] = lambda m: None,
+) -> list[ReplayedQuery]:
     """``queries``: (name, sql); each distinct fingerprint runs once on each side."""
     seen, out = set(), []
     for name, sql in queries:

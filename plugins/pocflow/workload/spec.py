@@ -70,18 +70,29 @@ def load_spec(path: Path) -> Workload:
     for i, q in enumerate(data.get("queries") or []):
         if not isinstance(q, dict) or "sql" not in q:
             raise WorkloadError(f"{path}: query #{i + 1} needs at least 'sql'")
-        queries.append(QueryTemplate(q.get("name") or f"q{i + 1}", q["sql"].strip(), float(q.get("weight", 1)),
-                                     q.get("params") or {}))
+        queries.append(
+            QueryTemplate(
+                q.get("name") or f"q{i + 1}", q["sql"].strip(), float(q.get("weight", 1)), q.get("params") or {}
+            )
+        )
     if not queries:
         raise WorkloadError(f"{path}: no queries")
-    return Workload(data.get("name") or path.stem, queries, int(data.get("concurrency", 4)),
-                    float(data.get("target_rate", 0)), float(data.get("duration_seconds", 10)),
-                    float(data.get("slower_factor", 2.0)))
+    return Workload(
+        data.get("name") or path.stem,
+        queries,
+        int(data.get("concurrency", 4)),
+        float(data.get("target_rate", 0)),
+        float(data.get("duration_seconds", 10)),
+        float(data.get("slower_factor", 2.0)),
+    )
 
 
 def from_sql_file(path: Path) -> list[QueryTemplate]:
-    return [QueryTemplate(f"{path.stem}#{i + 1}", s) for i, s in enumerate(split_statements(path.read_text()))
-            if s.lstrip().lower().startswith(("select", "with", "(", "/*"))]
+    return [
+        QueryTemplate(f"{path.stem}#{i + 1}", s)
+        for i, s in enumerate(split_statements(path.read_text()))
+        if s.lstrip().lower().startswith(("select", "with", "(", "/*"))
+    ]
 
 
 _GENERAL_LOG = re.compile(r"^\s*(?:\S+\s+)?\d+\s+Query\s+(.*)$")
@@ -115,8 +126,18 @@ def load_workload(paths: list[Path], **overrides: Any) -> Workload:
     for path in paths:
         if path.suffix in (".yaml", ".yml"):
             loaded = load_spec(path)
-            spec = loaded if spec is None else Workload(spec.name, spec.queries + loaded.queries, spec.concurrency,
-                                                       spec.target_rate, spec.duration_seconds, spec.slower_factor)
+            spec = (
+                loaded
+                if spec is None
+                else Workload(
+                    spec.name,
+                    spec.queries + loaded.queries,
+                    spec.concurrency,
+                    spec.target_rate,
+                    spec.duration_seconds,
+                    spec.slower_factor,
+                )
+            )
         elif path.suffix == ".sql":
             extra += from_sql_file(path)
         else:
@@ -125,6 +146,7 @@ def load_workload(paths: list[Path], **overrides: Any) -> Workload:
         if not extra:
             raise WorkloadError("the engagement names no workload files (workload_files)")
         spec = Workload("queries", [])
-    workload = Workload(spec.name, spec.queries + extra, spec.concurrency, spec.target_rate, spec.duration_seconds,
-                        spec.slower_factor)
+    workload = Workload(
+        spec.name, spec.queries + extra, spec.concurrency, spec.target_rate, spec.duration_seconds, spec.slower_factor
+    )
     return Workload(**{**workload.__dict__, **{k: v for k, v in overrides.items() if v is not None}})

@@ -38,8 +38,9 @@ def ensure_metadata_db(env: dict[str, str]) -> None:
         subprocess.run([airflow_command(), "db", "migrate"], env=env, check=True, capture_output=True, text=True)
 
 
-def dags_test(dag_id: str = "poc_engagement", conf: dict | None = None, *, capture: bool = False
-              ) -> subprocess.CompletedProcess:
+def dags_test(
+    dag_id: str = "poc_engagement", conf: dict | None = None, *, capture: bool = False
+) -> subprocess.CompletedProcess:
     """``airflow dags test DAG -c CONF`` against the local metadata database."""
     env = airflow_env()
     ensure_metadata_db(env)

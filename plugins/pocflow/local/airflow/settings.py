@@ -12,9 +12,9 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -22,8 +22,18 @@ from pocflow.engagement import PROJECT_ROOT
 from pocflow.local.connections import from_local_stack
 
 SETTINGS_FILE = PROJECT_ROOT / "airflow_settings.yaml"
-CONNECTION_KEYS = {"conn_id", "conn_type", "conn_host", "conn_port", "conn_login", "conn_password", "conn_schema",
-                   "conn_extra", "conn_description", "conn_uri"}
+CONNECTION_KEYS = {
+    "conn_id",
+    "conn_type",
+    "conn_host",
+    "conn_port",
+    "conn_login",
+    "conn_password",
+    "conn_schema",
+    "conn_extra",
+    "conn_description",
+    "conn_uri",
+}
 
 
 class SettingsError(ValueError):
@@ -50,8 +60,9 @@ def load(path: str | Path = SETTINGS_FILE) -> AirflowSettings:
     section = data.get("airflow") if isinstance(data, dict) else None
     if not isinstance(section, dict):
         raise SettingsError(f"{path}: expected a top-level 'airflow:' mapping")
-    settings = AirflowSettings(section.get("connections") or [], section.get("variables") or [],
-                               section.get("pools") or [])
+    settings = AirflowSettings(
+        section.get("connections") or [], section.get("variables") or [], section.get("pools") or []
+    )
     problems = []
     for i, c in enumerate(settings.connections):
         where = f"airflow.connections[{i}]"
@@ -81,10 +92,15 @@ def connections_payload(settings: AirflowSettings, password_for: Callable[[str],
             out[c["conn_id"]] = {"uri": c["conn_uri"]}
             continue
         extra = c.get("conn_extra")
-        fields = {"conn_type": c["conn_type"], "host": c.get("conn_host"), "port": c.get("conn_port"),
-                  "login": c.get("conn_login"), "schema": c.get("conn_schema"),
-                  "description": c.get("conn_description"),
-                  "extra": json.dumps(extra) if isinstance(extra, dict) else extra}
+        fields = {
+            "conn_type": c["conn_type"],
+            "host": c.get("conn_host"),
+            "port": c.get("conn_port"),
+            "login": c.get("conn_login"),
+            "schema": c.get("conn_schema"),
+            "description": c.get("conn_description"),
+            "extra": json.dumps(extra) if isinstance(extra, dict) else extra,
+        }
         password = c.get("conn_password") or password_for(c["conn_id"])
         if password:
             fields["password"] = password
@@ -98,8 +114,12 @@ def local_stack_password(conn_id: str) -> str | None:
     return endpoint.password if endpoint else None
 
 
-def apply(settings: AirflowSettings, env: dict[str, str], airflow: str,
-          password_for: Callable[[str], str | None] = local_stack_password) -> list[str]:
+def apply(
+    settings: AirflowSettings,
+    env: dict[str, str],
+    airflow: str,
+    password_for: Callable[[str], str | None] = local_stack_password,
+) -> list[str]:
     """Import everything into the Airflow of ``env``; returns what was loaded, a line each."""
     done = []
     with tempfile.TemporaryDirectory(prefix="pocflow-settings-") as tmp:
@@ -127,7 +147,16 @@ def apply(settings: AirflowSettings, env: dict[str, str], airflow: str,
             run("variables", {v["variable_name"]: v["variable_value"] for v in settings.variables})
             done.append("variables: " + ", ".join(v["variable_name"] for v in settings.variables))
         if settings.pools:
-            run("pools", {p["pool_name"]: {"slots": p["pool_slot"], "description": p.get("pool_description", ""),
-                                           "include_deferred": False} for p in settings.pools})
+            run(
+                "pools",
+                {
+                    p["pool_name"]: {
+                        "slots": p["pool_slot"],
+                        "description": p.get("pool_description", ""),
+                        "include_deferred": False,
+                    }
+                    for p in settings.pools
+                },
+            )
             done.append("pools: " + ", ".join(p["pool_name"] for p in settings.pools))
     return done

@@ -34,14 +34,16 @@ class StandaloneAirflow:
 
     def __post_init__(self) -> None:
         bin_dir = str(Path(airflow_command()).parent)
-        self.env = {**self.env,
-                    "PATH": os.pathsep.join([bin_dir, self.env.get("PATH", "")]),  # standalone runs `airflow ...`
-                    "AIRFLOW__API__PORT": str(self.port),
-                    "AIRFLOW__API__BASE_URL": self.url,
-                    "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-                    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
-                    "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
-                    "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10"}
+        self.env = {
+            **self.env,
+            "PATH": os.pathsep.join([bin_dir, self.env.get("PATH", "")]),  # standalone runs `airflow ...`
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.url,
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "10",
+        }
 
     @property
     def home(self) -> Path:
@@ -72,7 +74,7 @@ class StandaloneAirflow:
         except Exception:
             return False
 
-    def start(self, timeout: float = 240) -> "StandaloneAirflow":
+    def start(self, timeout: float = 240) -> StandaloneAirflow:
         if self.healthy():
             raise RuntimeError(f"something already answers on {self.url}; stop it or choose another port")
         _say(f"Airflow home {self.home}: metadata database ...")
@@ -82,14 +84,18 @@ class StandaloneAirflow:
             _say(f"loaded from {self.settings_file.name}: {line}")
         _say(f"starting Airflow standalone on {self.url} (log {self.log_file}) ...")
         with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen([airflow_command(), "standalone"], env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [airflow_command(), "standalone"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started = time.monotonic()
         try:
             while not self.healthy():
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"airflow standalone exited with {self.process.returncode}; "
-                                       f"see {self.log_file}")
+                    raise RuntimeError(f"airflow standalone exited with {self.process.returncode}; see {self.log_file}")
                 if time.monotonic() - started > timeout:
                     raise TimeoutError(f"Airflow did not become healthy in {timeout:.0f}s; see {self.log_file}")
                 time.sleep(2)
@@ -103,8 +109,9 @@ class StandaloneAirflow:
         """Until the dag processor has parsed ``dag_id`` (the API answers 404 before)."""
         deadline = time.monotonic() + timeout
         while True:
-            req = urllib.request.Request(f"{self.url}/api/v2/dags/{dag_id}",
-                                         headers={"Authorization": f"Bearer {token}"})
+            req = urllib.request.Request(
+                f"{self.url}/api/v2/dags/{dag_id}", headers={"Authorization": f"Bearer {token}"}
+            )
             try:
                 with urllib.request.urlopen(req, timeout=5):
                     return
@@ -115,8 +122,7 @@ class StandaloneAirflow:
 
     def token(self) -> str:
         body = json.dumps({"username": ADMIN_USER, "password": self.password()}).encode()
-        req = urllib.request.Request(f"{self.url}/auth/token", data=body,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(f"{self.url}/auth/token", data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())["access_token"]
 
@@ -153,9 +159,12 @@ def serve(port: int = DEFAULT_PORT) -> int:
     """Foreground: start, print how to log in, stop cleanly on Ctrl-C."""
     airflow = StandaloneAirflow(port=port)
     airflow.start()
-    print(f"\n  Airflow UI and API: {airflow.url}\n  log in as {ADMIN_USER} / {airflow.password()}\n"
-          f"  engagement DAG:     {airflow.url}/dags/poc_engagement (Trigger opens the form)\n"
-          f"  Ctrl-C stops Airflow (the local stack keeps running: make stack-down)\n", flush=True)
+    print(
+        f"\n  Airflow UI and API: {airflow.url}\n  log in as {ADMIN_USER} / {airflow.password()}\n"
+        f"  engagement DAG:     {airflow.url}/dags/poc_engagement (Trigger opens the form)\n"
+        f"  Ctrl-C stops Airflow (the local stack keeps running: make stack-down)\n",
+        flush=True,
+    )
     try:
         while airflow.process.poll() is None:
             time.sleep(1)

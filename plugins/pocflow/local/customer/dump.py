@@ -86,14 +86,14 @@ def split_statements(text: str, file: str = "dump.sql") -> Iterator[Statement]:
                 if line[i:].strip() and start is None:
                     start = lineno
                 break
-            if line[i:m.start()].strip() and start is None:
+            if line[i : m.start()].strip() and start is None:
                 start = lineno
             token = m.group()
             if token in _QUOTE_END:
                 start = lineno if start is None else start
                 quote, i = token, m.end()
             elif token == "/*":
-                if line[m.end():m.end() + 1] in ("!", "+"):  # executable comment or optimizer hint: SQL
+                if line[m.end() : m.end() + 1] in ("!", "+"):  # executable comment or optimizer hint: SQL
                     start = lineno if start is None else start
                 else:
                     in_comment = True
@@ -101,7 +101,7 @@ def split_statements(text: str, file: str = "dump.sql") -> Iterator[Statement]:
             elif token in ("--", "#"):
                 break
             else:  # the delimiter
-                parts.append(line[seg:m.start()])
+                parts.append(line[seg : m.start()])
                 if start is not None:
                     yield Statement(file, start, _from_line("".join(parts), start - first))
                 parts, first, start = [], lineno, None
@@ -124,30 +124,66 @@ def _normal_pattern(delimiter: str) -> re.Pattern:
 _NAME = r"(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)"
 _DATABASE_STATEMENT = re.compile(
     r"^(?:(CREATE)\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+NOT\s+EXISTS\s+)?|(USE)\s+|(DROP)\s+(?:DATABASE|SCHEMA)\s+"
-    r"(?:IF\s+EXISTS\s+)?)" + _NAME + r"(.*)$", re.IGNORECASE | re.DOTALL)
+    r"(?:IF\s+EXISTS\s+)?)" + _NAME + r"(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
 _QUALIFIED_WRITE = re.compile(
     r"^(?:CREATE\s+(?:TEMPORARY\s+)?TABLE(?:\s+IF\s+NOT\s+EXISTS)?|ALTER\s+TABLE|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|"
     r"(?:INSERT|REPLACE)(?:\s+(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY|IGNORE))*(?:\s+INTO)?|TRUNCATE(?:\s+TABLE)?|"
-    r"LOCK\s+TABLES?|UPDATE|DELETE\s+FROM)\s+" + _NAME + r"\s*\.\s*`?", re.IGNORECASE)
+    r"LOCK\s+TABLES?|UPDATE|DELETE\s+FROM)\s+" + _NAME + r"\s*\.\s*`?",
+    re.IGNORECASE,
+)
 _LOG_BIN_OR_GTID = re.compile(
     r"^SET\s+(?:@MYSQLDUMP_TEMP_LOG_BIN\s*=\s*@@SESSION\.SQL_LOG_BIN|(?:@@SESSION\.|@@|SESSION\s+)?SQL_LOG_BIN\s*=|"
-    r"@@GLOBAL\.GTID_PURGED\s*=)", re.IGNORECASE)
-_DEFINER = re.compile(r"\bDEFINER\s*=\s*(?:CURRENT_USER(?:\s*\(\s*\))?|"
-                      r"(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[A-Za-z0-9_.$-]+)\s*@\s*"
-                      r"(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[A-Za-z0-9_.%$:-]+))", re.IGNORECASE)
+    r"@@GLOBAL\.GTID_PURGED\s*=)",
+    re.IGNORECASE,
+)
+_DEFINER = re.compile(
+    r"\bDEFINER\s*=\s*(?:CURRENT_USER(?:\s*\(\s*\))?|"
+    r"(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[A-Za-z0-9_.$-]+)\s*@\s*"
+    r"(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|[A-Za-z0-9_.%$:-]+))",
+    re.IGNORECASE,
+)
 _SERVER_WIDE = [
-    (re.compile(r"^SET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|^SET\s.*@@(?:GLOBAL|PERSIST|PERSIST_ONLY)\.",
-                re.IGNORECASE | re.DOTALL), "SET GLOBAL needs SUPER (SYSTEM_VARIABLES_ADMIN)"),
-    (re.compile(r"^(?:GRANT|REVOKE)\b|^(?:CREATE|ALTER|DROP|RENAME)\s+(?:USER|ROLE)\b|^SET\s+(?:PASSWORD|"
-                r"DEFAULT\s+ROLE)\b", re.IGNORECASE), "accounts and grants need CREATE USER and GRANT OPTION"),
-    (re.compile(r"^(?:CHANGE\s+(?:MASTER|REPLICATION\s+(?:SOURCE|FILTER))|START\s+(?:SLAVE|REPLICA|GROUP_REPLICATION)|"
-                r"STOP\s+(?:SLAVE|REPLICA|GROUP_REPLICATION)|RESET\s+(?:MASTER|SLAVE|REPLICA|BINARY)|"
-                r"PURGE\s+(?:BINARY|MASTER)\s+LOGS)\b", re.IGNORECASE), "replication statements need SUPER"),
-    (re.compile(r"^(?:INSTALL|UNINSTALL)\s+(?:PLUGIN|COMPONENT)|^(?:CREATE|ALTER|DROP)\s+(?:UNDO\s+)?TABLESPACE|"
-                r"^(?:CREATE|ALTER|DROP)\s+SERVER|^(?:SHUTDOWN|RESTART|KILL|FLUSH)\b", re.IGNORECASE),
-     "server administration needs SUPER"),
-    (re.compile(r"^LOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?INFILE|\bINTO\s+(?:OUT|DUMP)FILE\b",
-                re.IGNORECASE), "files on the server need the FILE privilege"),
+    (
+        re.compile(
+            r"^SET\s+(?:GLOBAL|PERSIST|PERSIST_ONLY)\b|^SET\s.*@@(?:GLOBAL|PERSIST|PERSIST_ONLY)\.",
+            re.IGNORECASE | re.DOTALL,
+        ),
+        "SET GLOBAL needs SUPER (SYSTEM_VARIABLES_ADMIN)",
+    ),
+    (
+        re.compile(
+            r"^(?:GRANT|REVOKE)\b|^(?:CREATE|ALTER|DROP|RENAME)\s+(?:USER|ROLE)\b|^SET\s+(?:PASSWORD|"
+            r"DEFAULT\s+ROLE)\b",
+            re.IGNORECASE,
+        ),
+        "accounts and grants need CREATE USER and GRANT OPTION",
+    ),
+    (
+        re.compile(
+            r"^(?:CHANGE\s+(?:MASTER|REPLICATION\s+(?:SOURCE|FILTER))|START\s+(?:SLAVE|REPLICA|GROUP_REPLICATION)|"
+            r"STOP\s+(?:SLAVE|REPLICA|GROUP_REPLICATION)|RESET\s+(?:MASTER|SLAVE|REPLICA|BINARY)|"
+            r"PURGE\s+(?:BINARY|MASTER)\s+LOGS)\b",
+            re.IGNORECASE,
+        ),
+        "replication statements need SUPER",
+    ),
+    (
+        re.compile(
+            r"^(?:INSTALL|UNINSTALL)\s+(?:PLUGIN|COMPONENT)|^(?:CREATE|ALTER|DROP)\s+(?:UNDO\s+)?TABLESPACE|"
+            r"^(?:CREATE|ALTER|DROP)\s+SERVER|^(?:SHUTDOWN|RESTART|KILL|FLUSH)\b",
+            re.IGNORECASE,
+        ),
+        "server administration needs SUPER",
+    ),
+    (
+        re.compile(
+            r"^LOAD\s+(?:DATA|XML)\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?INFILE|\bINTO\s+(?:OUT|DUMP)FILE\b",
+            re.IGNORECASE,
+        ),
+        "files on the server need the FILE privilege",
+    ),
 ]
 
 
@@ -178,30 +214,43 @@ def check(statements: list[Statement] | Iterator[Statement], database: str) -> C
             name = _unquote(m.group(4))
             if name != database:
                 doing = {"CREATE": "creates", "USE": "switches to", "DROP": "drops"}[verb]
-                raise DumpError(f"{where}: the dump {doing} database `{name}`, not `{database}`: add it as "
-                                f"--database {name}, or dump only the one database without --databases")
+                raise DumpError(
+                    f"{where}: the dump {doing} database `{name}`, not `{database}`: add it as "
+                    f"--database {name}, or dump only the one database without --databases"
+                )
             if verb == "CREATE":
-                options = " ".join(re.findall(r"(?:DEFAULT\s+)?(?:CHARACTER\s+SET|CHARSET|COLLATE)\s*=?\s*\w+",
-                                              m.group(5), re.IGNORECASE))
+                options = " ".join(
+                    re.findall(
+                        r"(?:DEFAULT\s+)?(?:CHARACTER\s+SET|CHARSET|COLLATE)\s*=?\s*\w+", m.group(5), re.IGNORECASE
+                    )
+                )
             continue
         m = _QUALIFIED_WRITE.match(sql)
         if m and _unquote(m.group(1)) != database:
-            raise DumpError(f"{where}: the dump writes to database `{_unquote(m.group(1))}`, not `{database}`: "
-                            f"only one database is loaded at a time")
+            raise DumpError(
+                f"{where}: the dump writes to database `{_unquote(m.group(1))}`, not `{database}`: "
+                f"only one database is loaded at a time"
+            )
         if _LOG_BIN_OR_GTID.match(sql):
-            notes["left out the dump's SQL_LOG_BIN and GTID_PURGED lines: the rehearsal source binlogs the load and "
-                  "keeps its own GTID history"] = None
+            notes[
+                "left out the dump's SQL_LOG_BIN and GTID_PURGED lines: the rehearsal source binlogs the load and "
+                "keeps its own GTID history"
+            ] = None
             continue
         for pattern, why in _SERVER_WIDE:
             if pattern.search(sql):
                 first = " ".join(sql.split()[:3])
-                raise DumpError(f"{where}: `{first} ...` cannot be loaded: {why}, which neither the rehearsal's "
-                                f"loading account nor a PlanetScale database grants; take it out of the dump")
+                raise DumpError(
+                    f"{where}: `{first} ...` cannot be loaded: {why}, which neither the rehearsal's "
+                    f"loading account nor a PlanetScale database grants; take it out of the dump"
+                )
         text = st.text
         if re.match(r"^(?:CREATE|ALTER)\b", sql, re.IGNORECASE) and _DEFINER.search(text):
             text = _DEFINER.sub("", text)
-            notes["left out DEFINER clauses (as PlanetScale's import advises): the database's loading account "
-                  "defines its views, triggers and routines"] = None
+            notes[
+                "left out DEFINER clauses (as PlanetScale's import advises): the database's loading account "
+                "defines its views, triggers and routines"
+            ] = None
         out.append(Statement(st.file, st.line, text))
     return CheckedDump(out, list(notes), options)
 
@@ -219,8 +268,13 @@ def read_text(path: Path) -> str:
         raise DumpError(f"{path.name}: cannot be read: {e}") from None
 
 
-_MYDUMPER_KINDS = [("-schema-create.sql", 0), ("-schema.sql", 1), ("-schema-view.sql", 3),
-                   ("-schema-triggers.sql", 4), ("-schema-post.sql", 5)]
+_MYDUMPER_KINDS = [
+    ("-schema-create.sql", 0),
+    ("-schema.sql", 1),
+    ("-schema-view.sql", 3),
+    ("-schema-triggers.sql", 4),
+    ("-schema-post.sql", 5),
+]
 
 
 def _mydumper_order(name: str) -> int:

@@ -24,8 +24,24 @@ from pocflow.sql import quote_identifier as q
 DEFAULT_SEED = 20261202
 NULL_SHARE = 0.1
 """How often a nullable column outside any key is NULL."""
-WORDS = ("alpha", "bravo", "delta", "echo", "harbor", "maple", "orbit", "pixel", "quartz", "river", "signal",
-         "tango", "umber", "violet", "willow", "zenith")
+WORDS = (
+    "alpha",
+    "bravo",
+    "delta",
+    "echo",
+    "harbor",
+    "maple",
+    "orbit",
+    "pixel",
+    "quartz",
+    "river",
+    "signal",
+    "tango",
+    "umber",
+    "violet",
+    "willow",
+    "zenith",
+)
 MULTIBYTE = ("é", "ü", "ø", "東", "京", "✓")
 INTEGER_RANGES = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
 TEXT_TYPES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext"}
@@ -57,7 +73,7 @@ class Column:
     @property
     def values(self) -> tuple[str, ...]:
         """An enum's or set's values, from its column type."""
-        inner = self.column_type[self.column_type.index("(") + 1:self.column_type.rindex(")")]
+        inner = self.column_type[self.column_type.index("(") + 1 : self.column_type.rindex(")")]
         return tuple(v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", inner))
 
 
@@ -90,50 +106,90 @@ class Generated:
 # --- reading the schema -----------------------------------------------------------------------------------------
 def read_schema(cur, database: str) -> list[Table]:
     """The base tables of ``database`` from information_schema (``cur``: a pymysql cursor)."""
-    cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-                "AND table_type = 'BASE TABLE' ORDER BY table_name", (database,))
+    cur.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+        "AND table_type = 'BASE TABLE' ORDER BY table_name",
+        (database,),
+    )
     names = [r[0] for r in cur.fetchall()]
-    cur.execute("SELECT table_name, column_name, data_type, column_type, is_nullable, character_maximum_length, "
-                "character_octet_length, numeric_precision, numeric_scale, extra, generation_expression, "
-                "character_set_name FROM information_schema.columns WHERE table_schema = %s "
-                "ORDER BY table_name, ordinal_position", (database,))
+    cur.execute(
+        "SELECT table_name, column_name, data_type, column_type, is_nullable, character_maximum_length, "
+        "character_octet_length, numeric_precision, numeric_scale, extra, generation_expression, "
+        "character_set_name FROM information_schema.columns WHERE table_schema = %s "
+        "ORDER BY table_name, ordinal_position",
+        (database,),
+    )
     columns: dict[str, list[Column]] = {}
-    for (table, name, data_type, column_type, nullable, chars, octets, precision, scale, extra, expression,
-         charset) in cur.fetchall():
+    for (
+        table,
+        name,
+        data_type,
+        column_type,
+        nullable,
+        chars,
+        octets,
+        precision,
+        scale,
+        extra,
+        expression,
+        charset,
+    ) in cur.fetchall():
         data_type = data_type.lower()
         extra = (extra or "").upper()
         generated = bool(expression) or any(w in extra for w in ("VIRTUAL", "STORED", "PERSISTENT"))
         length = octets if data_type in BINARY_TYPES else chars
-        columns.setdefault(table, []).append(Column(
-            name, data_type, column_type, nullable == "YES", int(length) if length is not None else None,
-            int(precision) if precision is not None else None, int(scale) if scale is not None else None,
-            generated, (charset or "").lower().startswith("utf8")))
-    cur.execute("SELECT table_name, index_name, column_name FROM information_schema.statistics "
-                "WHERE table_schema = %s AND non_unique = 0 ORDER BY table_name, index_name = 'PRIMARY' DESC, "
-                "index_name, seq_in_index", (database,))
+        columns.setdefault(table, []).append(
+            Column(
+                name,
+                data_type,
+                column_type,
+                nullable == "YES",
+                int(length) if length is not None else None,
+                int(precision) if precision is not None else None,
+                int(scale) if scale is not None else None,
+                generated,
+                (charset or "").lower().startswith("utf8"),
+            )
+        )
+    cur.execute(
+        "SELECT table_name, index_name, column_name FROM information_schema.statistics "
+        "WHERE table_schema = %s AND non_unique = 0 ORDER BY table_name, index_name = 'PRIMARY' DESC, "
+        "index_name, seq_in_index",
+        (database,),
+    )
     keys: dict[str, dict[str, list[str]]] = {}
     for table, index, column in cur.fetchall():
         if column is not None:  # a functional key part has no column
             keys.setdefault(table, {}).setdefault(index, []).append(column)
-    cur.execute("SELECT k.table_name, k.constraint_name, k.column_name, k.referenced_table_name, "
-                "k.referenced_column_name FROM information_schema.key_column_usage k WHERE k.table_schema = %s "
-                "AND k.referenced_table_schema = %s AND k.referenced_table_name IS NOT NULL "
-                "ORDER BY k.table_name, k.constraint_name, k.ordinal_position", (database, database))
+    cur.execute(
+        "SELECT k.table_name, k.constraint_name, k.column_name, k.referenced_table_name, "
+        "k.referenced_column_name FROM information_schema.key_column_usage k WHERE k.table_schema = %s "
+        "AND k.referenced_table_schema = %s AND k.referenced_table_name IS NOT NULL "
+        "ORDER BY k.table_name, k.constraint_name, k.ordinal_position",
+        (database, database),
+    )
     fks: dict[tuple[str, str], tuple[str, list[str], list[str]]] = {}
     for table, constraint, column, parent, parent_column in cur.fetchall():
         entry = fks.setdefault((table, constraint), (parent, [], []))
         entry[1].append(column)
         entry[2].append(parent_column)
-    return [Table(n, tuple(columns.get(n, ())), tuple(tuple(k) for k in keys.get(n, {}).values()),
-                  tuple(ForeignKey(tuple(cols), parent, tuple(pcols))
-                        for (t, _), (parent, cols, pcols) in fks.items() if t == n))
-            for n in names]
+    return [
+        Table(
+            n,
+            tuple(columns.get(n, ())),
+            tuple(tuple(k) for k in keys.get(n, {}).values()),
+            tuple(
+                ForeignKey(tuple(cols), parent, tuple(pcols)) for (t, _), (parent, cols, pcols) in fks.items() if t == n
+            ),
+        )
+        for n in names
+    ]
 
 
 # --- values -----------------------------------------------------------------------------------------------------
 def _integer_range(c: Column) -> tuple[int, int]:
     bits = INTEGER_RANGES[c.data_type]
-    return (0, 2 ** bits - 1) if c.unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    return (0, 2**bits - 1) if c.unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
 
 
 def _base36(n: int) -> str:
@@ -184,7 +240,7 @@ def value(c: Column, i: int, rng: random.Random, *, unique: bool) -> Any:
         return i % top if unique else rng.randrange(top)
     if t == "decimal":
         p, s = c.precision or 10, c.scale or 0
-        top = 10 ** p - 1
+        top = 10**p - 1
         n = (i + 1) % (top + 1) if unique else rng.randint(0, min(top, 10 ** (s + 5)))
         return Decimal(n).scaleb(-s)
     if t in ("float", "double", "real"):
@@ -214,8 +270,9 @@ def value(c: Column, i: int, rng: random.Random, *, unique: bool) -> Any:
         mask = i % (2 ** len(members)) if unique else rng.randrange(2 ** len(members))
         return ",".join(m for b, m in enumerate(members) if mask >> b & 1)
     if t == "json":
-        return json.dumps({"id": i, "name": rng.choice(WORDS), "tags": rng.sample(WORDS, 2),
-                           "score": rng.randint(0, 100)})
+        return json.dumps(
+            {"id": i, "name": rng.choice(WORDS), "tags": rng.sample(WORDS, 2), "score": rng.randint(0, 100)}
+        )
     raise GenerateError(f"no generator for column {c.name} of type {c.column_type}")
 
 
@@ -225,7 +282,7 @@ def _text(c: Column, i: int, rng: random.Random, unique: bool) -> str:
     if c.multibyte and rng.random() < 0.3:
         words = rng.choice(MULTIBYTE) + words
     if not unique:
-        return words[:rng.randint(min(n, 3), n)]
+        return words[: rng.randint(min(n, 3), n)]
     token = _base36(i % (36 ** min(n, 8)))
     return (token + "-" + words)[:n] if len(token) < n else token[:n]
 
@@ -271,8 +328,9 @@ def generate(tables: list[Table], rows: int, seed: int = DEFAULT_SEED) -> Genera
     return out
 
 
-def _table_rows(table: Table, count: int, rng: random.Random, done: dict[str, list[dict]],
-                pending: list[tuple[Table, ForeignKey]]) -> list[dict[str, Any]]:
+def _table_rows(
+    table: Table, count: int, rng: random.Random, done: dict[str, list[dict]], pending: list[tuple[Table, ForeignKey]]
+) -> list[dict[str, Any]]:
     fk_columns = {col for fk in table.foreign_keys for col in fk.columns}
     keyed = {col for key in table.unique_keys for col in key}
     columns = [c for c in table.columns if not c.generated and c.name not in fk_columns]
@@ -303,8 +361,15 @@ def _table_rows(table: Table, count: int, rng: random.Random, done: dict[str, li
     return made
 
 
-def _reference(table: Table, fk: ForeignKey, row: dict, made: list[dict], done: dict[str, list[dict]],
-               rng: random.Random, pending: list) -> dict[str, Any]:
+def _reference(
+    table: Table,
+    fk: ForeignKey,
+    row: dict,
+    made: list[dict],
+    done: dict[str, list[dict]],
+    rng: random.Random,
+    pending: list,
+) -> dict[str, Any]:
     nullable = all(table.column(col).nullable for col in fk.columns)
     if fk.parent == table.name:  # a self-reference: an earlier row, or this one for the first
         if made and not (nullable and rng.random() < 0.2):
@@ -325,8 +390,9 @@ def _reference(table: Table, fk: ForeignKey, row: dict, made: list[dict], done: 
     return {col: parent.get(pcol) for col, pcol in zip(fk.columns, fk.parent_columns)}
 
 
-def insert(conn, tables: list[Table], generated: Generated, *, batch: int = 500,
-           progress: Callable[[str], None] = print) -> dict[str, int]:
+def insert(
+    conn, tables: list[Table], generated: Generated, *, batch: int = 500, progress: Callable[[str], None] = print
+) -> dict[str, int]:
     """Insert the generated rows, parents first, foreign-key checks off for this session only."""
     counts = {}
     with conn.cursor() as cur:
@@ -337,10 +403,12 @@ def insert(conn, tables: list[Table], generated: Generated, *, batch: int = 500,
                 counts[table.name] = 0
                 continue
             names = list(rows[0])
-            sql = (f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) "
-                   f"VALUES ({', '.join(['%s'] * len(names))})")
+            sql = (
+                f"INSERT INTO {q(table.name)} ({', '.join(q(n) for n in names)}) "
+                f"VALUES ({', '.join(['%s'] * len(names))})"
+            )
             for start in range(0, len(rows), batch):
-                cur.executemany(sql, [tuple(r[n] for n in names) for r in rows[start:start + batch]])
+                cur.executemany(sql, [tuple(r[n] for n in names) for r in rows[start : start + batch]])
             counts[table.name] = len(rows)
             progress(f"  {table.name:<24} {len(rows):>8,} rows")
         cur.execute("SET SESSION foreign_key_checks = 1")

@@ -61,23 +61,28 @@ def engagement_yaml(database: str, *, target_keyspace: str, vtctld: str, today: 
     """The engagement file to start a rehearsal on an added database from."""
     opt_out = (today or dt.date.today()) + dt.timedelta(days=OPT_OUT_DAYS)
     name = database.replace("_", "-").lower()
-    return "\n".join([
-        f"# Rehearsal on database {database} of the local source (`pocflow source add`). Adjust and run it with",
-        f"#   pocflow dags-test --conf '{{\"engagement_file\": \"{name}.yaml\"}}'",
-        f"engagement_name: {name}",
-        f"customer: {database}",
-        "source_connection_id: pocflow_source",
-        f"source_database: {database}",
-        "source_import_user: pocflow_import",
-        f"source_keyspace: {source_keyspace(database)}",
-        f"vtctld_address: {vtctld}",
-        "vtgate_connection_id: pocflow_vtgate",
-        f"target_keyspace: {target_keyspace}",
-        "sharding_mode: auto",
-        f"opt_out_date: {opt_out.isoformat()}",
-        "artifact_location: artifacts",
-        "customer_decision: skip",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"# Rehearsal on database {database} of the local source (`pocflow source add`). Adjust and run it with",
+                f'#   pocflow dags-test --conf \'{{"engagement_file": "{name}.yaml"}}\'',
+                f"engagement_name: {name}",
+                f"customer: {database}",
+                "source_connection_id: pocflow_source",
+                f"source_database: {database}",
+                "source_import_user: pocflow_import",
+                f"source_keyspace: {source_keyspace(database)}",
+                f"vtctld_address: {vtctld}",
+                "vtgate_connection_id: pocflow_vtgate",
+                f"target_keyspace: {target_keyspace}",
+                "sharding_mode: auto",
+                f"opt_out_date: {opt_out.isoformat()}",
+                "artifact_location: artifacts",
+                "customer_decision: skip",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _admin(stack: Stack) -> Endpoint:
@@ -97,8 +102,10 @@ def _keyspaces(stack: Stack) -> set[str]:
 def _refusal(stack: Stack, database: str, from_dump: bool) -> str | None:
     """Why ``database`` cannot be added, or None."""
     if not NAME.match(database):
-        return (f"database name {database!r}: use letters, digits and underscores, starting with a letter, at most 48 "
-                f"(it names the keyspaces {database}_source and {database} too)")
+        return (
+            f"database name {database!r}: use letters, digits and underscores, starting with a letter, at most 48 "
+            f"(it names the keyspaces {database}_source and {database} too)"
+        )
     added = {e.database: e for e in stack.config.source_entries()}
     if database in SYSTEM_SCHEMAS:
         return f"`{database}` is a system schema of the source server"
@@ -108,8 +115,10 @@ def _refusal(stack: Stack, database: str, from_dump: bool) -> str | None:
     with connect(_admin(stack)) as conn, conn.cursor() as cur:
         exists = _database_exists(cur, database)
     if from_dump and exists:
-        return (f"database `{database}` already exists on the local source; nothing was changed (choose another "
-                f"--database, or add the existing one without --from-dump)")
+        return (
+            f"database `{database}` already exists on the local source; nothing was changed (choose another "
+            f"--database, or add the existing one without --from-dump)"
+        )
     if not from_dump and not exists:
         return f"database `{database}` does not exist on the local source: load it with --from-dump FILE_OR_DIR"
     taken = _keyspaces(stack) & {source_keyspace(database), database}
@@ -118,8 +127,15 @@ def _refusal(stack: Stack, database: str, from_dump: bool) -> str | None:
     return None
 
 
-def add(stack: Stack, database: str, *, dump: Path | None = None, scale_rows: int | None = None,
-        seed: int = rowgen.DEFAULT_SEED, progress: Callable[[str], None] = print) -> Added:
+def add(
+    stack: Stack,
+    database: str,
+    *,
+    dump: Path | None = None,
+    scale_rows: int | None = None,
+    seed: int = rowgen.DEFAULT_SEED,
+    progress: Callable[[str], None] = print,
+) -> Added:
     """Load ``dump`` (if any) into a new ``database``, fill it with ``scale_rows`` generated rows per table (if asked),
     front it with a source tablet of keyspace ``<database>_source`` and write its engagement file."""
     why = _refusal(stack, database, dump is not None)
@@ -147,19 +163,28 @@ def add(stack: Stack, database: str, *, dump: Path | None = None, scale_rows: in
     try:
         stack.cluster.start_source_tablet(config.source_tablet(entry))
     except (StackError, VtctldError) as e:
-        raise StackError(f"{e}; the database stays loaded: `pocflow source remove {database} --approve` removes "
-                         f"it") from None
+        raise StackError(
+            f"{e}; the database stays loaded: `pocflow source remove {database} --approve` removes it"
+        ) from None
     path = ENGAGEMENTS_DIR / f"{database.replace('_', '-').lower()}.yaml"
     text = engagement_yaml(database, target_keyspace=database, vtctld=config.vtctld_grpc_address)
     written = not path.exists()
     if written:
         path.write_text(text)
-    return Added(entry, path, written, text if written else path.read_text(), checked.notes,
-                 len(checked.statements), counts)
+    return Added(
+        entry, path, written, text if written else path.read_text(), checked.notes, len(checked.statements), counts
+    )
 
 
-def _load(admin: Endpoint, database: str, checked: CheckedDump, create: bool, scale_rows: int | None, seed: int,
-          progress: Callable[[str], None]) -> dict[str, int]:
+def _load(
+    admin: Endpoint,
+    database: str,
+    checked: CheckedDump,
+    create: bool,
+    scale_rows: int | None,
+    seed: int,
+    progress: Callable[[str], None],
+) -> dict[str, int]:
     """Create ``database``, run the dump and generate rows as its own account; drop it all again on failure."""
     user, password = loader_user(database), secrets.token_urlsafe(18)
     with connect(admin) as conn, conn.cursor() as cur:
@@ -183,10 +208,12 @@ def _load(admin: Endpoint, database: str, checked: CheckedDump, create: bool, sc
                 try:
                     generated = rowgen.generate(tables, scale_rows, seed)
                 except rowgen.GenerateError as e:
-                    raise DumpError(f"generated rows for {database}: {e}; make the column nullable or leave out "
-                                    f"--scale-rows") from None
-                progress(f"generating {scale_rows} rows per table into {len(tables)} tables of {database} "
-                         f"(seed {seed})")
+                    raise DumpError(
+                        f"generated rows for {database}: {e}; make the column nullable or leave out --scale-rows"
+                    ) from None
+                progress(
+                    f"generating {scale_rows} rows per table into {len(tables)} tables of {database} (seed {seed})"
+                )
                 try:
                     counts = rowgen.insert(conn, tables, generated, progress=progress)
                 except pymysql.MySQLError as e:
@@ -220,7 +247,7 @@ def run_statements(endpoint: Endpoint, checked: CheckedDump) -> None:
                 message = _message(e)
                 at = re.search(r" at line (\d+)$", message)
                 line = st.line + int(at.group(1)) - 1 if at else st.line
-                message = message[:at.start()] if at else message  # now counted from the file's start
+                message = message[: at.start()] if at else message  # now counted from the file's start
                 raise DumpError(f"{st.file} line {line}: {message}") from None
 
 
@@ -278,6 +305,14 @@ def listing(stack: Stack) -> list[dict]:
     out = []
     for e in stack.config.source_entries():
         t = stack.config.source_tablet(e)
-        out.append({"database": e.database, "keyspace": e.keyspace, "tablet": t.alias, "http_port": t.http_port,
-                    "grpc_port": t.grpc_port, "origin": e.origin})
+        out.append(
+            {
+                "database": e.database,
+                "keyspace": e.keyspace,
+                "tablet": t.alias,
+                "http_port": t.http_port,
+                "grpc_port": t.grpc_port,
+                "origin": e.origin,
+            }
+        )
     return out

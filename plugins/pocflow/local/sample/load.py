@@ -9,8 +9,16 @@ from pathlib import Path
 
 from pocflow.connections import Endpoint, connect
 from pocflow.engagement import PROJECT_ROOT
-from pocflow.local.sample.generate import (COLUMNS, DEFAULT_SEED, FORMAT_VERSION, LOAD_ORDER, LOAD_SET, Counts,
-                                           resolve_scale, write_files)
+from pocflow.local.sample.generate import (
+    COLUMNS,
+    DEFAULT_SEED,
+    FORMAT_VERSION,
+    LOAD_ORDER,
+    LOAD_SET,
+    Counts,
+    resolve_scale,
+    write_files,
+)
 from pocflow.sql import quote_identifier
 
 SCHEMA_FILE = PROJECT_ROOT / "include" / "sample" / "shop" / "schema.sql"
@@ -49,8 +57,7 @@ def schema_statements(text: str | None = None) -> list[str]:
 def current_counts(endpoint: Endpoint) -> dict[str, int] | None:
     """Exact row counts of the sample tables, or None when any of them is missing."""
     with connect(endpoint) as conn, conn.cursor() as cur:
-        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                    (endpoint.database,))
+        cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (endpoint.database,))
         present = {r[0] for r in cur.fetchall()}
         if not set(LOAD_ORDER) <= present:
             return None
@@ -61,8 +68,15 @@ def current_counts(endpoint: Endpoint) -> dict[str, int] | None:
         return counts
 
 
-def load(endpoint: Endpoint, *, scale: str | int = "small", seed: int = DEFAULT_SEED, data_dir: Path,
-         force: bool = False, progress=print) -> LoadResult:
+def load(
+    endpoint: Endpoint,
+    *,
+    scale: str | int = "small",
+    seed: int = DEFAULT_SEED,
+    data_dir: Path,
+    force: bool = False,
+    progress=print,
+) -> LoadResult:
     """Create the sample schema in ``endpoint.database`` and bulk-load generated rows.
 
     Skips the work when the database already holds exactly this scale and seed's row counts,
@@ -104,8 +118,10 @@ def load(endpoint: Endpoint, *, scale: str | int = "small", seed: int = DEFAULT_
             columns = ", ".join(c if c.startswith("@") else quote_identifier(c) for c in COLUMNS[table])
             set_clause = f" SET {LOAD_SET[table]}" if table in LOAD_SET else ""
             path = conn.escape(str(files / f"{table}.tsv"))
-            cur.execute(f"LOAD DATA LOCAL INFILE {path} INTO TABLE {quote_identifier(table)} "
-                        f"CHARACTER SET utf8mb4 ({columns}){set_clause}")
+            cur.execute(
+                f"LOAD DATA LOCAL INFILE {path} INTO TABLE {quote_identifier(table)} "
+                f"CHARACTER SET utf8mb4 ({columns}){set_clause}"
+            )
             loaded[table] = cur.rowcount
             conn.commit()
             progress(f"  {table:<12} {loaded[table]:>10,} rows in {time.monotonic() - t0:5.1f}s")
@@ -113,6 +129,7 @@ def load(endpoint: Endpoint, *, scale: str | int = "small", seed: int = DEFAULT_
         warnings = cur.fetchall()
     seconds = time.monotonic() - started
     if loaded != expected:
-        raise RuntimeError(f"loaded row counts {loaded} differ from the generated files {expected}; "
-                           f"first warnings: {warnings}")
+        raise RuntimeError(
+            f"loaded row counts {loaded} differ from the generated files {expected}; first warnings: {warnings}"
+        )
     return LoadResult(endpoint.database, customers, seed, loaded, generated, seconds)

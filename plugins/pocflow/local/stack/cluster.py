@@ -14,31 +14,37 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pocflow.local.stack.config import (CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec)
+from pocflow.local.stack.config import CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec
 from pocflow.local.stack.credentials import IMPORT_USER, Credentials
 from pocflow.local.stack.install import which
 from pocflow.local.stack.process import StackError, log_tail, owned_pid, port_open, spawn, stop_pid, wait_until
 from pocflow.local.stack.progress import say, step
 from pocflow.vitess.vtctldclient import Vtctld, VtctldError
 
+
 def target_mysql_cnf(config: StackConfig) -> str:
     """Settings added to Vitess's own my.cnf of every target MySQL (mysqlctl's EXTRA_MY_CNF)."""
     root = config.mysql_root
-    return "\n".join([
-        "[mysqld]",
-        # the binaries run outside their Debian root: say where their files are
-        f"lc-messages-dir = {root / 'usr/share/mysql'}",
-        f"character-sets-dir = {root / 'usr/share/mysql/charsets'}",
-        f"plugin-dir = {root / 'usr/lib/mysql/plugin'}",
-        # Query insights read statement digests (rows examined vs sent) from the target tablets.
-        "performance_schema = ON",
-        "character_set_server = utf8mb4",
-        "default_time_zone = '+00:00'",
-        "innodb_buffer_pool_size = 256M",
-        "innodb_redo_log_capacity = 256M",
-        "innodb_flush_log_at_trx_commit = 2",
-        "sync_binlog = 0",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                "[mysqld]",
+                # the binaries run outside their Debian root: say where their files are
+                f"lc-messages-dir = {root / 'usr/share/mysql'}",
+                f"character-sets-dir = {root / 'usr/share/mysql/charsets'}",
+                f"plugin-dir = {root / 'usr/lib/mysql/plugin'}",
+                # Query insights read statement digests (rows examined vs sent) from the target tablets.
+                "performance_schema = ON",
+                "character_set_server = utf8mb4",
+                "default_time_zone = '+00:00'",
+                "innodb_buffer_pool_size = 256M",
+                "innodb_redo_log_capacity = 256M",
+                "innodb_flush_log_at_trx_commit = 2",
+                "sync_binlog = 0",
+            ]
+        )
+        + "\n"
+    )
 
 
 def http_ok(url: str) -> bool:
@@ -77,18 +83,31 @@ class Daemon:
         return owned_pid(self.pid_file, str(self.config.state_dir))
 
     def healthy(self) -> bool:
-        return (self.pid() is not None and http_ok(f"http://127.0.0.1:{self.port}{self.health_path}")
-                and all(port_open(p) for p in self.extra_ports))
+        return (
+            self.pid() is not None
+            and http_ok(f"http://127.0.0.1:{self.port}{self.health_path}")
+            and all(port_open(p) for p in self.extra_ports)
+        )
 
     def up(self, timeout: float = 120) -> None:
         if self.pid() is not None:
             say(f"{self.name} already running (pid {self.pid()}, port {self.port})")
         else:
             with step(f"Starting {self.name} on 127.0.0.1:{self.port}"):
-                spawn(self.argv, pid_file=self.pid_file, log_file=self.log_file,
-                      env=self.config.daemon_env(**self.env), identity=self.config.identity())
-                wait_until(self.ready, what=self.name, timeout=timeout, log_file=self.log_file,
-                           alive=lambda: self.pid() is not None)
+                spawn(
+                    self.argv,
+                    pid_file=self.pid_file,
+                    log_file=self.log_file,
+                    env=self.config.daemon_env(**self.env),
+                    identity=self.config.identity(),
+                )
+                wait_until(
+                    self.ready,
+                    what=self.name,
+                    timeout=timeout,
+                    log_file=self.log_file,
+                    alive=lambda: self.pid() is not None,
+                )
 
     def ready(self) -> bool:
         if self.ready_path is None:
@@ -131,14 +150,27 @@ class TargetMysqld:
     def _mysqlctl(self, *args: str) -> None:
         cnf = self.config.state_dir / "target-mysql.cnf"
         cnf.write_text(target_mysql_cnf(self.config))
-        env = self.config.daemon_env(VTDATAROOT=str(self.config.vtdataroot), VT_MYSQL_ROOT=str(self.config.mysql_bin.parent),
-                                     VT_MYSQL_BASEDIR=str(self.config.mysql_root / "usr"), EXTRA_MY_CNF=str(cnf))
-        argv = [str(self.config.vitess_bin / "mysqlctl"), "--log_dir", str(self.config.log_dir),
-                "--tablet-uid", str(self.tablet.uid), "--mysql-port", str(self.port), *args]
+        env = self.config.daemon_env(
+            VTDATAROOT=str(self.config.vtdataroot),
+            VT_MYSQL_ROOT=str(self.config.mysql_bin.parent),
+            VT_MYSQL_BASEDIR=str(self.config.mysql_root / "usr"),
+            EXTRA_MY_CNF=str(cnf),
+        )
+        argv = [
+            str(self.config.vitess_bin / "mysqlctl"),
+            "--log_dir",
+            str(self.config.log_dir),
+            "--tablet-uid",
+            str(self.tablet.uid),
+            "--mysql-port",
+            str(self.port),
+            *args,
+        ]
         log = self.config.log_dir / f"{self.name}.mysqlctl.log"
         with open(log, "ab") as out:
-            proc = subprocess.run(argv, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300,
-                                  cwd="/", **self.config.identity())
+            proc = subprocess.run(
+                argv, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=300, cwd="/", **self.config.identity()
+            )
         if proc.returncode != 0:
             raise StackError(f"mysqlctl {args[0]} failed for tablet {self.tablet.uid}.{log_tail(log)}")
 
@@ -161,10 +193,16 @@ class TargetMysqld:
 
     def sql(self, statements: str, *, vertical: bool = False) -> str:
         """Run SQL as Vitess's local dba account through this server's socket."""
-        argv = [str(self.config.mysql_bin / "mysql"), "--no-defaults", "--batch",
-                f"--socket={self.dir / 'mysql.sock'}", "--user=vt_dba",
-                *(["--vertical"] if vertical else ["--skip-column-names"]),
-                "-e", statements]
+        argv = [
+            str(self.config.mysql_bin / "mysql"),
+            "--no-defaults",
+            "--batch",
+            f"--socket={self.dir / 'mysql.sock'}",
+            "--user=vt_dba",
+            *(["--vertical"] if vertical else ["--skip-column-names"]),
+            "-e",
+            statements,
+        ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
             raise StackError(f"{self.name}: {proc.stderr.strip()}")
@@ -181,54 +219,150 @@ class Cluster:
         c, p, b = config, config.ports, config.vitess_bin
         log = ["--log_dir", str(c.log_dir)]
         self.etcd = Daemon(
-            "etcd", p.etcd_client, config=c, health_path="/health",
-            argv=[which("etcd") or "etcd", "--name", "pocflow", "--data-dir", str(c.etcd_dir),
-                  "--listen-client-urls", f"http://127.0.0.1:{p.etcd_client}",
-                  "--advertise-client-urls", f"http://127.0.0.1:{p.etcd_client}",
-                  "--listen-peer-urls", f"http://127.0.0.1:{p.etcd_peer}",
-                  "--initial-advertise-peer-urls", f"http://127.0.0.1:{p.etcd_peer}",
-                  "--initial-cluster", f"pocflow=http://127.0.0.1:{p.etcd_peer}"])
+            "etcd",
+            p.etcd_client,
+            config=c,
+            health_path="/health",
+            argv=[
+                which("etcd") or "etcd",
+                "--name",
+                "pocflow",
+                "--data-dir",
+                str(c.etcd_dir),
+                "--listen-client-urls",
+                f"http://127.0.0.1:{p.etcd_client}",
+                "--advertise-client-urls",
+                f"http://127.0.0.1:{p.etcd_client}",
+                "--listen-peer-urls",
+                f"http://127.0.0.1:{p.etcd_peer}",
+                "--initial-advertise-peer-urls",
+                f"http://127.0.0.1:{p.etcd_peer}",
+                "--initial-cluster",
+                f"pocflow=http://127.0.0.1:{p.etcd_peer}",
+            ],
+        )
         self.vtctld_daemon = Daemon(
-            "vtctld", p.vtctld_http, config=c, extra_ports=(p.vtctld_grpc,),
-            argv=[str(b / "vtctld"), *c.topo_flags, *log, "--cell", CELL,
-                  "--service-map", "grpc-vtctl,grpc-vtctld",
-                  "--port", str(p.vtctld_http), "--grpc-port", str(p.vtctld_grpc)])
+            "vtctld",
+            p.vtctld_http,
+            config=c,
+            extra_ports=(p.vtctld_grpc,),
+            argv=[
+                str(b / "vtctld"),
+                *c.topo_flags,
+                *log,
+                "--cell",
+                CELL,
+                "--service-map",
+                "grpc-vtctl,grpc-vtctld",
+                "--port",
+                str(p.vtctld_http),
+                "--grpc-port",
+                str(p.vtctld_grpc),
+            ],
+        )
         self.target_mysqlds = [TargetMysqld(c, t) for t in c.target_tablets]
         self.target_tablets = [self._tablet(t, managed=True) for t in c.target_tablets]
         self.source_tablets = [self._tablet(t, managed=False) for t in c.source_tablets]
         self.vtgate = Daemon(
-            "vtgate", p.vtgate_http, config=c, health_path="/debug/health", ready_path="/debug/status", extra_ports=(p.vtgate_mysql,),
-            argv=[str(b / "vtgate"), *c.topo_flags, *log, "--cell", CELL, "--cells-to-watch", CELL,
-                  "--tablet-types-to-wait", "PRIMARY", "--service-map", "grpc-vtgateservice",
-                  "--port", str(p.vtgate_http), "--grpc-port", str(p.vtgate_grpc),
-                  "--mysql-server-port", str(p.vtgate_mysql), "--mysql-server-bind-address", "127.0.0.1",
-                  "--mysql-auth-server-impl", "none",
-                  # Provisioning adds keyspaces while vtgate runs; notice their tablets in seconds.
-                  "--tablet-refresh-interval", "5s"])
+            "vtgate",
+            p.vtgate_http,
+            config=c,
+            health_path="/debug/health",
+            ready_path="/debug/status",
+            extra_ports=(p.vtgate_mysql,),
+            argv=[
+                str(b / "vtgate"),
+                *c.topo_flags,
+                *log,
+                "--cell",
+                CELL,
+                "--cells-to-watch",
+                CELL,
+                "--tablet-types-to-wait",
+                "PRIMARY",
+                "--service-map",
+                "grpc-vtgateservice",
+                "--port",
+                str(p.vtgate_http),
+                "--grpc-port",
+                str(p.vtgate_grpc),
+                "--mysql-server-port",
+                str(p.vtgate_mysql),
+                "--mysql-server-bind-address",
+                "127.0.0.1",
+                "--mysql-auth-server-impl",
+                "none",
+                # Provisioning adds keyspaces while vtgate runs; notice their tablets in seconds.
+                "--tablet-refresh-interval",
+                "5s",
+            ],
+        )
 
     def _tablet(self, t: TabletSpec, *, managed: bool) -> Daemon:
         c = self.config
-        argv = [str(c.vitess_bin / "vttablet"), *c.topo_flags, "--log_dir", str(c.log_dir),
-                "--tablet-path", t.alias, "--tablet-hostname", "127.0.0.1",
-                "--init-keyspace", t.keyspace, "--init-shard", t.shard, "--init-tablet-type", "replica",
-                "--port", str(t.http_port), "--grpc-port", str(t.grpc_port),
-                "--service-map", "grpc-queryservice,grpc-tabletmanager,grpc-updatestream",
-                "--health-check-interval", "2s"]
+        argv = [
+            str(c.vitess_bin / "vttablet"),
+            *c.topo_flags,
+            "--log_dir",
+            str(c.log_dir),
+            "--tablet-path",
+            t.alias,
+            "--tablet-hostname",
+            "127.0.0.1",
+            "--init-keyspace",
+            t.keyspace,
+            "--init-shard",
+            t.shard,
+            "--init-tablet-type",
+            "replica",
+            "--port",
+            str(t.http_port),
+            "--grpc-port",
+            str(t.grpc_port),
+            "--service-map",
+            "grpc-queryservice,grpc-tabletmanager,grpc-updatestream",
+            "--health-check-interval",
+            "2s",
+        ]
         if not managed:
             creds_file = c.run_dir / "source-tablet-db-credentials.json"
-            argv += ["--unmanaged", "--db-host", "127.0.0.1", "--db-port", str(t.mysql_port),
-                     "--init-db-name-override", t.database or SOURCE_DATABASE,
-                     "--db-credentials-server", "file", "--db-credentials-file", str(creds_file)]
+            argv += [
+                "--unmanaged",
+                "--db-host",
+                "127.0.0.1",
+                "--db-port",
+                str(t.mysql_port),
+                "--init-db-name-override",
+                t.database or SOURCE_DATABASE,
+                "--db-credentials-server",
+                "file",
+                "--db-credentials-file",
+                str(creds_file),
+            ]
             for role in ("app", "dba", "filtered", "repl", "allprivs", "appdebug"):
                 argv += [f"--db-{role}-user", IMPORT_USER]
-        return Daemon(t.name, t.http_port, argv=argv, config=c, extra_ports=(t.grpc_port,), health_path="/debug/health",
-                      ready_path="/debug/status", env={"VTDATAROOT": str(c.vtdataroot)},
-                      source_port=None if managed else t.mysql_port)
+        return Daemon(
+            t.name,
+            t.http_port,
+            argv=argv,
+            config=c,
+            extra_ports=(t.grpc_port,),
+            health_path="/debug/health",
+            ready_path="/debug/status",
+            env={"VTDATAROOT": str(c.vtdataroot)},
+            source_port=None if managed else t.mysql_port,
+        )
 
     # --- the steps -------------------------------------------------------------------------------
     def components(self) -> list:
-        return [self.etcd, self.vtctld_daemon, *self.target_mysqlds, *self.target_tablets,
-                *self.source_tablets, self.vtgate]
+        return [
+            self.etcd,
+            self.vtctld_daemon,
+            *self.target_mysqlds,
+            *self.target_tablets,
+            *self.source_tablets,
+            self.vtgate,
+        ]
 
     def up(self) -> None:
         self.etcd.up()
@@ -284,8 +418,9 @@ class Cluster:
         import pymysql
 
         def ready() -> bool:
-            conn = pymysql.connect(host="127.0.0.1", port=self.config.ports.vtgate_mysql, user="root",
-                                   connect_timeout=2)
+            conn = pymysql.connect(
+                host="127.0.0.1", port=self.config.ports.vtgate_mysql, user="root", connect_timeout=2
+            )
             try:
                 with conn.cursor() as cur:
                     cur.execute("SHOW VITESS_TABLETS")
@@ -301,16 +436,21 @@ class Cluster:
             self.vtctld.run("GetCellInfo", CELL)
         except VtctldError:
             with step(f"Registering cell {CELL} in the topology"):
-                self.vtctld.run("AddCellInfo", "--root", f"/vitess/{CELL}",
-                                "--server-address", f"127.0.0.1:{self.config.ports.etcd_client}", CELL)
+                self.vtctld.run(
+                    "AddCellInfo",
+                    "--root",
+                    f"/vitess/{CELL}",
+                    "--server-address",
+                    f"127.0.0.1:{self.config.ports.etcd_client}",
+                    CELL,
+                )
 
     def _ensure_keyspace(self, keyspace: str, *, sidecar: str) -> None:
         try:
             self.vtctld.run("GetKeyspace", keyspace)
         except VtctldError:
             with step(f"Creating keyspace {keyspace}"):
-                self.vtctld.run("CreateKeyspace", "--durability-policy", "none",
-                                "--sidecar-db-name", sidecar, keyspace)
+                self.vtctld.run("CreateKeyspace", "--durability-policy", "none", "--sidecar-db-name", sidecar, keyspace)
 
     def _shard_primary(self, spec: TabletSpec) -> str | None:
         try:
@@ -332,8 +472,9 @@ class Cluster:
             return
         with step(f"Making {spec.alias} the primary of {spec.keyspace}/{spec.shard}"):
             # the local stack's own fresh shard: electing its first primary moves no customer traffic
-            self.vtctld.run("PlannedReparentShard", f"{spec.keyspace}/{spec.shard}",
-                            "--new-primary", spec.alias, approved=True)
+            self.vtctld.run(
+                "PlannedReparentShard", f"{spec.keyspace}/{spec.shard}", "--new-primary", spec.alias, approved=True
+            )
 
     def _ensure_external_primary(self, spec: TabletSpec) -> None:
         if self._shard_primary(spec) == spec.alias:

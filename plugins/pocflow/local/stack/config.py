@@ -112,7 +112,7 @@ class Ports:
     second_source_tablet_grpc: int = 16210
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> "Ports":
+    def from_env(cls, env: dict[str, str]) -> Ports:
         values = {}
         for f in dataclasses.fields(cls):
             raw = env.get(f"POCFLOW_PORT_{f.name.upper()}")
@@ -170,14 +170,17 @@ class StackConfig:
     """A second source server of the other flavour, fronting its own copy of the sample (tests run both)."""
 
     def __post_init__(self) -> None:
-        for name, value in (("source flavour", self.source_flavor), ("second source flavour", self.second_source_flavor)):
+        for name, value in (
+            ("source flavour", self.source_flavor),
+            ("second source flavour", self.second_source_flavor),
+        ):
             if value is not None and value not in SOURCE_FLAVORS:
                 raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(SOURCE_FLAVORS)}")
         if self.second_source_flavor == self.source_flavor:
             raise ValueError(f"the second source must be of the other flavour than {self.source_flavor}")
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "StackConfig":
+    def from_env(cls, env: dict[str, str] | None = None) -> StackConfig:
         env = dict(os.environ if env is None else env)
         as_root = os.geteuid() == 0
         default_cache = Path("/var/cache/pocflow") if as_root else Path.home() / ".cache" / "pocflow"
@@ -187,8 +190,14 @@ class StackConfig:
         saved = saved_flavors(state)
         flavor = env.get("POCFLOW_SOURCE_FLAVOR") or saved.get("source_flavor") or DEFAULT_SOURCE_FLAVOR
         second = env.get("POCFLOW_SECOND_SOURCE_FLAVOR", saved.get("second_source_flavor") or "")
-        return cls(state_dir=state, cache_dir=cache, ports=Ports.from_env(env), service_user=user,
-                   source_flavor=flavor, second_source_flavor=None if second in ("", "none") else second)
+        return cls(
+            state_dir=state,
+            cache_dir=cache,
+            ports=Ports.from_env(env),
+            service_user=user,
+            source_flavor=flavor,
+            second_source_flavor=None if second in ("", "none") else second,
+        )
 
     @property
     def flavors_file(self) -> Path:
@@ -196,8 +205,9 @@ class StackConfig:
         return self.state_dir / "stack.json"
 
     def save_flavors(self) -> None:
-        self.flavors_file.write_text(json.dumps({"source_flavor": self.source_flavor,
-                                                 "second_source_flavor": self.second_source_flavor}) + "\n")
+        self.flavors_file.write_text(
+            json.dumps({"source_flavor": self.source_flavor, "second_source_flavor": self.second_source_flavor}) + "\n"
+        )
 
     def run_as(self) -> tuple[int, int] | None:
         """(uid, gid) the daemons run as, or None to run them as the current user."""
@@ -268,9 +278,12 @@ class StackConfig:
     @property
     def topo_flags(self) -> list[str]:
         return [
-            "--topo-implementation", "etcd2",
-            "--topo-global-server-address", f"127.0.0.1:{self.ports.etcd_client}",
-            "--topo-global-root", "/vitess/global",
+            "--topo-implementation",
+            "etcd2",
+            "--topo-global-server-address",
+            f"127.0.0.1:{self.ports.etcd_client}",
+            "--topo-global-root",
+            "/vitess/global",
         ]
 
     @property
@@ -297,9 +310,18 @@ class StackConfig:
         """Tablets added by provisioning (a primary and a replica per shard); ports 15000/16000/17000 + uid."""
         if not self.topology_file.exists():
             return ()
-        return tuple(TabletSpec(e["uid"], e["keyspace"], e["shard"], 15000 + e["uid"], 16000 + e["uid"],
-                                17000 + e["uid"], primary=e.get("primary", True))
-                     for e in json.loads(self.topology_file.read_text()))
+        return tuple(
+            TabletSpec(
+                e["uid"],
+                e["keyspace"],
+                e["shard"],
+                15000 + e["uid"],
+                16000 + e["uid"],
+                17000 + e["uid"],
+                primary=e.get("primary", True),
+            )
+            for e in json.loads(self.topology_file.read_text())
+        )
 
     @property
     def target_tablets(self) -> tuple[TabletSpec, ...]:
@@ -310,10 +332,18 @@ class StackConfig:
         p = self.ports
         # The first tablet of a shard becomes its primary; the replica serves @replica reads,
         # which is how data in the target can be read before traffic is switched.
-        return (TabletSpec(100, TARGET_KEYSPACE, "0", p.target_tablet_http, p.target_tablet_grpc,
-                           p.target_tablet_mysql),
-                TabletSpec(101, TARGET_KEYSPACE, "0", p.target_replica_http, p.target_replica_grpc,
-                           p.target_replica_mysql, primary=False))
+        return (
+            TabletSpec(100, TARGET_KEYSPACE, "0", p.target_tablet_http, p.target_tablet_grpc, p.target_tablet_mysql),
+            TabletSpec(
+                101,
+                TARGET_KEYSPACE,
+                "0",
+                p.target_replica_http,
+                p.target_replica_grpc,
+                p.target_replica_mysql,
+                primary=False,
+            ),
+        )
 
     @property
     def sources_file(self) -> Path:
@@ -323,8 +353,10 @@ class StackConfig:
     def added_sources(self) -> tuple[SourceEntry, ...]:
         if not self.sources_file.exists():
             return ()
-        return tuple(SourceEntry(e["database"], e["keyspace"], e["uid"], origin=e.get("origin", ""))
-                     for e in json.loads(self.sources_file.read_text()))
+        return tuple(
+            SourceEntry(e["database"], e["keyspace"], e["uid"], origin=e.get("origin", ""))
+            for e in json.loads(self.sources_file.read_text())
+        )
 
     def save_added_sources(self, entries: list[SourceEntry]) -> None:
         self.sources_file.write_text(json.dumps([e.to_dict() for e in entries], indent=2) + "\n")
@@ -349,8 +381,10 @@ class StackConfig:
             ports = {15000 + uid, 16000 + uid}
             if uid not in taken and not ports & fixed and not any(port_in_use(port) for port in sorted(ports)):
                 return uid
-        raise ValueError(f"no free tablet uid left for another source database ({ADDED_SOURCE_UIDS.start}-"
-                         f"{ADDED_SOURCE_UIDS.stop - 1} are taken); remove one with `pocflow source remove`")
+        raise ValueError(
+            f"no free tablet uid left for another source database ({ADDED_SOURCE_UIDS.start}-"
+            f"{ADDED_SOURCE_UIDS.stop - 1} are taken); remove one with `pocflow source remove`"
+        )
 
     @property
     def source_tablets(self) -> tuple[TabletSpec, ...]:
@@ -363,8 +397,17 @@ class StackConfig:
         if self.second_source_flavor is None:
             return ()
         p = self.ports
-        return (TabletSpec(210, second_source_keyspace(self.second_source_flavor), "0", p.second_source_tablet_http,
-                           p.second_source_tablet_grpc, p.second_source_mysql, database=SOURCE_DATABASE),)
+        return (
+            TabletSpec(
+                210,
+                second_source_keyspace(self.second_source_flavor),
+                "0",
+                p.second_source_tablet_http,
+                p.second_source_tablet_grpc,
+                p.second_source_mysql,
+                database=SOURCE_DATABASE,
+            ),
+        )
 
 
 def saved_flavors(state_dir: Path) -> dict:

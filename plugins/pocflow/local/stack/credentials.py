@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 
 from pocflow.local.stack.config import StackConfig
 
-ADMIN_USER = "pocflow_admin"      # owns the sample database: plays the customer's DBA/application
-IMPORT_USER = "pocflow_import"    # the unmanaged source vttablet's account: least privilege for an import
-READONLY_USER = "pocflow_ro"      # assessment and validation: reads only
+ADMIN_USER = "pocflow_admin"  # owns the sample database: plays the customer's DBA/application
+IMPORT_USER = "pocflow_import"  # the unmanaged source vttablet's account: least privilege for an import
+READONLY_USER = "pocflow_ro"  # assessment and validation: reads only
 
 
 @dataclass(frozen=True)

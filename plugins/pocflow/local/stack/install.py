@@ -36,8 +36,12 @@ DEBIAN_PACKAGES = {
 
 MYSQL_SUITE = "sid"
 MYSQL_PACKAGES = ("mysql-server-core", "mysql-client-core")
-MYSQL_COMMANDS = {"mysqld": "usr/sbin/mysqld", "mysql": "usr/bin/mysql", "mysqldump": "usr/bin/mysqldump",
-                  "mysqlbinlog": "usr/bin/mysqlbinlog"}
+MYSQL_COMMANDS = {
+    "mysqld": "usr/sbin/mysqld",
+    "mysql": "usr/bin/mysql",
+    "mysqldump": "usr/bin/mysqldump",
+    "mysqlbinlog": "usr/bin/mysqlbinlog",
+}
 """Commands of the MySQL root the stack runs, each wrapped to run through the root's loader."""
 
 # Vitess's own go.mod excludes this version; a wrapper module must repeat the exclusion or
@@ -66,7 +70,8 @@ def ensure_debian_packages() -> None:
     if os.geteuid() != 0:
         raise StackError(
             f"missing Debian packages {', '.join(missing)}; install them with\n"
-            f"  sudo apt-get install -y --no-install-recommends {' '.join(missing)}")
+            f"  sudo apt-get install -y --no-install-recommends {' '.join(missing)}"
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     with step(f"Installing Debian packages {', '.join(missing)}"):
         _run(["apt-get", "update", "-q"], env=env)
@@ -75,8 +80,11 @@ def ensure_debian_packages() -> None:
 
 def vitess_installed(config: StackConfig) -> bool:
     stamp = config.vitess_bin / ".version"
-    return (stamp.exists() and stamp.read_text().strip() == VITESS_VERSION
-            and all((config.vitess_bin / c).exists() for c in VITESS_COMMANDS))
+    return (
+        stamp.exists()
+        and stamp.read_text().strip() == VITESS_VERSION
+        and all((config.vitess_bin / c).exists() for c in VITESS_COMMANDS)
+    )
 
 
 def ensure_vitess(config: StackConfig) -> Path:
@@ -94,22 +102,26 @@ def ensure_vitess(config: StackConfig) -> Path:
         if not (build_dir / "go.mod").exists():
             (build_dir / "go.mod").write_text(_GO_MOD)
         for command in VITESS_COMMANDS:
-            _run([go, "get", "-tool", f"vitess.io/vitess/go/cmd/{command}@{VITESS_VERSION}"],
-                 cwd=build_dir, env=env)
+            _run([go, "get", "-tool", f"vitess.io/vitess/go/cmd/{command}@{VITESS_VERSION}"], cwd=build_dir, env=env)
         staging = build_dir / "bin.partial"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         packages = [f"vitess.io/vitess/go/cmd/{c}" for c in VITESS_COMMANDS]
-        _run([go, "build", "-trimpath", "-o", str(staging) + "/", *packages], cwd=build_dir, env=env,
-             heartbeat="compiling Vitess")
+        _run(
+            [go, "build", "-trimpath", "-o", str(staging) + "/", *packages],
+            cwd=build_dir,
+            env=env,
+            heartbeat="compiling Vitess",
+        )
         (staging / ".version").write_text(VITESS_VERSION + "\n")
         shutil.rmtree(config.vitess_bin, ignore_errors=True)
         staging.rename(config.vitess_bin)
     return config.vitess_bin
 
 
-def _run(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-         heartbeat: str | None = None) -> None:
+def _run(
+    argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None, heartbeat: str | None = None
+) -> None:
     """Run a setup command; on failure raise with its output. Print a heartbeat while it runs."""
     done = threading.Event()
     if heartbeat:
@@ -118,6 +130,7 @@ def _run(argv: list[str], *, cwd: Path | None = None, env: dict[str, str] | None
         def beat() -> None:
             while not done.wait(30):
                 say(f"  ... still {heartbeat} ({time.monotonic() - started:.0f}s)")
+
         threading.Thread(target=beat, daemon=True).start()
     try:
         proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
@@ -138,8 +151,19 @@ def ensure_service_user(config: StackConfig) -> None:
     except KeyError:
         pass
     with step(f"Creating system user {config.service_user} (Vitess will not run as root)"):
-        _run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-              "--shell", "/usr/sbin/nologin", config.service_user])
+        _run(
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                config.service_user,
+            ]
+        )
 
 
 def prepare_state_dir(config: StackConfig) -> StackConfig:
@@ -153,8 +177,9 @@ def prepare_state_dir(config: StackConfig) -> StackConfig:
     run_as = config.run_as()
     if run_as is None:
         return config
-    probe = subprocess.run(["test", "-x", str(config.state_dir.parent)], user=run_as[0], group=run_as[1],
-                           extra_groups=[])
+    probe = subprocess.run(
+        ["test", "-x", str(config.state_dir.parent)], user=run_as[0], group=run_as[1], extra_groups=[]
+    )
     if probe.returncode != 0 and not config.state_dir.is_symlink():
         real = Path("/var/lib/pocflow") / hashlib.sha256(str(config.state_dir).encode()).hexdigest()[:12]
         real.parent.mkdir(parents=True, exist_ok=True)
@@ -197,8 +222,7 @@ def debian_mirror() -> str:
 
 
 def mysql_installed(config: StackConfig) -> bool:
-    return (config.mysql_root / ".installed").exists() and all(
-        (config.mysql_bin / c).exists() for c in MYSQL_COMMANDS)
+    return (config.mysql_root / ".installed").exists() and all((config.mysql_bin / c).exists() for c in MYSQL_COMMANDS)
 
 
 def mysql_version(config: StackConfig) -> str:
@@ -219,20 +243,35 @@ def ensure_mysql(config: StackConfig) -> Path:
         say(f"MySQL {(config.mysql_root / '.installed').read_text().strip()}: cached in {config.mysql_root}")
         return config.mysql_bin
     if which("debootstrap") is None:
-        raise StackError("debootstrap is needed to install MySQL; install it with\n"
-                         "  sudo apt-get install -y --no-install-recommends debootstrap")
+        raise StackError(
+            "debootstrap is needed to install MySQL; install it with\n"
+            "  sudo apt-get install -y --no-install-recommends debootstrap"
+        )
     if os.geteuid() != 0:
-        raise StackError(f"installing MySQL into {config.mysql_root} needs root once (debootstrap); run "
-                         f"`sudo {which('pocflow') or 'pocflow'} stack setup`")
+        raise StackError(
+            f"installing MySQL into {config.mysql_root} needs root once (debootstrap); run "
+            f"`sudo {which('pocflow') or 'pocflow'} stack setup`"
+        )
     root = config.mysql_root
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
     mirror = debian_mirror()
-    with step(f"Installing MySQL ({', '.join(MYSQL_PACKAGES)} from Debian {MYSQL_SUITE}, {mirror}) into "
-              f"{root} (first time only; about 650 MB)"):
-        _run(["debootstrap", "--variant=minbase", f"--include={','.join(MYSQL_PACKAGES)}", MYSQL_SUITE,
-              str(partial), mirror], heartbeat="installing MySQL")
+    with step(
+        f"Installing MySQL ({', '.join(MYSQL_PACKAGES)} from Debian {MYSQL_SUITE}, {mirror}) into "
+        f"{root} (first time only; about 650 MB)"
+    ):
+        _run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(MYSQL_PACKAGES)}",
+                MYSQL_SUITE,
+                str(partial),
+                mirror,
+            ],
+            heartbeat="installing MySQL",
+        )
         shutil.rmtree(root, ignore_errors=True)
         partial.rename(root)
         _write_mysql_wrappers(config)
@@ -250,7 +289,9 @@ def _write_mysql_wrappers(config: StackConfig) -> None:
     libs = f"{root}/usr/lib/x86_64-linux-gnu:{root}/lib/x86_64-linux-gnu"
     for command, relative in MYSQL_COMMANDS.items():
         wrapper = bin_dir / command
-        wrapper.write_text(f"#!/bin/sh\n# {command} of the MySQL root {root}, run with that root's loader and libraries\n"
-                           f'exec "{root}/lib64/ld-linux-x86-64.so.2" --library-path "{libs}" '
-                           f'"{root}/{relative}" "$@"\n')
+        wrapper.write_text(
+            f"#!/bin/sh\n# {command} of the MySQL root {root}, run with that root's loader and libraries\n"
+            f'exec "{root}/lib64/ld-linux-x86-64.so.2" --library-path "{libs}" '
+            f'"{root}/{relative}" "$@"\n'
+        )
         wrapper.chmod(0o755)

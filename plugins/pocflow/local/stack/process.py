@@ -7,8 +7,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 class StackError(RuntimeError):
@@ -58,15 +58,28 @@ def owned_pid(pid_file: Path, marker: str) -> int | None:
     return pid
 
 
-def spawn(argv: list[str], *, pid_file: Path, log_file: Path, env: dict[str, str] | None = None,
-          cwd: Path | None = None, identity: dict | None = None) -> int:
+def spawn(
+    argv: list[str],
+    *,
+    pid_file: Path,
+    log_file: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    identity: dict | None = None,
+) -> int:
     """Start a daemon in its own session, output to ``log_file``; record its pid."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, cwd=cwd or "/", start_new_session=True, **(identity or {}),
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd or "/",
+            start_new_session=True,
+            **(identity or {}),
         )
     pid_file.write_text(f"{proc.pid}\n")
     return proc.pid
@@ -108,8 +121,15 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
-def wait_until(check: Callable[[], bool], *, what: str, timeout: float, log_file: Path | None = None,
-               alive: Callable[[], bool] | None = None, interval: float = 0.25) -> None:
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    what: str,
+    timeout: float,
+    log_file: Path | None = None,
+    alive: Callable[[], bool] | None = None,
+    interval: float = 0.25,
+) -> None:
     """Poll ``check`` until it is true; fail with the end of ``log_file`` when it never is."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -32,8 +32,16 @@ class SourceServer:
     flavor = ""
     label = ""
 
-    def __init__(self, config: StackConfig, *, port: int, databases: tuple[str, ...], server_id: int = SERVER_ID,
-                 writable_database: str | None = None, overrides: dict[str, str] | None = None):
+    def __init__(
+        self,
+        config: StackConfig,
+        *,
+        port: int,
+        databases: tuple[str, ...],
+        server_id: int = SERVER_ID,
+        writable_database: str | None = None,
+        overrides: dict[str, str] | None = None,
+    ):
         """``databases``: created empty and visible to the assessment account; ``writable_database``:
         the one the import account may change (reverse replication after a cutover's write switch);
         ``overrides``: server settings that replace ours (a deliberately misconfigured source in tests)."""
@@ -127,31 +135,41 @@ class SourceServer:
         """Accounts and the empty databases. Idempotent: safe on every start."""
 
         def account(user: str, password: str) -> list[str]:
-            return [f"CREATE USER IF NOT EXISTS '{user}'@'{HOST}' IDENTIFIED BY '{password}';",
-                    f"ALTER USER '{user}'@'{HOST}' IDENTIFIED BY '{password}';"]
+            return [
+                f"CREATE USER IF NOT EXISTS '{user}'@'{HOST}' IDENTIFIED BY '{password}';",
+                f"ALTER USER '{user}'@'{HOST}' IDENTIFIED BY '{password}';",
+            ]
 
-        writable = ([f"GRANT INSERT, UPDATE, DELETE ON `{self.writable_database}`.* TO '{IMPORT_USER}'@'{HOST}';"]
-                    if self.writable_database else [])
-        return "\n".join([
-            "SET sql_log_bin = 0;",  # accounts are local to this server, not part of the replicated data
-            *account(ADMIN_USER, creds.admin_password),
-            f"GRANT ALL PRIVILEGES ON *.* TO '{ADMIN_USER}'@'{HOST}' WITH GRANT OPTION;",
-            *account(IMPORT_USER, creds.import_password),
-            # What a vttablet in front of an external source needs: read the data, stream the binlog,
-            # take the consistent snapshot for the copy phase, and own its `_vt` sidecar database.
-            f"GRANT {self.import_privileges()} ON *.* TO '{IMPORT_USER}'@'{HOST}';",
-            f"GRANT ALL PRIVILEGES ON `{SIDECAR_DATABASE}`.* TO '{IMPORT_USER}'@'{HOST}';",
-            # After a cutover's write switch, reverse replication keeps the source current through the
-            # same account: only the cutover rehearsal's database grants it that.
-            *writable,
-            *account(READONLY_USER, creds.readonly_password),
-            f"GRANT {self.readonly_privileges()} ON *.* TO '{READONLY_USER}'@'{HOST}';",
-            # MySQL and MariaDB list triggers and events only to holders of these privileges; the
-            # assessment needs to see them. pocflow never creates either.
-            *(f"GRANT TRIGGER, EVENT ON `{db}`.* TO '{READONLY_USER}'@'{HOST}';" for db in self.databases),
-            *(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4;" for db in self.databases),
-            "FLUSH PRIVILEGES;",
-        ]) + "\n"
+        writable = (
+            [f"GRANT INSERT, UPDATE, DELETE ON `{self.writable_database}`.* TO '{IMPORT_USER}'@'{HOST}';"]
+            if self.writable_database
+            else []
+        )
+        return (
+            "\n".join(
+                [
+                    "SET sql_log_bin = 0;",  # accounts are local to this server, not part of the replicated data
+                    *account(ADMIN_USER, creds.admin_password),
+                    f"GRANT ALL PRIVILEGES ON *.* TO '{ADMIN_USER}'@'{HOST}' WITH GRANT OPTION;",
+                    *account(IMPORT_USER, creds.import_password),
+                    # What a vttablet in front of an external source needs: read the data, stream the binlog,
+                    # take the consistent snapshot for the copy phase, and own its `_vt` sidecar database.
+                    f"GRANT {self.import_privileges()} ON *.* TO '{IMPORT_USER}'@'{HOST}';",
+                    f"GRANT ALL PRIVILEGES ON `{SIDECAR_DATABASE}`.* TO '{IMPORT_USER}'@'{HOST}';",
+                    # After a cutover's write switch, reverse replication keeps the source current through the
+                    # same account: only the cutover rehearsal's database grants it that.
+                    *writable,
+                    *account(READONLY_USER, creds.readonly_password),
+                    f"GRANT {self.readonly_privileges()} ON *.* TO '{READONLY_USER}'@'{HOST}';",
+                    # MySQL and MariaDB list triggers and events only to holders of these privileges; the
+                    # assessment needs to see them. pocflow never creates either.
+                    *(f"GRANT TRIGGER, EVENT ON `{db}`.* TO '{READONLY_USER}'@'{HOST}';" for db in self.databases),
+                    *(f"CREATE DATABASE IF NOT EXISTS `{db}` DEFAULT CHARACTER SET utf8mb4;" for db in self.databases),
+                    "FLUSH PRIVILEGES;",
+                ]
+            )
+            + "\n"
+        )
 
     def pid(self) -> int | None:
         return owned_pid(self.pid_file, str(self.cnf))
@@ -164,8 +182,13 @@ class SourceServer:
 
     def client(self, args: list[str], *, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
         """The server's own command-line client, logged in as its administrator through the socket."""
-        argv = [self.client_command(), "--no-defaults", f"--socket={self.socket}", f"--user={self.admin_os_user()}",
-                *args]
+        argv = [
+            self.client_command(),
+            "--no-defaults",
+            f"--socket={self.socket}",
+            f"--user={self.admin_os_user()}",
+            *args,
+        ]
         proc = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=60)
         if check and proc.returncode != 0:
             raise StackError(f"source {self.label} refused setup SQL: {proc.stderr.strip()}")
@@ -178,11 +201,20 @@ class SourceServer:
                 with step(f"Initialising the source {self.label} datadir"):
                     self.initialise()
             with step(f"Starting source {self.label} {self.version()} on {HOST}:{self.port}"):
-                spawn([self.server_command(), f"--defaults-file={self.cnf}"], pid_file=self.pid_file,
-                      log_file=self.config.log_dir / f"{self.name}.out", env=self.config.daemon_env(),
-                      identity=self.config.identity())
-                wait_until(self._ping, what=f"source {self.label}", timeout=120, log_file=self.log_file,
-                           alive=lambda: self.pid() is not None)
+                spawn(
+                    [self.server_command(), f"--defaults-file={self.cnf}"],
+                    pid_file=self.pid_file,
+                    log_file=self.config.log_dir / f"{self.name}.out",
+                    env=self.config.daemon_env(),
+                    identity=self.config.identity(),
+                )
+                wait_until(
+                    self._ping,
+                    what=f"source {self.label}",
+                    timeout=120,
+                    log_file=self.log_file,
+                    alive=lambda: self.pid() is not None,
+                )
         else:
             say(f"source {self.label} already running (pid {self.pid()}, port {self.port})")
         self.client([], stdin=self.bootstrap_sql(creds))
@@ -197,8 +229,9 @@ class SourceServer:
         return f"mysql://{user}:{password}@{HOST}:{self.port}/{database}"
 
     def _run_setup(self, argv: list[str], what: str) -> None:
-        proc = subprocess.run(argv, capture_output=True, text=True, env=self.config.daemon_env(), cwd="/",
-                              **self.config.identity())
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, env=self.config.daemon_env(), cwd="/", **self.config.identity()
+        )
         if proc.returncode != 0:
             log = self.log_file.read_text()[-3000:] if self.log_file.exists() else ""
             raise StackError(f"{what} failed:\n{proc.stdout}\n{proc.stderr}\n{log}")
@@ -238,8 +271,10 @@ class SourceMySQL(SourceServer):
         return "root"
 
     def initialise(self) -> None:
-        self._run_setup([self.server_command(), f"--defaults-file={self.cnf}", "--initialize-insecure"],
-                        "mysqld --initialize-insecure")
+        self._run_setup(
+            [self.server_command(), f"--defaults-file={self.cnf}", "--initialize-insecure"],
+            "mysqld --initialize-insecure",
+        )
 
     def import_privileges(self) -> str:
         return "SELECT, SHOW VIEW, PROCESS, RELOAD, LOCK TABLES, REPLICATION SLAVE, REPLICATION CLIENT"
@@ -260,8 +295,12 @@ class SourceMariaDB(SourceServer):
     label = "MariaDB"
 
     def settings(self) -> list[str]:
-        return ["log_slave_updates = ON", "gtid_strict_mode = ON", "collation_server = utf8mb4_general_ci",
-                "innodb_log_file_size = 256M"]
+        return [
+            "log_slave_updates = ON",
+            "gtid_strict_mode = ON",
+            "collation_server = utf8mb4_general_ci",
+            "innodb_log_file_size = 256M",
+        ]
 
     def server_command(self) -> str:
         return which("mariadbd") or "mariadbd"
@@ -273,13 +312,22 @@ class SourceMariaDB(SourceServer):
         return getpass.getuser()  # the OS user that ran mariadb-install-db logs in by unix_socket
 
     def initialise(self) -> None:
-        self._run_setup([which("mariadb-install-db") or "mariadb-install-db", f"--defaults-file={self.cnf}",
-                         "--auth-root-authentication-method=socket", "--skip-test-db",
-                         f"--user={self.config.service_user or getpass.getuser()}"], "mariadb-install-db")
+        self._run_setup(
+            [
+                which("mariadb-install-db") or "mariadb-install-db",
+                f"--defaults-file={self.cnf}",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+                f"--user={self.config.service_user or getpass.getuser()}",
+            ],
+            "mariadb-install-db",
+        )
 
     def import_privileges(self) -> str:
-        return ("SELECT, SHOW VIEW, PROCESS, RELOAD, LOCK TABLES, REPLICATION SLAVE, BINLOG MONITOR, "
-                "REPLICATION SLAVE ADMIN")
+        return (
+            "SELECT, SHOW VIEW, PROCESS, RELOAD, LOCK TABLES, REPLICATION SLAVE, BINLOG MONITOR, "
+            "REPLICATION SLAVE ADMIN"
+        )
 
     def readonly_privileges(self) -> str:
         return "SELECT, SHOW VIEW, PROCESS, BINLOG MONITOR"

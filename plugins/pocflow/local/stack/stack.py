@@ -9,9 +9,16 @@ from dataclasses import asdict, dataclass
 
 from pocflow.local.stack import install
 from pocflow.local.stack.cluster import Cluster, TargetMysqld
-from pocflow.local.stack.config import (CUTOVER_DATABASE, SOURCE_DATABASE, SOURCE_FLAVORS,
-                                         SOURCE_KEYSPACE, TARGET_KEYSPACE, StackConfig, saved_flavors,
-                                         second_source_keyspace)
+from pocflow.local.stack.config import (
+    CUTOVER_DATABASE,
+    SOURCE_DATABASE,
+    SOURCE_FLAVORS,
+    SOURCE_KEYSPACE,
+    TARGET_KEYSPACE,
+    StackConfig,
+    saved_flavors,
+    second_source_keyspace,
+)
 from pocflow.local.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, load_or_create
 from pocflow.local.stack.process import StackError, wait_until
 from pocflow.local.stack.progress import say
@@ -40,12 +47,18 @@ class Stack:
         self.creds = load_or_create(self.config)
         c = self.config
         self.source: SourceServer = SOURCE_SERVERS[c.source_flavor](
-            c, port=c.ports.source_mysql, databases=tuple(e.database for e in c.source_entries()),
-            writable_database=CUTOVER_DATABASE)
+            c,
+            port=c.ports.source_mysql,
+            databases=tuple(e.database for e in c.source_entries()),
+            writable_database=CUTOVER_DATABASE,
+        )
         self.sources = [self.source]
         if c.second_source_flavor is not None:
-            self.sources.append(SOURCE_SERVERS[c.second_source_flavor](
-                c, port=c.ports.second_source_mysql, databases=(SOURCE_DATABASE,), server_id=1002))
+            self.sources.append(
+                SOURCE_SERVERS[c.second_source_flavor](
+                    c, port=c.ports.second_source_mysql, databases=(SOURCE_DATABASE,), server_id=1002
+                )
+            )
         self.cluster = Cluster(self.config, self.creds)
 
     def components(self) -> list:
@@ -64,13 +77,13 @@ class Stack:
         wanted = {"source_flavor": self.config.source_flavor, "second_source_flavor": self.config.second_source_flavor}
         if not saved or saved == wanted:
             return
-        running = [f for f in SOURCE_FLAVORS
-                   if SOURCE_SERVERS[f](self.config, port=0, databases=()).pid() is not None]
+        running = [f for f in SOURCE_FLAVORS if SOURCE_SERVERS[f](self.config, port=0, databases=()).pid() is not None]
         if running:
             raise StackError(
                 f"the stack runs source {', '.join(running)} (source flavour {saved.get('source_flavor')}, second "
                 f"{saved.get('second_source_flavor') or 'none'}); stop it first with `pocflow stack down`, then "
-                f"bring it up with --source-flavor {wanted['source_flavor']} (each flavour keeps its own data)")
+                f"bring it up with --source-flavor {wanted['source_flavor']} (each flavour keeps its own data)"
+            )
 
     def up(self) -> None:
         self._check_flavors()
@@ -87,8 +100,9 @@ class Stack:
             wait_until(lambda: all(s.healthy for s in self.status()), what="stack health", timeout=90)
         except StackError:
             unhealthy = [s.name for s in self.status() if not s.healthy]
-            raise StackError(f"stack started but not healthy: {', '.join(unhealthy)}; "
-                             f"see the logs in {self.config.log_dir}") from None
+            raise StackError(
+                f"stack started but not healthy: {', '.join(unhealthy)}; see the logs in {self.config.log_dir}"
+            ) from None
         say(f"stack is up; state, logs and pids in {self.config.state_dir}")
 
     def down(self, *, wipe: bool = False) -> None:
@@ -119,14 +133,18 @@ class Stack:
         existing = self.keyspaces()
         if keyspace in existing:
             if sorted(existing[keyspace]) != sorted(shards):
-                raise StackError(f"keyspace {keyspace} already runs shards {existing[keyspace]}, not {shards}; "
-                                 f"use another keyspace name or reshard")
+                raise StackError(
+                    f"keyspace {keyspace} already runs shards {existing[keyspace]}, not {shards}; "
+                    f"use another keyspace name or reshard"
+                )
             return False
         entries = json.loads(self.config.topology_file.read_text()) if self.config.topology_file.exists() else []
         uids = self.config.free_tablet_uids(2 * len(shards), taken={e["uid"] for e in entries})
         for i, shard in enumerate(shards):
-            entries += [{"keyspace": keyspace, "shard": shard, "uid": uids[2 * i], "primary": True},
-                        {"keyspace": keyspace, "shard": shard, "uid": uids[2 * i + 1], "primary": False}]
+            entries += [
+                {"keyspace": keyspace, "shard": shard, "uid": uids[2 * i], "primary": True},
+                {"keyspace": keyspace, "shard": shard, "uid": uids[2 * i + 1], "primary": False},
+            ]
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
         self.__init__(self.config)
         self.up()
@@ -149,7 +167,8 @@ class Stack:
             if "node doesn't exist" not in e.stderr:
                 raise
         self.config.topology_file.write_text(
-            json.dumps([e for e in entries if e["keyspace"] != keyspace], indent=2) + "\n")
+            json.dumps([e for e in entries if e["keyspace"] != keyspace], indent=2) + "\n"
+        )
         for spec in specs:
             shutil.rmtree(TargetMysqld(self.config, spec).dir, ignore_errors=True)
         self.__init__(self.config)
@@ -181,11 +200,14 @@ class Stack:
         for server in self.sources:
             prefix = f"POCFLOW_SOURCE_{server.flavor.upper()}"
             keyspace = SOURCE_KEYSPACE if server is self.source else second_source_keyspace(server.flavor)
-            per_flavor.update({
-                f"{prefix}_KEYSPACE": keyspace,
-                f"{prefix}_ADMIN_DSN": server.dsn(ADMIN_USER, c.admin_password, SOURCE_DATABASE),
-                f"{prefix}_IMPORT_DSN": server.dsn(IMPORT_USER, c.import_password, SOURCE_DATABASE),
-                f"{prefix}_READONLY_DSN": server.dsn(READONLY_USER, c.readonly_password, SOURCE_DATABASE)})
+            per_flavor.update(
+                {
+                    f"{prefix}_KEYSPACE": keyspace,
+                    f"{prefix}_ADMIN_DSN": server.dsn(ADMIN_USER, c.admin_password, SOURCE_DATABASE),
+                    f"{prefix}_IMPORT_DSN": server.dsn(IMPORT_USER, c.import_password, SOURCE_DATABASE),
+                    f"{prefix}_READONLY_DSN": server.dsn(READONLY_USER, c.readonly_password, SOURCE_DATABASE),
+                }
+            )
         return {
             "PATH": f"{self.config.vitess_bin}:$PATH",
             "POCFLOW_SOURCE_FLAVOR": self.config.source_flavor,
@@ -211,8 +233,12 @@ class Stack:
         p = self.config.ports
         lines.append('vtctldclient-local() { vtctldclient --server "$VTCTLD_SERVER" "$@"; }')
         for server in self.sources:
-            lines.append(f'{server.flavor}-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb '
-                         f'--default-character-set=utf8mb4 -h 127.0.0.1 -P {server.port} -u {ADMIN_USER} '
-                         f'{SOURCE_DATABASE} "$@"; }}')
-        lines.append(f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}')
+            lines.append(
+                f"{server.flavor}-source() {{ MYSQL_PWD={shlex.quote(self.creds.admin_password)} mariadb "
+                f"--default-character-set=utf8mb4 -h 127.0.0.1 -P {server.port} -u {ADMIN_USER} "
+                f'{SOURCE_DATABASE} "$@"; }}'
+            )
+        lines.append(
+            f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}'
+        )
         return "\n".join(lines)
