@@ -75,7 +75,8 @@ def run(tables: int) -> Result:
     return Result(
         name="assessment at scale",
         metric="time",
-        pocflow=f"{tables:,} tables: {our_queries} catalogue queries in {our_seconds:.1f} s (100 tables: {small_queries})",
+        pocflow=f"{tables:,} tables: {our_queries} catalogue queries in {our_seconds:.1f} s "
+        f"(100 tables: {small_queries})",
         baseline=f"per-table SHOW statements: {base_queries:,} queries in {base_seconds:.1f} s",
         ratio=base_seconds / our_seconds,
         goal="catalogue queries constant in the number of tables",

@@ -80,7 +80,8 @@ def run(customers: int = 20_000, baseline_rows: int = 20_000) -> Result:
     return Result(
         name="sample load",
         metric="rows/s",
-        pocflow=f"LOAD DATA: {result.total_rows:,} rows in {result.load_seconds:.2f} s = {result.rows_per_second:,.0f} rows/s",
+        pocflow=f"LOAD DATA: {result.total_rows:,} rows in {result.load_seconds:.2f} s = "
+        f"{result.rows_per_second:,.0f} rows/s",
         baseline=f"row-by-row INSERT: {base_rows:,} rows in {base_seconds:.2f} s = {base_rate:,.0f} rows/s",
         ratio=result.rows_per_second / base_rate,
         goal="faster than row-by-row INSERTs",

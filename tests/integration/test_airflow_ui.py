@@ -1,6 +1,7 @@
 """pocflow operated from Airflow itself: standalone Airflow, a real headless Chromium, and the REST API v2.
 
-One Airflow standalone (conftest.py, shared with the cutover tests) serves the session. Screenshots land in artifacts/ui/.
+One Airflow standalone (conftest.py, shared with the cutover tests) serves the session.
+Screenshots land in artifacts/ui/.
 """
 
 from __future__ import annotations

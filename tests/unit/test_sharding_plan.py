@@ -96,7 +96,9 @@ def test_queried_unique_columns_get_a_recommended_lookup_vindex(sharded):
 def test_queries_without_the_sharding_key_are_listed_as_scatter(sharded):
     reasons = {q["query"]: q["reason"] for q in sharded.scatter_queries}
     assert reasons == {
-        "SELECT * FROM customers WHERE email = 'a@b.c'": "scatters until the recommended lookup vindex on customers.email is created",
+        "SELECT * FROM customers WHERE email = 'a@b.c'": (
+            "scatters until the recommended lookup vindex on customers.email is created"
+        ),
         "SELECT COUNT(*) FROM order_lines": "no filter on order_lines.customer_id: every shard is asked",
     }
 

@@ -48,7 +48,8 @@ def test_utf8_text_needs_no_length_because_no_utf8_text_holds_the_separator():
     # a NULL of UTF-8 text is 0xFE (no UTF-8 text either); latin1 may hold 0xFF, but as the last NOT NULL
     # column it needs no length
     assert sql == (
-        "CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(`a`, CAST(X'FE' AS BINARY)), CAST(CONVERT(`b` USING utf8mb4) AS BINARY), "
+        "CRC32(CONCAT_WS(CAST(X'FF' AS BINARY), COALESCE(`a`, CAST(X'FE' AS BINARY)), "
+        "CAST(CONVERT(`b` USING utf8mb4) AS BINARY), "
         "COALESCE(`j`, CAST(X'FE' AS BINARY)), "
         "CAST(CONVERT(`l` USING utf8mb4) AS BINARY), `n`))"
     )

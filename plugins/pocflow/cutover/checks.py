@@ -84,7 +84,8 @@ def replication_lag(ctx: CutoverContext) -> Check:
         if lag is None:
             ok &= bool(status.streams) and all(s.status == "Running" for s in status.streams)
             parts.append(
-                f"{live.workflow}: Vitess reports no lag figure (streams {', '.join(s.status for s in status.streams) or 'none'})"
+                f"{live.workflow}: Vitess reports no lag figure "
+                f"(streams {', '.join(s.status for s in status.streams) or 'none'})"
             )
         else:
             ok &= lag <= limit

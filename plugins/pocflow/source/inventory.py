@@ -304,7 +304,8 @@ def take(conn, database: str, *, import_user: str | None = None, top_digests: in
     triggers = [
         NamedObject(n, "trigger", f"{timing} {event} ON {table}")
         for n, timing, event, table in rows(
-            "SELECT trigger_name, action_timing, event_manipulation, event_object_table FROM information_schema.triggers "
+            "SELECT trigger_name, action_timing, event_manipulation, event_object_table "
+            "FROM information_schema.triggers "
             "WHERE trigger_schema = %s ORDER BY trigger_name",
             (database,),
         )

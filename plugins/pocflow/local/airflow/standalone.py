@@ -115,9 +115,9 @@ class StandaloneAirflow:
             try:
                 with urllib.request.urlopen(req, timeout=5):
                     return
-            except Exception:
+            except Exception as e:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"DAG {dag_id} was not parsed in {timeout:.0f}s; see {self.log_file}")
+                    raise TimeoutError(f"DAG {dag_id} was not parsed in {timeout:.0f}s; see {self.log_file}") from e
                 time.sleep(2)
 
     def token(self) -> str:

@@ -324,7 +324,7 @@ def generate(tables: list[Table], rows: int, seed: int = DEFAULT_SEED) -> Genera
         for row in out.rows[table.name]:
             if parents:
                 parent = rng.choice(parents)
-                row.update({col: parent[pcol] for col, pcol in zip(fk.columns, fk.parent_columns)})
+                row.update({col: parent[pcol] for col, pcol in zip(fk.columns, fk.parent_columns, strict=True)})
     return out
 
 
@@ -351,10 +351,10 @@ def _table_rows(
             row.update(_reference(table, fk, row, made, done, rng, pending))
         i += 1
         tuples = [tuple(row.get(col) for col in key) for key in table.unique_keys]
-        if any(t in s for t, s in zip(tuples, seen) if None not in t):
+        if any(t in s for t, s in zip(tuples, seen, strict=True) if None not in t):
             failures += 1
             continue
-        for t, s in zip(tuples, seen):
+        for t, s in zip(tuples, seen, strict=True):
             s.add(t)
         failures = 0
         made.append(row)
@@ -387,7 +387,7 @@ def _reference(
         if (table, fk) not in pending and not nullable:
             pending.append((table, fk))
         return {col: None for col in fk.columns}
-    return {col: parent.get(pcol) for col, pcol in zip(fk.columns, fk.parent_columns)}
+    return {col: parent.get(pcol) for col, pcol in zip(fk.columns, fk.parent_columns, strict=True)}
 
 
 def insert(

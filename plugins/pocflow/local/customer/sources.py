@@ -64,7 +64,8 @@ def engagement_yaml(database: str, *, target_keyspace: str, vtctld: str, today: 
     return (
         "\n".join(
             [
-                f"# Rehearsal on database {database} of the local source (`pocflow source add`). Adjust and run it with",
+                f"# Rehearsal on database {database} of the local source (`pocflow source add`). "
+                "Adjust and run it with",
                 f'#   pocflow dags-test --conf \'{{"engagement_file": "{name}.yaml"}}\'',
                 f"engagement_name: {name}",
                 f"customer: {database}",

@@ -14,6 +14,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pymysql
+
 from pocflow.local.stack.config import CELL, SIDECAR_DATABASE, SOURCE_DATABASE, StackConfig, TabletSpec
 from pocflow.local.stack.credentials import IMPORT_USER, Credentials
 from pocflow.local.stack.install import which
@@ -372,7 +374,7 @@ class Cluster:
             self._ensure_keyspace(keyspace, sidecar=SIDECAR_DATABASE)
         for spec in self.config.source_tablets:
             self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
-        targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets))
+        targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets, strict=True))
         for _, mysqld, _ in targets:
             mysqld.up()
         for _, _, tablet in targets:
@@ -383,7 +385,7 @@ class Cluster:
             if spec.primary:
                 self._ensure_primary(spec)
         self._write_source_credentials()
-        for spec, tablet in zip(self.config.source_tablets, self.source_tablets):
+        for spec, tablet in zip(self.config.source_tablets, self.source_tablets, strict=True):
             tablet.up()
             self._ensure_external_primary(spec)
         self.vtgate.up()
@@ -415,7 +417,6 @@ class Cluster:
 
     def wait_until_routable(self, keyspace: str, shards: list[str], timeout: float = 90) -> None:
         """Wait until vtgate serves a PRIMARY for every shard of ``keyspace``."""
-        import pymysql
 
         def ready() -> bool:
             conn = pymysql.connect(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pocflow.local.stack.config import SIDECAR_DATABASE, StackConfig
 from pocflow.local.stack.credentials import ADMIN_USER, IMPORT_USER, READONLY_USER, Credentials
-from pocflow.local.stack.install import which
+from pocflow.local.stack.install import mysql_version, which
 from pocflow.local.stack.process import StackError, owned_pid, spawn, stop_pid, wait_until
 from pocflow.local.stack.progress import say, step
 
@@ -283,8 +283,6 @@ class SourceMySQL(SourceServer):
         return "SELECT, SHOW VIEW, PROCESS, REPLICATION CLIENT"
 
     def binary_version(self) -> str:
-        from pocflow.local.stack.install import mysql_version
-
         return mysql_version(self.config)
 
 

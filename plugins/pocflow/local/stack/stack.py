@@ -239,6 +239,7 @@ class Stack:
                 f'{SOURCE_DATABASE} "$@"; }}'
             )
         lines.append(
-            f'mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} -u root {TARGET_KEYSPACE} "$@"; }}'
+            f"mariadb-vtgate() {{ mariadb --default-character-set=utf8mb4 -h 127.0.0.1 -P {p.vtgate_mysql} "
+            f'-u root {TARGET_KEYSPACE} "$@"; }}'
         )
         return "\n".join(lines)
