@@ -87,7 +87,7 @@ def target_rows(vtgate: Endpoint, keyspace: str, shard: str, table: str) -> int:
     with connect(vtgate.with_database(None)) as conn, conn.cursor() as cur:
         cur.execute(f"USE {quote_identifier(f'{keyspace}:{shard}@replica')}")
         cur.execute(f"SELECT COUNT(*) FROM {quote_identifier(table)}")
-        return cur.fetchone()[0]
+        return (cur.fetchone() or (0,))[0]
 
 
 def run(
@@ -111,6 +111,8 @@ def run(
             f"(CLI: --approve-cancel).",
         )
     movetables = MoveTables(vtctld, WORKFLOW, target_keyspace)
+    if not source_readonly.database:
+        raise ValueError("the import proof needs the source database in the read-only endpoint")
     with connect(source_readonly) as conn:
         inventory = take(conn, source_readonly.database)
     plan = assess(inventory)

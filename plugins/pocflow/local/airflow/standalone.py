@@ -165,11 +165,13 @@ def serve(port: int = DEFAULT_PORT) -> int:
         f"  Ctrl-C stops Airflow (the local stack keeps running: make stack-down)\n",
         flush=True,
     )
+    process = airflow.process
+    assert process is not None, "start() leaves the process running"
     try:
-        while airflow.process.poll() is None:
+        while process.poll() is None:
             time.sleep(1)
-        _say(f"airflow standalone exited with {airflow.process.returncode}; see {airflow.log_file}")
-        return airflow.process.returncode or 1
+        _say(f"airflow standalone exited with {process.returncode}; see {airflow.log_file}")
+        return process.returncode or 1
     except KeyboardInterrupt:
         _say("stopping Airflow ...")
         airflow.stop()

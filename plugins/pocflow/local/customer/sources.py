@@ -241,7 +241,8 @@ def run_statements(endpoint: Endpoint, checked: CheckedDump) -> None:
     with connect(endpoint) as conn, conn.cursor() as cur:
         for st in checked.statements:
             try:
-                cur.execute(st.text.encode("utf-8", errors="surrogateescape"))
+                # bytes as they are: a dump's bytes that are not UTF-8 reach the server unchanged
+                cur.execute(st.text.encode("utf-8", errors="surrogateescape"))  # type: ignore[call-overload]
                 while cur.nextset():
                     pass
             except pymysql.MySQLError as e:

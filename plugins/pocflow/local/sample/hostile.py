@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 from pocflow.connections import Endpoint, connect
 from pocflow.engagement import PROJECT_ROOT
@@ -16,7 +17,7 @@ LONG = "a_table_name_that_is_exactly_sixty_four_characters_long_abcdefgh"
 LONG_COLUMN = "a_column_name_that_is_exactly_sixty_four_characters_long_abcdefg"
 
 # table -> (columns, row maker(i, rng))
-TABLES: dict[str, tuple[list[str], object]] = {
+TABLES: dict[str, tuple[list[str], Callable[[int, random.Random], tuple]]] = {
     "order": (
         ["select", "from", "where clause", '"quoted"', "it's"],
         lambda i, r: (

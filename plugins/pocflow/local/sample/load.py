@@ -64,7 +64,7 @@ def current_counts(endpoint: Endpoint) -> dict[str, int] | None:
         counts = {}
         for table in LOAD_ORDER:
             cur.execute(f"SELECT COUNT(*) FROM {quote_identifier(table)}")
-            counts[table] = cur.fetchone()[0]
+            counts[table] = (cur.fetchone() or (0,))[0]
         return counts
 
 
@@ -91,8 +91,8 @@ def load(
     started = time.monotonic()
     marker = files / "rows.txt"
     if marker.exists():
-        expected = dict(line.split("=") for line in marker.read_text().split())
-        expected = {k: int(v) for k, v in expected.items()}
+        pairs = (line.split("=") for line in marker.read_text().split())
+        expected = {k: int(v) for k, v in pairs}
     else:
         progress(f"generating sample data: {customers} customers, seed {seed} -> {files}")
         expected = write_files(files, counts, seed)

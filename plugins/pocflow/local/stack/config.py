@@ -299,7 +299,8 @@ class StackConfig:
         """``count`` uids from 300 up for provisioned tablets, skipping taken ones and any whose ports
         (15000/16000/17000 + uid) are among the stack's own (vtgate's MySQL port 15306, ...)."""
         fixed = {getattr(self.ports, f.name) for f in dataclasses.fields(self.ports)}
-        uids, uid = [], 300
+        uids: list[int] = []
+        uid = 300
         while len(uids) < count:
             if uid not in taken and not {15000 + uid, 16000 + uid, 17000 + uid} & fixed:
                 uids.append(uid)

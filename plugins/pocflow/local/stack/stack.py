@@ -43,7 +43,11 @@ class ComponentStatus:
 
 class Stack:
     def __init__(self, config: StackConfig | None = None):
-        self.config = config or StackConfig.from_env()
+        self._configure(config or StackConfig.from_env())
+
+    def _configure(self, config: StackConfig) -> None:
+        """The stack's parts for ``config`` (again, after the state folder or the tablets changed)."""
+        self.config = config
         self.creds = load_or_create(self.config)
         c = self.config
         self.source: SourceServer = SOURCE_SERVERS[c.source_flavor](
@@ -91,7 +95,7 @@ class Stack:
         install.ensure_service_user(self.config)
         prepared = install.prepare_state_dir(self.config)
         if prepared != self.config:
-            self.__init__(prepared)
+            self._configure(prepared)
         for source in self.sources:
             source.up(self.creds)
         self.config.save_flavors()
@@ -146,7 +150,7 @@ class Stack:
                 {"keyspace": keyspace, "shard": shard, "uid": uids[2 * i + 1], "primary": False},
             ]
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
-        self.__init__(self.config)
+        self._configure(self.config)
         self.up()
         self.cluster.wait_until_routable(keyspace, shards)
         return True
@@ -171,14 +175,17 @@ class Stack:
         )
         for spec in specs:
             shutil.rmtree(TargetMysqld(self.config, spec).dir, ignore_errors=True)
-        self.__init__(self.config)
+        self._configure(self.config)
         return True
 
     def status(self) -> list[ComponentStatus]:
         by_port = {s.port: s for s in self.sources}
         out = []
         for c in self.components():
-            server = c if isinstance(c, SourceServer) else by_port.get(getattr(c, "source_port", None))
+            port = getattr(c, "source_port", None)
+            server = c if isinstance(c, SourceServer) else (by_port.get(port) if port is not None else None)
+            flavor: str | None
+            version: str | None
             if server is not None:
                 flavor, version = server.flavor, server.version()
             elif isinstance(c, TargetMysqld):
