@@ -58,7 +58,7 @@ def test_every_component_the_issue_names_is_a_service():
         "s3",
         "s3-bucket",
     } <= set(SERVICES)
-    assert AIRFLOW_ENV["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert defaults(AIRFLOW_ENV["AIRFLOW__CORE__EXECUTOR"]) == "LocalExecutor"
     assert AIRFLOW_ENV["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql")
     assert SERVICES["mysql-source"]["image"] == "mysql:8.4"  # the LTS line; 8.0 is past its end of life
     flags = " ".join(SERVICES["mysql-source"]["command"])
@@ -157,3 +157,20 @@ def test_the_astro_project_starts_from_the_runtime_of_the_locked_airflow():
     ).is_file()
     for folder in ("dags", "plugins", "include", "tests"):
         assert (PROJECT_ROOT / folder).is_dir()
+
+
+def test_the_celery_profile_adds_a_broker_and_two_workers_that_run_what_the_scheduler_does():
+    in_profile = {name for name, service in SERVICES.items() if "celery" in service.get("profiles", [])}
+    assert in_profile == {"redis", "airflow-worker-1", "airflow-worker-2"}
+    assert AIRFLOW_ENV["AIRFLOW__CORE__EXECUTOR"] == "${AIRFLOW_EXECUTOR:-LocalExecutor}"
+    assert AIRFLOW_ENV["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:")
+    workers = [SERVICES[w] for w in ("airflow-worker-1", "airflow-worker-2")]
+    assert [w["command"].split()[:2] for w in workers] == [["celery", "worker"]] * 2
+    assert len({w["command"] for w in workers}) == 2  # each its own Celery hostname
+    for worker in workers:
+        # the same image, environment and mounted DAGs as the scheduler, so a task runs the same on either
+        assert worker["image"] == SERVICES["airflow-scheduler"]["image"]
+        assert worker["environment"] == SERVICES["airflow-scheduler"]["environment"]
+        assert worker["volumes"] == SERVICES["airflow-scheduler"]["volumes"]
+    locked = (PROJECT_ROOT / "requirements.txt").read_text()
+    assert re.search(r"^apache-airflow-providers-celery==", locked, re.M) and re.search(r"^redis==", locked, re.M)
