@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -158,6 +159,25 @@ def test_the_whole_engagement_runs_on_the_added_database_and_ends_with_a_report(
         "projects": "match",
         "tasks": "match",
     }
+
+
+def engagement_choices(api) -> list:
+    """The engagement files the poc_engagement form offers (those found when the DAG was last parsed)."""
+    params = api.ok("GET", "/api/v2/dags/poc_engagement/details")["params"]
+    return params["engagement_file"]["schema"].get("enum") or []
+
+
+def test_the_added_engagement_runs_from_the_airflow_form_too(added, airflow_api):
+    api = airflow_api("poc_engagement")
+    # The form lists the engagement files found when the DAG was parsed: a new file appears at the next parse.
+    deadline = time.monotonic() + 180
+    while "pf-customer.yaml" not in engagement_choices(api):
+        assert time.monotonic() < deadline, f"pf-customer.yaml not offered by the form: {engagement_choices(api)}"
+        time.sleep(5)
+    run_id = api.trigger({"engagement_file": "pf-customer.yaml"})
+    api.wait(run_id, lambda r, s: r["state"] == "success", "the engagement run from the form")
+    states = api.task_states(run_id)
+    assert all(state == "success" for task, state in states.items() if task != "customer_decision"), states
 
 
 BAD_DUMPS = {
