@@ -263,8 +263,8 @@ class Cluster:
             ],
         )
         self.target_mysqlds = [TargetMysqld(c, t) for t in c.target_tablets]
-        self.target_tablets = [self._tablet(t, managed=True) for t in c.target_tablets]
-        self.source_tablets = [self._tablet(t, managed=False) for t in c.source_tablets]
+        self.target_tablets = [self.tablet(t, managed=True) for t in c.target_tablets]
+        self.source_tablets = [self.tablet(t, managed=False) for t in c.source_tablets]
         self.vtgate = Daemon(
             "vtgate",
             p.vtgate_http,
@@ -300,7 +300,8 @@ class Cluster:
             ],
         )
 
-    def _tablet(self, t: TabletSpec, *, managed: bool) -> Daemon:
+    def tablet(self, t: TabletSpec, *, managed: bool) -> Daemon:
+        """The vttablet daemon of ``t`` (managed: mysqlctl runs its MySQL; else an unmanaged source tablet)."""
         c = self.config
         argv = [
             str(c.vitess_bin / "vttablet"),
@@ -398,13 +399,13 @@ class Cluster:
         """Bring up one source tablet on the running cluster: its keyspace, its vttablet, its primary, its routing."""
         self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
         self._write_source_credentials()
-        self._tablet(spec, managed=False).up()
+        self.tablet(spec, managed=False).up()
         self._ensure_external_primary(spec)
         self.wait_until_routable(spec.keyspace, [spec.shard])
 
     def remove_source_tablet(self, spec: TabletSpec) -> None:
         """Stop one source tablet and delete its keyspace (and the tablet's record) from the topology."""
-        tablet = self._tablet(spec, managed=False)
+        tablet = self.tablet(spec, managed=False)
         tablet.down()
         tablet.pid_file.unlink(missing_ok=True)
         try:

@@ -163,7 +163,7 @@ class Stack:
         if not specs:
             return False
         for spec in specs:
-            self.cluster._tablet(spec, managed=True).down()
+            self.cluster.tablet(spec, managed=True).down()
             TargetMysqld(self.config, spec).down()
         try:
             self.cluster.vtctld.run("DeleteKeyspace", "--recursive", "--force", keyspace, approved=True)
