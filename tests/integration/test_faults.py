@@ -52,7 +52,14 @@ def engagement(stack, sample):
 
 def new_context(engagement, label: str) -> tuple[StageContext, list[str]]:
     messages: list[str] = []
-    ctx = StageContext(engagement, run_id=f"fault-{label}-{uuid.uuid4().hex[:8]}", resolve=resolve, log=messages.append)
+    # a fresh run: the stages before the one under test run first, as from the terminal
+    ctx = StageContext(
+        engagement,
+        run_id=f"fault-{label}-{uuid.uuid4().hex[:8]}",
+        resolve=resolve,
+        log=messages.append,
+        compute_missing=True,
+    )
     return ctx, messages
 
 

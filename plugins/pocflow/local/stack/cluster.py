@@ -375,7 +375,9 @@ class Cluster:
             self._ensure_keyspace(keyspace, sidecar=SIDECAR_DATABASE)
         for spec in self.config.source_tablets:
             self._ensure_keyspace(spec.keyspace, sidecar=SIDECAR_DATABASE)
-        targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets, strict=True))
+        # The configuration reads the provisioned keyspaces and added sources afresh; tablets added since this
+        # Cluster was built are started by whoever added them, so only the ones it knows are zipped here.
+        targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets, strict=False))
         for _, mysqld, _ in targets:
             mysqld.up()
         for _, _, tablet in targets:
@@ -386,7 +388,7 @@ class Cluster:
             if spec.primary:
                 self._ensure_primary(spec)
         self._write_source_credentials()
-        for spec, tablet in zip(self.config.source_tablets, self.source_tablets, strict=True):
+        for spec, tablet in zip(self.config.source_tablets, self.source_tablets, strict=False):
             tablet.up()
             self._ensure_external_primary(spec)
         self.vtgate.up()
