@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 POCFLOW, BASELINE = "pocflow", "baseline"
-ORDER = "rotated each round (two sides: AB BA AB ...)"
+ORDER = "the order rotated each round: AB BA AB ..."
 
 Clock = Callable[[], float]
 Call = Callable[[], Mapping[str, Any] | None]
@@ -71,11 +71,19 @@ class Series:
     def spread(self) -> tuple[float, float]:
         return (self.low, self.high)
 
-    def show(self, unit: str = "s", digits: int = 1) -> str:
+    def show(self, unit: str = "s", digits: int | None = None) -> str:
         """E.g. "12.3 s (11.9-13.0, n=3)"."""
-        f = f"{{:,.{digits}f}}"
-        unit = f" {unit}" if unit else ""
-        return f"{f.format(self.median)}{unit} ({f.format(self.low)}-{f.format(self.high)}, n={self.n})"
+        return show(self.median, self.low, self.high, self.n, unit, digits)
+
+
+def show(median: float, low: float, high: float, n: int, unit: str = "s", digits: int | None = None) -> str:
+    """ "median unit (low-high, n=N)"; ``digits`` by default from the size of the figures (3 significant or so)."""
+    if digits is None:
+        top = max(abs(median), abs(low), abs(high))
+        digits = 0 if top >= 100 else 1 if top >= 10 else 2 if top >= 0.1 else 3
+    f = f"{{:,.{digits}f}}"
+    unit = f" {unit}" if unit else ""
+    return f"{f.format(median)}{unit} ({f.format(low)}-{f.format(high)}, n={n})"
 
 
 def rounds(
