@@ -15,7 +15,7 @@ from bench.results import write_markdown
 LEDGER_ROWS = {False: 10_000_000, True: 1_000_000}
 
 BENCHES = {
-    "sample_load": (lambda quick: sample_load.run(5_000 if quick else 20_000, 5_000 if quick else 20_000)),
+    "sample_load": (lambda quick: sample_load.run(5_000 if quick else 20_000)),
     "assessment": (lambda quick: assessment.run(1_000 if quick else 10_000)),
     "parse": (lambda quick: parse.run()),
     # import first: the validation and drift benchmarks compare the copy it leaves
