@@ -21,18 +21,10 @@ BENCHES = {
     # import first: the validation and drift benchmarks compare the copy it leaves
     "import": (lambda quick: import_rate.run(LEDGER_ROWS[quick])),
     "validation": (lambda quick: validation.throughput(LEDGER_ROWS[quick])),
-    "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick], _clean_seconds(LEDGER_ROWS[quick]))),
+    "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick])),
     "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 2)),
     "orchestration": (lambda quick: orchestration.run()),
 }
-
-
-def _clean_seconds(rows: int) -> float | None:
-    """The validation benchmark's clean comparison time when it ran on a table of this size, else None."""
-    from bench.results import load_all
-
-    found = {r.name: r for r in load_all()}.get("validation throughput")
-    return found.details["pocflow"]["seconds"] if found and found.details.get("rows") == rows else None
 
 
 def main() -> None:
