@@ -22,7 +22,7 @@ BENCHES = {
     "import": (lambda quick: import_rate.run(LEDGER_ROWS[quick])),
     "validation": (lambda quick: validation.throughput(LEDGER_ROWS[quick])),
     "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick])),
-    "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 2)),
+    "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 3)),
     "orchestration": (lambda quick: orchestration.run()),
 }
 
