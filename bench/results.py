@@ -245,6 +245,7 @@ def _cell(spread: str, text: str) -> str:
     return f"**{spread}**: {text}" if spread else text
 
 
-def write_markdown(folder: Path = RESULTS_DIR, target: Path = BENCHMARKS_MD) -> Path:
-    target.write_text(render(load_all(folder)))
+def write_markdown(folder: Path | None = None, target: Path | None = None) -> Path:
+    target = target or BENCHMARKS_MD
+    target.write_text(render(load_all(folder or RESULTS_DIR)))
     return target
