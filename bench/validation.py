@@ -347,8 +347,8 @@ def drift(rows: int, repetitions: int = 3) -> Result:
     return Result(
         name="drift location",
         metric=f"{fewest} time / {most} time",
-        pocflow=", ".join(f"{side}: {series.show()}" for side, series in by_k.items()),
-        baseline=f"the same comparison with no difference: {clean.show()}",
+        pocflow=f"{most} (in bold); by k: " + ", ".join(f"{side}: {series.show()}" for side, series in by_k.items()),
+        baseline=f"{fewest} (in bold); the same comparison with no difference: {clean.show()}",
         ratio=c.ratio,
         goal=f"grows far slower than k: {most} within {DRIFT_GOAL:g}x of {fewest}",
         met=c.met(1 / DRIFT_GOAL),
