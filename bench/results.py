@@ -1,19 +1,52 @@
 """Benchmark results: one JSON file per benchmark in bench/results/, rendered into BENCHMARKS.md.
 
-Every figure is a ratio against a baseline measured in the same run on the same data: these
-machines are shared and noisy, so absolute times alone mean little.
+Every figure comes from the one protocol (bench/protocol.py): pocflow and its baseline alternated on
+the same data in the same run, the median and the spread (min-max) of each side kept. These machines
+are shared and noisy, so absolute times alone mean little; the ratio of medians is the headline.
+
+Each result carries the id of the ``make bench`` invocation that measured it and whether that run was
+partial (``--only`` or ``--quick``); BENCHMARKS.md says when the rows come from more than one run or
+from a partial one. Files written before the protocol (no ``repetitions``) still load: their rows are
+marked "best-of, not alternated".
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+
+from bench.protocol import ORDER, Comparison, show
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
+LEGACY = "best-of, not alternated"
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+@dataclass
+class RunInfo:
+    """The ``make bench`` invocation results are being measured in (bench/run.py sets it)."""
+
+    id: str = field(default_factory=new_run_id)
+    partial: bool = True
+    """A benchmark module run on its own counts as partial; bench.run without --only/--quick is full."""
+    scope: str = "one benchmark on its own"
+
+
+RUN = RunInfo()
+
+
+def start_run(*, partial: bool, scope: str) -> RunInfo:
+    global RUN
+    RUN = RunInfo(partial=partial, scope=scope)
+    return RUN
 
 
 @dataclass
@@ -23,37 +56,95 @@ class Result:
     pocflow: str
     baseline: str
     ratio: float
-    """How many times better pocflow is than the baseline (higher is better), by ``metric``."""
+    """How many times better pocflow is than the baseline (higher is better), by ``metric``, from the medians."""
     metric: str
     goal: str
     met: bool
+    """The goal holds for the medians and for the worst end of the spreads (bench/protocol.py)."""
     command: str
     details: dict = field(default_factory=dict)
     measured_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     machine: str = field(default_factory=lambda: f"{platform.machine()}, {_cores()} cores")
+    repetitions: int | None = None
+    """Runs per side under the protocol; None for a result from before it (best-of, not alternated)."""
+    pocflow_median: float | None = None
+    pocflow_spread: list[float] | None = None
+    """[min, max] of pocflow's runs."""
+    baseline_median: float | None = None
+    baseline_spread: list[float] | None = None
+    unit: str = "s"
+    """The unit of the medians and spreads (seconds unless the comparison is on a figure such as q/s)."""
+    run_id: str = field(default_factory=lambda: RUN.id)
+    partial: bool = field(default_factory=lambda: RUN.partial)
+    scope: str = field(default_factory=lambda: RUN.scope)
+    replaces: str = ""
+    """Set when saved over another run's result: which run's figures this one replaced."""
 
-    def save(self) -> Path:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        path = RESULTS_DIR / f"{self.name.replace(' ', '_')}.json"
+    def save(self, folder: Path | None = None) -> Path:
+        folder = folder or RESULTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.name.replace(' ', '_')}.json"
+        if path.exists() and not self.replaces:
+            earlier = _load(path)
+            if earlier.run_id != self.run_id:
+                self.replaces = f"{earlier.label()} of {earlier.measured_at}" + (
+                    f" (which replaced {earlier.replaces})" if earlier.replaces else ""
+                )
         path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         return path
 
+    @property
+    def protocol(self) -> bool:
+        return self.repetitions is not None
+
+    def label(self) -> str:
+        if not self.protocol:
+            return f"figures from before the one protocol ({LEGACY})"
+        return f"{'partial' if self.partial else 'full'} run {self.run_id}"
+
+    def spreads(self) -> tuple[str, str]:
+        """pocflow's and the baseline's "median unit (min-max, n=N)", or "" for a result from before the protocol."""
+        if not self.protocol:
+            return "", ""
+        return tuple(  # type: ignore[return-value]
+            _show(median, spread, self.unit, self.repetitions or 0)
+            for median, spread in (
+                (self.pocflow_median, self.pocflow_spread),
+                (self.baseline_median, self.baseline_spread),
+            )
+        )
+
     def line(self) -> str:
+        ours, theirs = self.spreads()
         return (
-            f"{self.name}: pocflow {self.pocflow}; baseline {self.baseline}; ratio {self.ratio:.2f}x "
+            f"{self.name}: pocflow {ours or self.pocflow}; baseline {theirs or self.baseline}; ratio {self.ratio:.2f}x "
             f"({self.metric}); goal {self.goal}: {'met' if self.met else 'NOT met'}"
         )
 
 
-def _cores() -> int:
-    import os
+def measured(c: Comparison, unit: str = "s") -> dict:
+    """The protocol's fields of a Result, from a comparison: repetitions, medians and spreads."""
+    return {
+        "repetitions": c.repetitions,
+        "pocflow_median": round(c.pocflow.median, 4),
+        "pocflow_spread": [round(c.pocflow.low, 4), round(c.pocflow.high, 4)],
+        "baseline_median": round(c.baseline.median, 4),
+        "baseline_spread": [round(c.baseline.low, 4), round(c.baseline.high, 4)],
+        "unit": unit,
+    }
 
+
+def _show(median: float | None, spread: list[float] | None, unit: str, n: int) -> str:
+    return "" if median is None or not spread else show(median, spread[0], spread[1], n, unit)
+
+
+def _cores() -> int:
     return os.cpu_count() or 1
 
 
 # Every benchmark `make bench` runs; listed in BENCHMARKS.md until a result of that name exists.
 PENDING = {
-    "sample load": "generator + bulk load vs row-by-row INSERTs",
+    "sample load": "generator + bulk load vs row-by-row INSERTs of the same rows",
     "assessment at scale": "a schema of 10,000 tables",
     "DAG parse time": "airflow dags report, per DAG file",
     "import copy rate": "the import stage vs the same vtctldclient commands by hand (goal: about 1.0x)",
@@ -66,25 +157,72 @@ PENDING = {
 }
 
 
+def _load(path: Path) -> Result:
+    data = json.loads(path.read_text())
+    # a file from before run ids: not from the current run, and not marked partial
+    data.setdefault("run_id", "")
+    data.setdefault("partial", False)
+    data.setdefault("scope", "")
+    known = {f.name for f in fields(Result)}
+    return Result(**{k: v for k, v in data.items() if k in known})
+
+
 def load_all(folder: Path = RESULTS_DIR) -> list[Result]:
-    return [Result(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+    return [_load(p) for p in sorted(folder.glob("*.json"))]
+
+
+def provenance(results: list[Result]) -> list[str]:
+    """Which run(s) the rows come from, and a warning whenever that is not one full run under the protocol."""
+    if not results:
+        return []
+    by_run: dict[str, list[Result]] = {}
+    for r in results:
+        by_run.setdefault(r.label(), []).append(r)
+    if len(by_run) == 1 and results[0].protocol and not results[0].partial:
+        return [f"All rows come from one full run, {results[0].run_id}."]
+    lines = ["**Not one full run**: these rows come from " + ", ".join(sorted(by_run)) + "."]
+    for label, rows in sorted(by_run.items()):
+        names = ", ".join(r.name for r in rows)
+        first = rows[0]
+        if first.protocol and first.partial:
+            replaced = sorted({r.replaces for r in rows if r.replaces})
+            lines.append(
+                f"- Figures from {label} ({first.scope}) "
+                + (f"replace {'; '.join(replaced)} for: {names}." if replaced else f"for: {names}.")
+            )
+        elif first.protocol:
+            lines.append(f"- Figures from {label} for: {names}.")
+        else:
+            lines.append(f"- {label[0].upper()}{label[1:]} for: {names}.")
+    return lines
 
 
 def render(results: list[Result]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Each row is a ratio against a baseline measured in the same run on the same data "
-        "(`make bench`; `make bench QUICK=1` for a smaller run). Higher ratios are better for pocflow.",
-        "Regenerated from `bench/results/*.json` by every `make bench`.",
+        "One protocol for every benchmark (`bench/protocol.py`): pocflow and its baseline alternated on the "
+        f"same data in the same run ({ORDER}), the same number of runs each, each run timed around the same "
+        "work on both sides. Each side shows its median and spread: median (min-max, n=runs per side). The "
+        "ratio is of the medians, higher is better for pocflow; a goal is met only when it holds for the "
+        "medians and for the worst end of the spreads. A row whose run column says "
+        f'"protocol: {LEGACY}" was measured before this protocol and does not meet that bar.',
+        "`make bench` regenerates this page from `bench/results/*.json` (`make bench QUICK=1` for a smaller, "
+        "partial run).",
         "",
-        "| benchmark | pocflow | baseline (same run) | ratio | goal | met | reproduce |",
-        "|---|---|---|---:|---|---|---|",
+        *provenance(results),
+        "",
+        "| benchmark | pocflow | baseline (same run) | ratio of medians | goal | met | run | reproduce |",
+        "|---|---|---|---:|---|---|---|---|",
     ]
     for r in results:
+        ours, theirs = r.spreads()
+        run = (
+            f"{r.run_id}{' (partial)' if r.partial else ''}, n={r.repetitions}" if r.protocol else f"protocol: {LEGACY}"
+        )
         lines.append(
-            f"| {r.name} | {r.pocflow} | {r.baseline} | {r.ratio:.2f}x ({r.metric}) | {r.goal} | "
-            f"{'yes' if r.met else '**no**'} | `{r.command}` |"
+            f"| {r.name} | {_cell(ours, r.pocflow)} | {_cell(theirs, r.baseline)} | {r.ratio:.2f}x ({r.metric}) | "
+            f"{r.goal} | {'yes' if r.met else '**no**'} | {run} | `{r.command}` |"
         )
     pending = [f"- **{name}**: {what}" for name, what in PENDING.items() if name not in {r.name for r in results}]
     if pending:
@@ -103,6 +241,11 @@ def render(results: list[Result]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_markdown(folder: Path = RESULTS_DIR, target: Path = BENCHMARKS_MD) -> Path:
-    target.write_text(render(load_all(folder)))
+def _cell(spread: str, text: str) -> str:
+    return f"**{spread}**: {text}" if spread else text
+
+
+def write_markdown(folder: Path | None = None, target: Path | None = None) -> Path:
+    target = target or BENCHMARKS_MD
+    target.write_text(render(load_all(folder or RESULTS_DIR)))
     return target

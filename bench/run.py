@@ -1,5 +1,10 @@
-"""`make bench`: every benchmark, each a ratio against a baseline measured in the same run; the
-results go to bench/results/*.json and BENCHMARKS.md.
+"""`make bench`: every benchmark under the one protocol (bench/protocol.py), each a ratio against a
+baseline measured in the same run; the results go to bench/results/*.json and BENCHMARKS.md.
+
+One run id per invocation. Results are staged in .pocflow/bench-runs/<run id>/ as each benchmark ends
+and written to bench/results/ together once every benchmark of the run has finished (a run that stops
+half-way publishes nothing). With --only or --quick the run is partial: its results say so, and
+BENCHMARKS.md names the figures they replace.
 
     python -m bench.run [--quick] [--only NAME ...]
 """
@@ -8,45 +13,55 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from bench import assessment, import_rate, orchestration, parse, sample_load, sysbench, validation
-from bench.results import write_markdown
+from bench.results import Result, start_run, write_markdown
 
 LEDGER_ROWS = {False: 10_000_000, True: 1_000_000}
+STAGING = Path(__file__).resolve().parents[1] / ".pocflow" / "bench-runs"
 
 BENCHES = {
-    "sample_load": (lambda quick: sample_load.run(5_000 if quick else 20_000, 5_000 if quick else 20_000)),
+    "sample_load": (lambda quick: sample_load.run(5_000 if quick else 20_000)),
     "assessment": (lambda quick: assessment.run(1_000 if quick else 10_000)),
     "parse": (lambda quick: parse.run()),
     # import first: the validation and drift benchmarks compare the copy it leaves
     "import": (lambda quick: import_rate.run(LEDGER_ROWS[quick])),
     "validation": (lambda quick: validation.throughput(LEDGER_ROWS[quick])),
-    "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick], _clean_seconds(LEDGER_ROWS[quick]))),
-    "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 2)),
+    "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick])),
+    "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 3)),
     "orchestration": (lambda quick: orchestration.run()),
 }
 
 
-def _clean_seconds(rows: int) -> float | None:
-    """The validation benchmark's clean comparison time when it ran on a table of this size, else None."""
-    from bench.results import load_all
-
-    found = {r.name: r for r in load_all()}.get("validation throughput")
-    return found.details["pocflow"]["seconds"] if found and found.details.get("rows") == rows else None
+def scope(quick: bool, only: list[str] | None) -> str:
+    parts = (["--quick"] if quick else []) + (["--only " + " ".join(only)] if only else [])
+    return " ".join(parts) or "full"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller data, for a run of a few minutes")
-    parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these")
+    parser.add_argument("--quick", action="store_true", help="smaller data, for a run of a few minutes (partial)")
+    parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these (partial)")
     args = parser.parse_args()
+    run = start_run(partial=bool(args.quick or args.only), scope=scope(args.quick, args.only))
+    staging = STAGING / run.id
+    print(f"[bench] run {run.id} ({run.scope}{', partial' if run.partial else ''})", flush=True)
+    done: list[Result] = []
     for name in args.only or BENCHES:
         started = time.perf_counter()
         print(f"[bench] {name} ...", flush=True)
-        result = BENCHES[name](args.quick)
-        result.save()
+        try:
+            result = BENCHES[name](args.quick)
+        except BaseException:
+            print(f"[bench] {name} failed: nothing published; finished results are in {staging}", flush=True)
+            raise
+        result.save(staging)
+        done.append(result)
         print(f"[bench] {result.line()}  ({time.perf_counter() - started:.0f}s)", flush=True)
-    print(f"[bench] results in bench/results/, table in {write_markdown()}")
+    for result in done:  # all of the run's results together
+        result.save()
+    print(f"[bench] run {run.id}: results in bench/results/, table in {write_markdown()}")
 
 
 if __name__ == "__main__":

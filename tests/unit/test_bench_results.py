@@ -1,29 +1,43 @@
-"""BENCHMARKS.md is rendered from the results files, one row per benchmark with its goal."""
+"""BENCHMARKS.md is rendered from the results files, one row per benchmark with its goal, each side's
+median and spread, and the run it comes from (said loudly when that is not one full run)."""
 
-from bench.results import Result, load_all, render
+import json
+
+from bench.protocol import Comparison, Run
+from bench.results import LEGACY, Result, load_all, measured, render, start_run
 
 
-def test_results_round_trip_and_render_with_goal_and_command(tmp_path, monkeypatch):
-    import bench.results as results
-
-    monkeypatch.setattr(results, "RESULTS_DIR", tmp_path)
-    r = Result(
-        "assessment at scale",
-        "14 queries in 2.0 s",
-        "10,014 queries in 9.0 s",
+def protocol_result(name="assessment at scale", **kw) -> Result:
+    runs = [Run("pocflow", i, 2 * i, s) for i, s in enumerate([2.0, 1.9, 2.2])]
+    runs += [Run("baseline", i, 2 * i + 1, s) for i, s in enumerate([9.0, 9.4, 8.8])]
+    fields = {**measured(Comparison(tuple(runs))), **kw}
+    return Result(
+        name,
+        "14 queries",
+        "10,014 queries",
         4.5,
         "time",
         "constant number of queries",
         True,
         "make bench ONLY=assessment",
         {"note": "MariaDB 10.11"},
+        **fields,
     )
-    r.save()
+
+
+def test_results_round_trip_and_render_with_median_spread_goal_and_command(tmp_path):
+    start_run(partial=False, scope="full")
+    r = protocol_result()
+    r.save(tmp_path)
     loaded = load_all(tmp_path)
     assert loaded == [r]
     text = render(loaded)
-    assert "| assessment at scale | 14 queries in 2.0 s | 10,014 queries in 9.0 s | 4.50x (time) |" in text
+    assert (
+        "| assessment at scale | **2.00 s (1.90-2.20, n=3)**: 14 queries | **9.00 s (8.80-9.40, n=3)**: 10,014 queries "
+        "| 4.50x (time) |" in text
+    )
     assert "`make bench ONLY=assessment`" in text and "MariaDB 10.11" in text
+    assert f"All rows come from one full run, {r.run_id}." in text and "Not one full run" not in text
     missed = Result("x", "a", "b", 0.5, "throughput", "at least 0.8x", False, "cmd")
     assert "| **no** |" in render([missed])
 
@@ -43,3 +57,43 @@ def test_shortfalls_are_listed_with_what_would_close_them():
     text = render([missed])
     assert "## Where pocflow falls short" in text and "a C client in the workers" in text
     assert "Not measured yet" in text and "drift location" in text  # the others are still to run
+
+
+def test_a_file_from_before_the_protocol_loads_and_is_marked_best_of(tmp_path):
+    old = {
+        "name": "sample load",
+        "pocflow": "LOAD DATA: 337,902 rows in 2.83 s",
+        "baseline": "row-by-row INSERT: 20,000 rows in 4.28 s",
+        "ratio": 25.5,
+        "metric": "rows/s",
+        "goal": "faster than row-by-row INSERTs",
+        "met": True,
+        "command": "python -m bench.sample_load",
+        "details": {},
+        "measured_at": "2026-11-29T21:30:13Z",
+        "machine": "x86_64, 2 cores",
+    }
+    (tmp_path / "sample_load.json").write_text(json.dumps(old))
+    [r] = load_all(tmp_path)
+    assert r.repetitions is None and r.run_id == "" and not r.partial
+    text = render([r])
+    assert f"protocol: {LEGACY}" in text and "Not one full run" in text
+    assert f"- Figures from before the one protocol ({LEGACY}) for: sample load." in text
+
+
+def test_a_partial_run_over_a_full_one_says_which_figures_it_replaced(tmp_path):
+    full = start_run(partial=False, scope="full")
+    protocol_result("sample load").save(tmp_path)
+    protocol_result("assessment at scale").save(tmp_path)
+    quick = start_run(partial=True, scope="--quick --only sample_load")
+    quick.id = full.id + "-later"  # two runs within the same second
+    protocol_result("sample load", run_id=quick.id, partial=True, scope=quick.scope).save(tmp_path)
+    results = load_all(tmp_path)
+    again = render(results)
+    assert "Not one full run" in again
+    assert (
+        f"- Figures from partial run {quick.id} (--quick --only sample_load) replace full run {full.id} of "
+        f"{results[1].measured_at} for: sample load." in again
+    )
+    assert f"- Figures from full run {full.id} for: assessment at scale." in again
+    assert f"| {quick.id} (partial), n=3 |" in again
