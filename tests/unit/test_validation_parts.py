@@ -113,3 +113,59 @@ def test_key_ranges_merge_into_what_one_comparison_of_the_whole_table_reports(da
     merged = merge_table_diffs(parts, max_reported)
     assert comparable(merged) == comparable(whole)
     assert merged.rows_source == len(source_rows) and merged.rows_target == len(target_rows)
+
+
+def test_the_stage_merges_its_parts_in_plan_order_with_the_tables_left_out(tmp_path):
+    from pocflow.engagement import from_inputs
+    from pocflow.quality.diff import RowDifference
+    from pocflow.stages import StageContext
+    from pocflow.stages.import_data import ImportResult
+    from pocflow.stages.validation import PLAN, merge, stored_parts
+    from pocflow.stages.workflows import WorkflowPlan
+
+    engagement = from_inputs({"artifact_location": str(tmp_path)}, file="demo-shop.yaml")
+    ctx = StageContext(engagement, "run-1", log=lambda m: None)
+    workflow = WorkflowPlan("wf", "shop_source", "shop", ["orders", "items"])
+    ctx.results.hold("import", ImportResult([workflow], {"events": "no key"}, {"wf": True}, [], 1.0, 0.0, {}))
+    parts = [
+        ValidationPart("wf", "shop", "orders", i, 3, low, high) for i, (low, high) in enumerate(key_ranges(1, 9, 3))
+    ]
+    parts.append(ValidationPart("wf", "shop", "items"))
+    missing = RowDifference({"id": 5}, "missing_on_target")
+    results = [
+        PartResult(parts[0], TableDiff("orders", "match", rows_source=3, rows_target=3, chunks=1), [], [], [{"x": 1}]),
+        PartResult(
+            parts[1],
+            TableDiff(
+                "orders",
+                "mismatch",
+                rows_source=3,
+                rows_target=2,
+                chunks=1,
+                differences=[missing],
+                differences_total=1,
+                differences_by_kind={"missing_on_target": 1},
+            ),
+            repair_script="repair/orders.1.sql",
+        ),
+        PartResult(parts[2], TableDiff("orders", "match", rows_source=3, rows_target=3, chunks=1)),
+        PartResult(parts[3], TableDiff("items", "match", rows_source=7, rows_target=7), ["index x missing"], []),
+    ]
+    ctx.store.put_json(
+        PLAN, {"parts": [p.to_dict() for p in parts], "lag_seconds": 0.5, "workflow_states": {"wf": "Running"}}
+    )
+    for r in results:
+        ctx.store.put_json(f"validation-parts/{r.part.name}", r.to_dict())
+    assert stored_parts(ctx) == results
+    merged = merge(ctx, stored_parts(ctx)[::-1], vdiffs={})  # in any order: merged in the plan's
+    assert [(t.table, t.status, t.rows_source, t.rows_target, t.chunks) for t in merged.tables] == [
+        ("orders", "mismatch", 9, 8, 3),
+        ("items", "match", 7, 7, 0),
+        ("events", "skipped", 0, 0, 0),
+    ]
+    by_table = {t.table: t for t in merged.tables}
+    assert by_table["orders"].differences == [missing] and by_table["orders"].differences_total == 1
+    assert merged.schema == {"orders": [], "items": ["index x missing"]} and merged.expectations == [{"x": 1}]
+    assert merged.repair_scripts == {"orders.1": "repair/orders.1.sql"}
+    assert merged.workflows == ["wf"] and merged.lag_seconds == 0.5 and merged.workflow_states == {"wf": "Running"}
+    assert merged.mismatched_rows == 1 and not merged.passed

@@ -419,12 +419,12 @@ def merge(ctx: StageContext, results: list[PartResult], vdiffs: dict[str, dict] 
         raise MissingResult(f"run {ctx.run_id} has no validation plan ({PLAN}.json): plan the parts first")
     vdiffs = vdiffs if vdiffs is not None else await_vdiffs(ctx)
     max_reported = diff_settings(ctx.engagement).max_reported
+    order = {(p["table"], p["index"]): i for i, p in enumerate(plan["parts"])}
     by_table: dict[str, list[PartResult]] = {}
-    for r in results:
+    for r in sorted(results, key=lambda r: order.get((r.part.table, r.part.index), len(order))):
         by_table.setdefault(r.part.table, []).append(r)
     tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
     for name, parts in by_table.items():
-        parts.sort(key=lambda r: r.part.index)
         tables.append(merge_table_diffs([r.table for r in parts], max_reported))
         first = parts[0]
         schema[name] = first.schema or []
