@@ -1,8 +1,9 @@
 """poc_engagement: one PoC engagement, stage by stage. Triggered by an SA from the form."""
 
 from datetime import datetime
+from typing import Any
 
-from airflow.sdk import DAG, chain
+from airflow.sdk import DAG, TriggerRule, chain
 
 from pocflow.airflow.decision import CustomerDecisionOperator
 from pocflow.airflow.operators import (
@@ -10,19 +11,28 @@ from pocflow.airflow.operators import (
     ImportOperator,
     ValidateEngagementOperator,
     ValidationOperator,
+    ValidationPartOperator,
+    ValidationPlanOperator,
 )
 from pocflow.airflow.params import engagement_params
 from pocflow.stage_order import STAGE_ORDER
 
 
-def stage_task(stage: str) -> EngagementStageOperator:
-    """The task that runs ``stage``; its id is the stage's name with underscores."""
+def stage_tasks(stage: str) -> list[Any]:
+    """The tasks that run ``stage``; the last one's id is the stage's name with underscores. Validation is
+    three: the plan, one mapped task per part (a table, or a key range of a large one: Celery or Kubernetes
+    workers share them) and ``validation``, which merges them into the stage's result."""
     task_id = stage.replace("-", "_")
     if stage == "import":
-        return ImportOperator(task_id=task_id, poll_seconds=2, report_every=30)
+        return [ImportOperator(task_id=task_id, poll_seconds=2, report_every=30)]
     if stage == "validation":
-        return ValidationOperator(task_id=task_id)
-    return EngagementStageOperator(task_id=task_id, stage=stage)
+        plan = ValidationPlanOperator(task_id="validation_plan")
+        parts = ValidationPartOperator.partial(
+            task_id="validate_part", map_index_template="{{ task.part_label }}"
+        ).expand(part=plan.output)
+        # no parts (nothing imported) skips the mapped task: the merge still runs
+        return [plan, parts, ValidationOperator(task_id=task_id, trigger_rule=TriggerRule.NONE_FAILED)]
+    return [EngagementStageOperator(task_id=task_id, stage=stage)]
 
 
 with DAG(
@@ -41,6 +51,6 @@ with DAG(
 ) as dag:
     chain(
         ValidateEngagementOperator(task_id="validate_engagement"),
-        *(stage_task(stage) for stage in STAGE_ORDER),
+        *(task for stage in STAGE_ORDER for task in stage_tasks(stage)),
         CustomerDecisionOperator(task_id="customer_decision"),
     )

@@ -168,6 +168,12 @@ class ValidationSettings:
         help="The most differing rows that the normalisation-hidden check re-reads per table; beyond it the report "
         "says the count was capped.",
     )
+    rows_per_part: int = declare(
+        Whole(0, 10**12),
+        2_000_000,
+        help="A table with more rows (estimated) than this and a single integer key is validated in key ranges of "
+        "about this many rows, each its own task (0: one task per table).",
+    )
     masked_columns: tuple[str, ...] = declare(
         Names(),
         (),

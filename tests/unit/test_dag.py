@@ -26,14 +26,42 @@ def test_engagement_dag_runs_the_stages_in_order(dagbag):
         "provision",
         "sharding_plan",
         "import",
+        "validation_plan",
+        "validate_part",
         "validation",
         "testing",
         "opt_out_review",
     ]
     for upstream, downstream in zip(order, order[1:], strict=False):
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
-    assert order[1:] == [stage.replace("-", "_") for stage in STAGE_ORDER]
+    stages = [t for t in order[1:] if t not in ("validation_plan", "validate_part")]
+    assert stages == [stage.replace("-", "_") for stage in STAGE_ORDER]
     assert dag.schedule is None or str(dag.timetable.summary) in ("None", "")
+
+
+def test_validation_fans_out_as_mapped_part_tasks_and_merges(dagbag):
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    from pocflow.airflow.operators import ValidationOperator, ValidationPartOperator, ValidationPlanOperator
+
+    dag = dagbag.dags["poc_engagement"]
+    plan, parts, merge = (dag.get_task(t) for t in ("validation_plan", "validate_part", "validation"))
+    assert isinstance(plan, ValidationPlanOperator) and isinstance(merge, ValidationOperator)
+    assert isinstance(parts, MappedOperator) and parts.operator_class is ValidationPartOperator
+    assert parts.map_index_template == "{{ task.part_label }}"
+    assert merge.trigger_rule == "none_failed"  # no parts (nothing imported) still merges
+
+
+def test_a_part_task_is_named_for_its_table_and_key_range():
+    from pocflow.airflow.operators import ValidationPartOperator
+    from pocflow.stages.validation_parts import ValidationPart
+
+    part = ValidationPart("wf", "shop", "orders", index=1, of=3, low=100, high=200)
+    task = ValidationPartOperator(task_id="p", part=part.to_dict())
+    assert task.part_label == "orders [2/3] 100 < key <= 200"
+    assert ValidationPartOperator(task_id="q", part=ValidationPart("wf", "shop", "items").to_dict()).part_label == (
+        "items"
+    )
 
 
 def test_form_defaults_to_the_demo_engagement_file(dagbag):

@@ -119,18 +119,63 @@ class ImportOperator(EngagementStageOperator):
         return {"stage": "import", "artifact": uri}
 
 
+class ValidationPlanOperator(BaseOperator):
+    """Validation's start: the workflows' states read, a VDiff per workflow started, the parts planned. Its
+    XCom is the parts, one mapped ValidationPartOperator task each."""
+
+    ui_color = "#eef7ee"
+
+    def __init__(self, *, engagement_task_id: str = "validate_engagement", **kwargs):
+        super().__init__(**kwargs)
+        self.engagement_task_id = engagement_task_id
+
+    def execute(self, context: Any) -> list[dict]:
+        from pocflow.stages.validation import start
+
+        parts, _ = start(stage_context(context, self.engagement_task_id, self.log))
+        return [p.to_dict() for p in parts]
+
+
+class ValidationPartOperator(EngagementStageOperator):
+    """Validates one part (a table or a key range of one), mapped over the plan's parts: the workers share them."""
+
+    def __init__(self, *, part: dict, **kwargs):
+        super().__init__(stage="validation", **kwargs)
+        self.part = part
+
+    @property
+    def part_label(self) -> str:
+        """The table and its key range: the mapped task's name (map_index_template)."""
+        from pocflow.stages.validation_parts import ValidationPart
+
+        return ValidationPart.from_dict(self.part).label()
+
+    def execute(self, context: Any) -> dict:
+        from pocflow.stages.validation import run_part
+        from pocflow.stages.validation_parts import ValidationPart
+
+        result = run_part(self.stage_context(context), ValidationPart.from_dict(self.part))
+        return {
+            "part": result.part.label(),
+            "status": result.table.status,
+            "rows_source": result.table.rows_source,
+            "differences": result.table.differences_total,
+        }
+
+
 class ValidationOperator(EngagementStageOperator):
-    """Runs validation; differences are findings, unless the engagement's threshold says stop."""
+    """Merges the validated parts into the stage's result (the VDiffs awaited); differences are findings,
+    unless the engagement's threshold says stop."""
 
     def __init__(self, **kwargs):
         super().__init__(stage="validation", **kwargs)
 
     def execute(self, context: Any) -> dict:
-        from pocflow.stages import run_stage
-        from pocflow.stages.validation import enforce_threshold
+        from pocflow.stages import record
+        from pocflow.stages.validation import enforce_threshold, merge, stored_parts
 
         ctx = self.stage_context(context)
-        result, uri = run_stage("validation", ctx)
+        result, uri = record("validation", ctx, merge(ctx, stored_parts(ctx)))
         enforce_threshold(ctx, result)
         return {
             "stage": "validation",

@@ -410,6 +410,67 @@ class _Found:
 Listing = dict[tuple, list[tuple]]
 """Key -> the names (hash tuples) of every row holding it on one side: a key held twice has two."""
 
+SETTLED = "chunk(s) differed while rows were changing; every differing row matched on recheck"
+
+
+def comparison_keys(table: Table) -> list[str]:
+    """The columns the comparison orders and names rows by: the primary key, else the first NOT NULL unique
+    key; none for a table without either."""
+    pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
+    return list(pk.columns) if pk else []
+
+
+def integer_key(table: Table) -> str | None:
+    """The comparison key's one column when it is a single integer column (cut by value), else None."""
+    keys = comparison_keys(table)
+    column = table.column(keys[0]) if len(keys) == 1 else None
+    return column.name if column is not None and column.data_type in INTEGER_TYPES else None
+
+
+def merge_table_diffs(parts: Sequence[TableDiff], max_reported: int) -> TableDiff:
+    """One table's result from the results of its key ranges (in key order): what a scan of the whole table
+    reports, but for its chunks, which are the ranges' (and ``seconds``, their sum)."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    listed = [d for p in parts for d in p.differences]
+    differences = [d for d in listed if d.kind == COUNT_ONLY] + sorted(
+        (d for d in listed if d.kind != COUNT_ONLY), key=lambda d: tuple(map(str, d.key.values()))
+    )
+    differences = differences[:max_reported]
+    by_kind: Counter = Counter()
+    for p in parts:
+        by_kind.update(p.differences_by_kind)
+    merged = TableDiff(
+        first.table,
+        "mismatch" if any(p.status == "mismatch" for p in parts) else first.status,
+        reason=first.reason,
+        rows_source=sum(p.rows_source for p in parts),
+        rows_target=sum(p.rows_target for p in parts),
+        chunks=sum(p.chunks for p in parts),
+        chunks_differing=sum(p.chunks_differing for p in parts),
+        differences=differences,
+        differences_total=sum(p.differences_total for p in parts),
+        settled_on_recheck=sum(p.settled_on_recheck for p in parts),
+        warnings=list(dict.fromkeys(w for p in parts for w in p.warnings if not w.endswith(SETTLED))),
+        normalisations=first.normalisations,
+        seconds=round(sum(p.seconds for p in parts), 3),
+        differences_by_kind={k: by_kind[k] for k in KINDS if by_kind[k]},
+        column_classes=dict(Counter(c.cls for d in differences if d.kind == DIFFERENT for c in d.columns)),
+        hidden_by_normalisation=[
+            {
+                **column[0],
+                "rows": sum(h["rows"] for h in column),
+                "capped": any(h["capped"] for h in column),
+                "keys": [k for h in column for k in h["keys"]][:3],
+            }
+            for column in zip(*(p.hidden_by_normalisation for p in parts), strict=True)
+        ],
+    )
+    if not merged.differences_total and merged.chunks_differing:
+        merged.warnings.append(f"{merged.chunks_differing} {SETTLED}")
+    return merged
+
 
 class TableComparison:
     def __init__(
@@ -419,18 +480,21 @@ class TableComparison:
         target: Side,
         settings: DiffSettings,
         log: Callable[[str], None] = lambda m: None,
+        key_range: Range | None = None,
     ):
         self.table, self.source, self.target, self.settings, self.log = table, source, target, settings, log
-        pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
-        self.keys = list(pk.columns) if pk else []
+        self.keys = comparison_keys(table)
+        if key_range is not None and not self.keys:
+            raise ValueError(f"{table.name} has no key: it is compared whole, not by key range")
+        self.key_range = key_range
+        """Only the keys of this range are compared (None: the whole table)."""
         self.t = quote_identifier(table.name)
         self.hash = row_hash_sql(table.columns, settings)
         self.crc = chunk_hash_sql(table.columns, settings)
         self.main = _Pass(self.crc, (self.hash,))
         self.order = ", ".join(quote_identifier(k) for k in self.keys)
         self.key_list = ", ".join(quote_identifier(k) for k in self.keys)
-        key_col = table.column(self.keys[0]) if len(self.keys) == 1 else None
-        self.integer_key = key_col is not None and key_col.data_type in INTEGER_TYPES
+        self.integer_key = integer_key(table) is not None
         self.normalised = [
             c for c in table.columns if column_expression(c, settings)[1] and raw_expression(c) is not None
         ]
@@ -469,7 +533,9 @@ class TableComparison:
 
     def key_bounds(self, side: Side) -> tuple[int, int] | None:
         k = quote_identifier(self.keys[0])
-        rows = [r for r in side.rows(f"SELECT MIN({k}), MAX({k}) FROM {self.t}") if r[0] is not None]
+        where, args = self.key_range.where(self.keys) if self.key_range else ("", [])
+        sql = f"SELECT MIN({k}), MAX({k}) FROM {self.t}" + (f" WHERE {where}" if where else "")
+        rows = [r for r in side.rows(sql, args) if r[0] is not None]
         return (min(int(r[0]) for r in rows), max(int(r[1]) for r in rows)) if rows else None
 
     def boundary(self, side: Side, rng: Range, offset: int) -> tuple | None:
@@ -547,10 +613,7 @@ class TableComparison:
         if differences:
             result.status = "mismatch"
         elif result.chunks_differing:
-            result.warnings.append(
-                f"{result.chunks_differing} chunk(s) differed while rows were changing; "
-                f"every differing row matched on recheck"
-            )
+            result.warnings.append(f"{result.chunks_differing} {SETTLED}")
         result.seconds = round(time.monotonic() - started, 3)
         return result
 
@@ -585,11 +648,11 @@ class TableComparison:
             self._scan_by_boundaries(result, p, found)
 
     def _scan_by_boundaries(self, result: TableDiff, p: _Pass, found: _Found) -> None:
-        """Any key: chunks of chunk_rows rows cut at the source's keys."""
-        lower: tuple | None = None
+        """Any key: chunks of chunk_rows rows cut at the source's keys (within the key range, if any)."""
+        lower, end = (self.key_range.lower, self.key_range.upper) if self.key_range else (None, None)
         while True:
-            upper = self.boundary(self.source, Range(lower, None), self.settings.chunk_rows - 1)
-            rng = Range(lower, upper)
+            upper = self.boundary(self.source, Range(lower, end), self.settings.chunk_rows - 1)
+            rng = Range(lower, end if upper is None else upper)
             s, t = self.both(partial(self.checksum, rng=rng, p=p))
             result.chunks += 1
             result.rows_source += s[0]
@@ -597,7 +660,7 @@ class TableComparison:
             if s != t:
                 result.chunks_differing += 1
                 self.narrow(rng, max(s[0], t[0]), p, found)
-            if upper is None:
+            if upper is None or upper == end:
                 return
             lower = upper
 

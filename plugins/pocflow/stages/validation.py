@@ -6,10 +6,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
-from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows
+from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows, merge_table_diffs
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
@@ -18,7 +19,9 @@ from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 from pocflow.stages.context import StageContext
 from pocflow.stages.registry import register
+from pocflow.stages.results import MissingResult
 from pocflow.stages.table import render
+from pocflow.stages.validation_parts import PartResult, ValidationPart, table_parts
 from pocflow.stages.workflows import statuses
 from pocflow.vitess.movetables import VDiff
 
@@ -270,82 +273,187 @@ def run_vdiff(vdiff: VDiff, engagement: str, run_id: str, *, log) -> str:
     raise RuntimeError(f"50 VDiffs of {vdiff.workflow} in run {run_id} ended in error; see the target tablets' logs")
 
 
-@register("validation", ValidationResult)
-def run(ctx: StageContext) -> ValidationResult:
-    selected = ctx.earlier("select-database")
-    imported = ctx.earlier("import")
-    workflows, excluded = imported.workflows, imported.excluded
-    e = ctx.engagement
-    settings = DiffSettings(
-        chunk_rows=e.validation.chunk_rows,
-        float_decimals=e.validation.float_decimals,
-        hidden_rows_limit=e.validation.hidden_rows_limit,
-    )
+PLAN = "validation-parts/plan"
+"""The run's parts, and the workflows' states and lag read before its VDiffs started."""
 
+
+def diff_settings(engagement) -> DiffSettings:
+    v = engagement.validation
+    return DiffSettings(chunk_rows=v.chunk_rows, float_decimals=v.float_decimals, hidden_rows_limit=v.hidden_rows_limit)
+
+
+def start(ctx: StageContext) -> tuple[list[ValidationPart], dict[str, str]]:
+    """What comes before the parts: the workflows' states and lag (read before a VDiff touches their streams),
+    a VDiff per workflow started (or this run's found), the parts planned. The plan is stored for ``merge``;
+    returns the parts and the VDiffs' UUIDs by workflow."""
+    workflows = ctx.earlier("import").workflows
     current = statuses(ctx.vtctld, workflows)
-    vdiffs = {}
-    for w in workflows:
-        vdiff = VDiff(ctx.vtctld, w.workflow, w.target_keyspace)
-        uuid = run_vdiff(vdiff, e.name, ctx.run_id, log=ctx.log)
-        vdiffs[w.workflow] = asdict(vdiff.wait(uuid))
+    uuids = {
+        w.workflow: run_vdiff(
+            VDiff(ctx.vtctld, w.workflow, w.target_keyspace), ctx.engagement.name, ctx.run_id, log=ctx.log
+        )
+        for w in workflows
+    }
+    parts = plan_parts(ctx)
+    lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
+    states = {
+        s.workflow: (
+            "Running"
+            if s.streams and all(x.status == "Running" for x in s.streams)
+            else ", ".join(x.status for x in s.streams) or "missing"
+        )
+        for s in current
+    }
+    plan = {
+        "parts": [p.to_dict() for p in parts],
+        "lag_seconds": max(lags) if lags else None,
+        "workflow_states": states,
+    }
+    ctx.store.put_json(PLAN, plan)
+    return parts, uuids
 
-    tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
-    gx = GreatExpectations()
+
+def plan_parts(ctx: StageContext) -> list[ValidationPart]:
+    """One part per imported table, in the order of the workflows and their tables; a table over
+    ``validation.rows_per_part`` rows with a single integer key one part per key range, cut at equal widths
+    between the key's MIN and MAX on the source."""
+    selected, imported = ctx.earlier("select-database"), ctx.earlier("import")
+    rows_per_part = ctx.engagement.validation.rows_per_part
+    opened: list[SourceSide] = []
+
+    def key_bounds(table: str, column: str) -> tuple[int, int] | None:
+        if not opened:
+            opened.append(SourceSide(ctx.source()))
+        k = quote_identifier(column)
+        low, high = opened[0].rows(f"SELECT MIN({k}), MAX({k}) FROM {quote_identifier(table)}")[0]
+        return None if low is None else (int(low), int(high))
+
+    parts: list[ValidationPart] = []
+    try:
+        for w in imported.workflows:
+            for name in w.tables:
+                table = selected.inventory.table(name)
+                parts += table_parts(w.workflow, w.target_keyspace, table, rows_per_part, partial(key_bounds, name))
+    finally:
+        for side in opened:
+            side.close()
+    for p in parts:
+        if p.note:
+            ctx.log(f"validation: {p.table} in one part: {p.note}")
+        elif p.ranged and p.index == 0:
+            ctx.log(f"validation: {p.table} in {p.of} key ranges of about {rows_per_part:,} rows")
+    return parts
+
+
+def run_part(ctx: StageContext, part: ValidationPart, gx: GreatExpectations | None = None) -> PartResult:
+    """Compare one part's rows (its key range, or the whole table) and write its repair script; the first
+    part of a table also checks the table's schema, aggregates and expectations. The result is stored as
+    ``validation-parts/<part>.json`` and returned."""
+    e = ctx.engagement
+    table = ctx.earlier("select-database").inventory.table(part.table)
+    # the comparison sizes its chunks from the rows it expects: the part's share of the table's
+    compared = replace(table, rows_estimate=-(-table.rows_estimate // part.of))
+    ctx.log(f"validation: comparing {part.label()} ({compared.rows_estimate:,} rows, est.)")
+    settings = replace(diff_settings(e), masked_columns=masked_in(e, part.table))
     source = SourceSide(ctx.source())
     try:
-        for w in workflows:
-            target = TargetSide(ctx.vtgate(), w.target_keyspace, keyspace_shards(ctx.vtctld, w.target_keyspace))
-            try:
-                for name in w.tables:
-                    table = selected.inventory.table(name)
-                    ctx.log(f"validation: comparing {name} ({table.rows_estimate:,} rows, est.)")
-                    comparison = TableComparison(
-                        table, source, target, replace(settings, masked_columns=masked_in(e, name))
-                    )
-                    tables.append(comparison.run())
-                    if comparison.repairable:
-                        repairs[name] = ctx.store.put_text(
-                            f"repair/{name}.sql",
-                            repair_sql(
-                                table,
-                                comparison.repairable,
-                                comparison.source_rows,
-                                run=ctx.run_id,
-                                key=comparison.keys,
-                            ),
-                        )
-                        ctx.log(
-                            f"validation: {name}: the SQL that would make the target equal for "
-                            f"{len(comparison.repairable)} key(s) is in {repairs[name]} (written, not run)"
-                        )
-                    schema[name] = schema_differences(table, target)
-                    aggregates[name] = compare_aggregates(table, comparison.keys, source, target, comparison.settings)
-                    expectations += run_expectations(ctx, gx, table, source, target)
-            finally:
-                target.close()
+        target = TargetSide(ctx.vtgate(), part.target_keyspace, keyspace_shards(ctx.vtctld, part.target_keyspace))
+        try:
+            comparison = TableComparison(compared, source, target, settings, key_range=part.key_range())
+            result = PartResult(part, comparison.run())
+            if comparison.repairable:
+                result.repair_script = ctx.store.put_text(
+                    f"repair/{part.name}.sql",
+                    repair_sql(
+                        table, comparison.repairable, comparison.source_rows, run=ctx.run_id, key=comparison.keys
+                    ),
+                )
+                ctx.log(
+                    f"validation: {part.label()}: the SQL that would make the target equal for "
+                    f"{len(comparison.repairable)} key(s) is in {result.repair_script} (written, not run)"
+                )
+            if part.index == 0:
+                result.schema = schema_differences(table, target)
+                result.aggregates = compare_aggregates(table, comparison.keys, source, target, comparison.settings)
+                result.expectations = run_expectations(ctx, gx or GreatExpectations(), table, source, target)
+        finally:
+            target.close()
     finally:
         source.close()
+    ctx.store.put_json(f"validation-parts/{part.name}", result.to_dict())
+    return result
+
+
+def stored_parts(ctx: StageContext) -> list[PartResult]:
+    """The results of the run's planned parts, as ``run_part`` stored them; MissingResult names a part without."""
+    plan = ctx.store.get_json(PLAN)
+    if plan is None:
+        raise MissingResult(f"run {ctx.run_id} has no validation plan ({PLAN}.json): plan the parts first")
+    results = []
+    for d in plan["parts"]:
+        part = ValidationPart.from_dict(d)
+        stored = ctx.store.get_json(f"validation-parts/{part.name}")
+        if stored is None:
+            raise MissingResult(f"run {ctx.run_id} has no result of validation part {part.label()}")
+        results.append(PartResult.from_dict(stored))
+    return results
+
+
+def await_vdiffs(ctx: StageContext, uuids: dict[str, str] | None = None) -> dict[str, dict]:
+    """Each workflow's VDiff report once it has ended: the VDiffs ``start`` began (found again by their UUIDs,
+    one per workflow and run, when not given)."""
+    out = {}
+    for w in ctx.earlier("import").workflows:
+        vdiff = VDiff(ctx.vtctld, w.workflow, w.target_keyspace)
+        uuid = (uuids or {}).get(w.workflow) or run_vdiff(vdiff, ctx.engagement.name, ctx.run_id, log=ctx.log)
+        out[w.workflow] = asdict(vdiff.wait(uuid))
+    return out
+
+
+def merge(ctx: StageContext, results: list[PartResult], vdiffs: dict[str, dict] | None = None) -> ValidationResult:
+    """The stage's result from its parts' (in plan order): a table's key ranges merged into one comparison, its
+    first part's checks, the VDiff reports (awaited when not given), the workflows' states from the plan and
+    the tables the import left out."""
+    plan = ctx.store.get_json(PLAN)
+    if plan is None:
+        raise MissingResult(f"run {ctx.run_id} has no validation plan ({PLAN}.json): plan the parts first")
+    vdiffs = vdiffs if vdiffs is not None else await_vdiffs(ctx)
+    max_reported = diff_settings(ctx.engagement).max_reported
+    order = {(p["table"], p["index"]): i for i, p in enumerate(plan["parts"])}
+    by_table: dict[str, list[PartResult]] = {}
+    for r in sorted(results, key=lambda r: order.get((r.part.table, r.part.index), len(order))):
+        by_table.setdefault(r.part.table, []).append(r)
+    tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
+    for name, parts in by_table.items():
+        tables.append(merge_table_diffs([r.table for r in parts], max_reported))
+        first = parts[0]
+        schema[name] = first.schema or []
+        aggregates[name] = first.aggregates or []
+        expectations += first.expectations
+        repairs.update({r.part.name: r.repair_script for r in parts if r.repair_script})
+    excluded = ctx.earlier("import").excluded
     tables += [TableDiff(t, "skipped", reason=f"not imported: {why}") for t, why in excluded.items()]
-    lags = [s.max_lag_seconds for s in current if s.max_lag_seconds is not None]
-    result = ValidationResult(
+    return ValidationResult(
         tables,
         vdiffs,
         schema,
-        [w.workflow for w in workflows],
-        max(lags) if lags else None,
-        {
-            s.workflow: (
-                "Running"
-                if s.streams and all(x.status == "Running" for x in s.streams)
-                else ", ".join(x.status for x in s.streams) or "missing"
-            )
-            for s in current
-        },
+        [w.workflow for w in ctx.earlier("import").workflows],
+        plan["lag_seconds"],
+        plan["workflow_states"],
         expectations,
         aggregates,
         repairs,
     )
-    return result
+
+
+@register("validation", ValidationResult)
+def run(ctx: StageContext) -> ValidationResult:
+    """The whole stage in one process: start, each VDiff awaited (before the comparison reads, as the parts'
+    tasks would not), every part in turn, merged."""
+    parts, uuids = start(ctx)
+    vdiffs = await_vdiffs(ctx, uuids)
+    gx = GreatExpectations()
+    return merge(ctx, [run_part(ctx, p, gx) for p in parts], vdiffs)
 
 
 def masked_in(engagement, table: str) -> frozenset[str]:
