@@ -176,16 +176,18 @@ class TargetMysqld:
         if proc.returncode != 0:
             raise StackError(f"mysqlctl {args[0]} failed for tablet {self.tablet.uid}.{log_tail(log)}")
 
-    def up(self) -> None:
+    def up(self) -> bool:
+        """Start this MySQL unless it runs; True when it was started (or initialised) now."""
         if self.pid() is not None:
             say(f"{self.name} already running (pid {self.pid()}, port {self.port})")
-            return
+            return False
         if not (self.dir / "data").exists():
             with step(f"Initialising {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
                 self._mysqlctl("init")
         else:
             with step(f"Starting {self.name} with mysqlctl on 127.0.0.1:{self.port}"):
                 self._mysqlctl("start")
+        return True
 
     def down(self) -> None:
         pid = self.pid()
@@ -378,8 +380,7 @@ class Cluster:
         # The configuration reads the provisioned keyspaces and added sources afresh; tablets added since this
         # Cluster was built are started by whoever added them, so only the ones it knows are zipped here.
         targets = list(zip(self.config.target_tablets, self.target_mysqlds, self.target_tablets, strict=False))
-        for _, mysqld, _ in targets:
-            mysqld.up()
+        restarted = [spec for spec, mysqld, _ in targets if mysqld.up()]
         for _, _, tablet in targets:
             tablet.up()
         # Every tablet of a shard runs before its first primary is elected: PlannedReparentShard then
@@ -387,6 +388,11 @@ class Cluster:
         for spec, _, _ in targets:
             if spec.primary:
                 self._ensure_primary(spec)
+        # A replica's MySQL that stopped (killed, rebooted) starts with replication off: start it again.
+        for spec in restarted:
+            if not spec.primary and self._shard_primary(spec) is not None:
+                with step(f"Starting replication on {spec.alias}"):
+                    self.vtctld.run("StartReplication", spec.alias)
         self._write_source_credentials()
         for spec, tablet in zip(self.config.source_tablets, self.source_tablets, strict=False):
             tablet.up()
