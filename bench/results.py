@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from bench.protocol import ORDER, Comparison, show
+from pocflow.engagement import ValidationSettings
+from pocflow.stages.validation_parts import key_ranges
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
@@ -234,11 +236,36 @@ def render(results: list[Result]) -> str:
     notes = [(r.name, r.details.get("note")) for r in results if r.details.get("note")]
     if notes:
         lines += ["", "## Notes", ""] + [f"- **{name}**: {note}" for name, note in notes]
+    lines += ["", *scale_out(1_000_000_000)]
     if results:
         when = sorted(r.measured_at for r in results)
         machines = ", ".join(sorted({r.machine for r in results}))
         lines += ["", f"Measured on {machines}, {when[0]} to {when[-1]}."]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def scale_out(rows: int, workers: int = 2, slots_per_worker: int = 4) -> list[str]:
+    """How validation divides a table of ``rows`` rows (integer key 1..rows) into mapped Airflow tasks, at the
+    default ``validation.rows_per_part``: computed by the planner itself (stages/validation_parts.key_ranges)."""
+    per_part = ValidationSettings().rows_per_part
+    ranges = key_ranges(1, rows, -(-rows // per_part))
+    slots = workers * slots_per_worker
+
+    def shown(bounds: tuple[int | None, int | None]) -> str:
+        after, through = bounds
+        return f"{'-inf' if after is None else f'{after:,}'} < key <= {'+inf' if through is None else f'{through:,}'}"
+
+    examples = [*ranges[:2], ranges[-1]] if len(ranges) > 2 else ranges
+    return [
+        f"## Validation of a {rows:,}-row table as mapped tasks",
+        "",
+        f"At the default `validation.rows_per_part` ({per_part:,}), `validation_plan` cuts a table of {rows:,} rows "
+        f"with an integer key into {len(ranges):,} key ranges of about {-(-rows // len(ranges)):,} rows, one "
+        f"`validate_part` task each (e.g. {'; '.join(shown(b) for b in examples)}); the first and last ranges are "
+        f"open, so rows written outside the key span since planning are compared too. With the compose file's "
+        f"celery profile ({workers} workers x {slots_per_worker} slots) that is {-(-len(ranges) // slots):,} waves "
+        f"of {slots} parts; `validation` merges the parts into one `validation.json`.",
+    ]
 
 
 def _cell(spread: str, text: str) -> str:

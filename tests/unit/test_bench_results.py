@@ -97,3 +97,13 @@ def test_a_partial_run_over_a_full_one_says_which_figures_it_replaced(tmp_path):
     )
     assert f"- Figures from full run {full.id} for: assessment at scale." in again
     assert f"| {quick.id} (partial), n=3 |" in again
+
+
+def test_the_scale_out_section_is_the_planner_s_own_division_of_a_billion_rows():
+    from bench.results import render, scale_out
+
+    text = "\n".join(scale_out(1_000_000_000, workers=2, slots_per_worker=4))
+    assert "into 500 key ranges of about 2,000,000 rows" in text
+    assert "-inf < key <= 2,000,000" in text and "998,000,000 < key <= +inf" in text
+    assert "63 waves of 8 parts" in text
+    assert "## Validation of a 1,000,000,000-row table as mapped tasks" in render([])
