@@ -424,8 +424,11 @@ class Cluster:
             # the keyspace of a source tablet added for a rehearsal: its data stays in (or leaves with) the database
             self.vtctld.run("DeleteKeyspace", "--recursive", "--force", spec.keyspace, approved=True)
 
-    def wait_until_routable(self, keyspace: str, shards: list[str], timeout: float = 90) -> None:
-        """Wait until vtgate serves a PRIMARY for every shard of ``keyspace``."""
+    def wait_until_routable(
+        self, keyspace: str, shards: list[str], timeout: float = 90, tablet_types: tuple[str, ...] = ("PRIMARY",)
+    ) -> None:
+        """Wait until vtgate serves every one of ``tablet_types`` for every shard of ``keyspace`` (a new
+        replica reaches vtgate's health check seconds after its primary: reads @replica fail until then)."""
 
         def ready() -> bool:
             conn = pymysql.connect(
@@ -434,10 +437,10 @@ class Cluster:
             try:
                 with conn.cursor() as cur:
                     cur.execute("SHOW VITESS_TABLETS")
-                    serving = {(r[1], r[2]) for r in cur.fetchall() if r[3] == "PRIMARY" and r[4] == "SERVING"}
+                    serving = {(r[1], r[2], r[3]) for r in cur.fetchall() if r[4] == "SERVING"}
             finally:
                 conn.close()
-            return all((keyspace, s) in serving for s in shards)
+            return all((keyspace, s, t) in serving for s in shards for t in tablet_types)
 
         wait_until(ready, what=f"vtgate routing to {keyspace}", timeout=timeout, log_file=self.vtgate.log_file)
 

@@ -152,7 +152,7 @@ class Stack:
         self.config.topology_file.write_text(json.dumps(entries, indent=2) + "\n")
         self._configure(self.config)
         self.up()
-        self.cluster.wait_until_routable(keyspace, shards)
+        self.cluster.wait_until_routable(keyspace, shards, tablet_types=("PRIMARY", "REPLICA"))
         return True
 
     def remove_keyspace(self, keyspace: str) -> bool:
