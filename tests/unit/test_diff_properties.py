@@ -32,6 +32,7 @@ SMALL = DiffSettings(
     chunk_rows=8,
     narrow_rows=4,
     chunks_per_query=3,
+    scan_groups=6,
     fanout=4,
     fetch_rows=4,
     leaf_keys=2,
@@ -129,11 +130,11 @@ def key_of(d: RowDifference, t) -> tuple:
     return tuple(d.key[k] for k in t.primary_key.columns)
 
 
-def check(t, data):
+def check(t, data, s: DiffSettings = SMALL):
     source_rows, target_rows, expected, changed, hidden, shards = data
     t.rows_estimate = len(source_rows)
     source, target = sides(t, source_rows, target_rows, shards)
-    comparison, result = compare(source, target, t=t)
+    comparison, result = compare(source, target, s, t=t)
     found = {key_of(d, t): d.kind for d in result.differences}
     assert found == expected
     assert result.differences_total == len(expected) == sum(result.differences_by_kind.values())
@@ -152,6 +153,20 @@ def check(t, data):
 @given(drift(INTEGER_TABLE, st.tuples(st.integers(1, 120))))
 def test_integer_keys_every_drifted_key_is_named_with_its_kind_and_columns(data):
     check(INTEGER_TABLE, data)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    drift(INTEGER_TABLE, st.tuples(st.integers(-60, 120))),
+    st.sampled_from([1, 3, 6, 24, 5_000]),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from([1, 2, 8]),
+)
+def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(data, groups, leaf, pipelined):
+    """Sub-chunks of one key up to whole chunks, leaves that do or do not divide them, negative keys, each
+    side running one query or several on its own before comparing."""
+    s = DiffSettings(**{**SMALL.__dict__, "scan_groups": groups, "leaf_keys": leaf, "pipelined_queries": pipelined})
+    check(INTEGER_TABLE, data, s)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

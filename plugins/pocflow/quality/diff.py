@@ -33,6 +33,7 @@ re-reading at most ``hidden_rows_limit`` of them per table.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import time
 from collections import Counter
@@ -77,6 +78,14 @@ class DiffSettings:
     narrow_rows: int = 256
     chunks_per_query: int = 100
     """Integer keys: chunks checksummed by one GROUP BY query (a segment of chunk_rows x this many rows)."""
+    scan_groups: int = 5_000
+    """Integer keys: checksums one scan query returns per side and shard (under the 10,000 rows a vttablet
+    returns by default). Each chunk is summed in scan_groups / chunks_per_query sub-chunks in the same
+    query, so a differing chunk is narrowed from figures already read: drift scattered over every chunk
+    costs a rescan of its sub-chunks only, not of the whole table."""
+    pipelined_queries: int = 8
+    """Queries each side runs on its own, without waiting for the other, before their figures are compared
+    (the sides drift apart in time by at most this many queries)."""
     fanout: int = 64
     """Integer keys: a differing range is split into at most this many parts per step ..."""
     fetch_rows: int = 5_000
@@ -665,32 +674,61 @@ class TableComparison:
             lower = upper
 
     def _scan_integer(self, result: TableDiff, p: _Pass, found: _Found) -> None:
-        """An integer key: chunks cut by value, a segment of chunks per GROUP BY query on each side."""
+        """An integer key: chunks cut by value, a segment of chunks per GROUP BY query on each side, each
+        chunk summed in sub-chunks. Each side runs pipelined_queries segments on its own before they are
+        compared; the differing sub-chunks are then named together."""
         bounds = [b for b in self.both(self.key_bounds) if b is not None]
         if not bounds:
             return
         low, high = min(b[0] for b in bounds), max(b[1] for b in bounds) + 1
+        grid = self._grid(low, high)
+        segment = grid.width * self.settings.chunks_per_query
+        segments = [(start, min(start + segment, high)) for start in range(low, high, segment)]
+        suspects: list[tuple[int, int, int]] = []
+        """Differing sub-chunks: [low, high) and the larger side's rows."""
+        for group in _batches(segments, self.settings.pipelined_queries):
+            s_all, t_all = self.both(
+                lambda side, g=group: [self.bucket_checksums(side, a, b, grid.sub_width, p) for a, b in g]
+            )
+            for (start, end), s, t in zip(group, s_all, t_all, strict=True):
+                differing: set[int] = set()
+                for bucket in sorted(s.keys() | t.keys()):
+                    a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
+                    result.rows_source += a[0]
+                    result.rows_target += b[0]
+                    if a != b:
+                        differing.add(bucket // grid.subs)
+                        lo = start + bucket * grid.sub_width
+                        suspects.append((lo, min(lo + grid.sub_width, end), max(a[0], b[0])))
+                result.chunks += len({bucket // grid.subs for bucket in s.keys() | t.keys()})
+                result.chunks_differing += len(differing)
+        small = [(lo, hi) for lo, hi, rows in suspects if not self._large(lo, hi, rows)]
+        for lo, hi, rows in suspects:
+            if self._large(lo, hi, rows):
+                self.narrow_integer(lo, hi, rows, p, found)
+        self._name_leaves(small, p, found)
+
+    def _large(self, low: int, high: int, rows: int) -> bool:
+        """Whether a differing range is split further before its leaves are checksummed."""
+        return rows > self.settings.fetch_rows * self.settings.leaf_keys and high - low > self.settings.fanout
+
+    def _grid(self, low: int, high: int) -> _Grid:
+        """How the key span [low, high) is cut: chunks of about chunk_rows rows (from the table's estimated
+        density), each in sub-chunks that are whole leaves when wider than a leaf."""
         density = max(self.table.rows_estimate, 1) / (high - low)
         width = max(1, int(self.settings.chunk_rows / min(max(density, 1e-9), 1.0)))
-        segment = width * self.settings.chunks_per_query
-        for start in range(low, high, segment):
-            end = min(start + segment, high)
-            s, t = self.both(partial(self.bucket_checksums, low=start, high=end, width=width, p=p))
-            for bucket in sorted(s.keys() | t.keys()):
-                a, b = s.get(bucket, (0, 0)), t.get(bucket, (0, 0))
-                result.chunks += 1
-                result.rows_source += a[0]
-                result.rows_target += b[0]
-                if a != b:
-                    result.chunks_differing += 1
-                    lo = start + bucket * width
-                    self.narrow_integer(lo, min(lo + width, end), max(a[0], b[0]), p, found)
+        subs = max(1, min(width, self.settings.scan_groups // max(1, self.settings.chunks_per_query)))
+        sub_width = -(-width // subs)
+        leaf = self.settings.leaf_keys
+        if sub_width > leaf:
+            sub_width = -(-sub_width // leaf) * leaf
+        return _Grid(sub_width * subs, subs, sub_width)
 
     def narrow_integer(self, low: int, high: int, rows: int, p: _Pass, found: _Found) -> None:
         """Split the differing key range [low, high) by value (one GROUP BY per side and step) down to
         fetch_rows rows, then name the differing keys."""
-        if rows <= self.settings.fetch_rows * self.settings.leaf_keys or high - low <= self.settings.fanout:
-            return self._name_integer(low, high, p, found)
+        if not self._large(low, high, rows):
+            return self._name_leaves([(low, high)], p, found)
         parts = min(self.settings.fanout, max(2, -(-rows // (self.settings.fetch_rows * self.settings.leaf_keys))))
         width = max(1, -(-(high - low) // parts))
         s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width, p))
@@ -700,23 +738,67 @@ class TableComparison:
                 lo = low + bucket * width
                 self.narrow_integer(lo, min(lo + width, high), max(a[0], b[0]), p, found)
 
-    def _name_integer(self, low: int, high: int, p: _Pass, found: _Found) -> None:
-        """Checksums of every leaf_keys keys of [low, high), then the rows of the differing leaves only:
-        many scattered differences cost a fraction of fetching every row's hash. A differing leaf none
-        of whose rows differs is kept as a range."""
+    def _name_leaves(self, ranges: Sequence[tuple[int, int]], p: _Pass, found: _Found) -> None:
+        """Name the differing keys of integer key ranges [low, high) of at most fetch_rows x leaf_keys rows
+        each: checksums of every leaf_keys keys (ranges batched so that a query returns at most fetch_rows
+        leaves), then the rows of the differing leaves only, each side running its queries on its own. Many
+        scattered differences cost a fraction of fetching every row's hash. A differing leaf none of whose
+        rows differs is kept as a range."""
         width = self.settings.leaf_keys
-        s, t = self.both(lambda side: self.bucket_checksums(side, low, high, width, p))
-        leaves = [low + b * width for b in sorted(s.keys() | t.keys()) if s.get(b, (0, 0)) != t.get(b, (0, 0))]
+        batches: list[list[tuple[int, int]]] = [[]]
+        leaves = 0
+        for lo, hi in sorted(ranges):
+            n = -(-(hi - lo) // width)
+            if batches[-1] and leaves + n > self.settings.fetch_rows:
+                batches.append([])
+                leaves = 0
+            batches[-1].append((lo, hi))
+            leaves += n
         k = quote_identifier(self.keys[0])
-        per_query = max(1, self.settings.fetch_rows // width)
-        for i in range(0, len(leaves), per_query):
-            batch = [(a, min(a + width, high)) for a in leaves[i : i + per_query]]
-            cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(batch))
-            args = [v for pair in batch for v in pair]
-            named = _differing(*self.both(partial(self.listing, where=cond, args=args, p=p)))
+        for group in _batches([b for b in batches if b], self.settings.pipelined_queries):
+            s_all, t_all = self.both(lambda side, g=group: [self._leaf_checksums(side, b, p) for b in g])
+            differing: list[tuple[int, int]] = []
+            for batch, s, t in zip(group, s_all, t_all, strict=True):
+                base, starts = batch[0][0], [lo for lo, _ in batch]
+                for leaf in sorted(s.keys() | t.keys()):
+                    if s.get(leaf, (0, 0)) != t.get(leaf, (0, 0)):
+                        a = base + leaf * width
+                        # the leaf within its range: never a key of another range (or another part's)
+                        i = max(0, bisect.bisect_right(starts, a) - 1)
+                        while i < len(batch) and batch[i][0] < a + width:
+                            lo, hi = batch[i]
+                            if max(a, lo) < min(a + width, hi):
+                                differing.append((max(a, lo), min(a + width, hi)))
+                            i += 1
+            differing.sort()
+            per_query = max(1, self.settings.fetch_rows // width)
+            queries = [
+                (
+                    " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(chunk)),
+                    [v for pair in chunk for v in pair],
+                )
+                for chunk in _batches(differing, per_query)
+            ]
+            src, tgt = self.both(lambda side, q=queries: _merged(self.listing(side, w, a, p) for w, a in q))
+            named = _differing(src, tgt)
             found.keys.update(dict.fromkeys(named))
-            named_leaves = {(int(key[0]) - low) // width for key in named}
-            found.ranges += [Range((a - 1,), (b - 1,)) for a, b in batch if (a - low) // width not in named_leaves]
+            starts = [a for a, _ in differing]
+            named_leaves = {bisect.bisect_right(starts, int(key[0])) - 1 for key in named}
+            found.ranges += [Range((a - 1,), (b - 1,)) for i, (a, b) in enumerate(differing) if i not in named_leaves]
+
+    def _leaf_checksums(self, side: Side, ranges: Sequence[tuple[int, int]], p: _Pass) -> dict[int, tuple[int, int]]:
+        """(rows, sum) per leaf ((key - the first range's low) DIV leaf_keys) of the given key ranges (in key
+        order), one query."""
+        k = quote_identifier(self.keys[0])
+        cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(ranges))
+        rows = side.rows(
+            f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({p.crc}), 0) FROM {self.t} WHERE {cond} GROUP BY 1",
+            [ranges[0][0], self.settings.leaf_keys, *(v for pair in ranges for v in pair)],
+        )
+        out: dict[int, list] = {}
+        for leaf, *figures in rows:
+            out.setdefault(int(leaf), []).append(figures)
+        return {leaf: _combine(f) for leaf, f in out.items()}
 
     def _name_range(self, rng: Range, p: _Pass, found: _Found) -> None:
         named = _differing(*self.both(lambda side: self.listing(side, *rng.where(self.keys), p)))
@@ -907,3 +989,24 @@ def _differing(src: Listing, tgt: Listing) -> list[tuple]:
 def _combine(rows: Sequence[Sequence]) -> tuple[int, int]:
     """One (rows, sum) from a row per shard."""
     return sum(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """An integer key span's cut: chunks of ``width`` keys, each of ``subs`` sub-chunks of ``sub_width`` keys."""
+
+    width: int
+    subs: int
+    sub_width: int
+
+
+def _batches(items: Sequence, size: int) -> list[list]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _merged(listings: Iterable[Listing]) -> Listing:
+    out: Listing = {}
+    for listing in listings:
+        for key, names in listing.items():
+            out.setdefault(key, []).extend(names)
+    return out
