@@ -1,12 +1,13 @@
 """The two sides a comparison reads: the source directly, the target through vtgate.
 
 Before traffic is switched, vtgate routes a moved table to the source; the target's own copy is
-read with shard targeting (``keyspace:shard@replica``), every shard in turn.
+read with shard targeting (``keyspace:shard@replica``), a connection per shard, all shards at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pocflow.connections import Endpoint, connect
@@ -53,15 +54,22 @@ class TargetSide:
                 cur.execute(f"USE {quote_identifier(f'{keyspace}:{shard}@{tablet_type}')}")
                 cur.execute(SESSION_TIME_ZONE)
             self.conns.append(conn)
+        self._pool = ThreadPoolExecutor(len(shards), thread_name_prefix="target-shard") if len(shards) > 1 else None
 
     def rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
-        out = []
-        for conn in self.conns:
+        """Every shard's rows, in shard order (the shards answer at once)."""
+
+        def shard_rows(conn) -> list[tuple]:
             with conn.cursor() as cur:
                 cur.execute(sql, list(args) or None)
-                out += list(cur.fetchall())
-        return out
+                return list(cur.fetchall())
+
+        if self._pool is None:
+            return [row for conn in self.conns for row in shard_rows(conn)]
+        return [row for rows in self._pool.map(shard_rows, self.conns) for row in rows]
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         for conn in self.conns:
             conn.close()
