@@ -32,7 +32,7 @@ from pocflow.vitess.movetables import VDiff
 
 DRIFT = (1, 100, 10_000)
 CLEAN = "no difference"
-FLOOR_GOAL, VDIFF_GOAL, DRIFT_GOAL = 1.5, 2.0, 3.0
+FLOOR_GOAL, VDIFF_GOAL, DRIFT_GOAL = 1.25, 3.0, 2.0
 
 
 def floor_scan(ctx) -> dict:
