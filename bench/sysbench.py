@@ -161,7 +161,9 @@ def shortfalls(qps: Comparison, latency: dict[str, Comparison]) -> list[str]:
 REMAINING_COSTS = (
     "What the generator still spends per query beyond sysbench: a few microseconds of Python around the "
     "C client (drawing the query and its parameters, rendering the SQL, recording the latency), and four "
-    "worker processes instead of four threads of one process."
+    "worker processes instead of four threads of one process. At the fixed rate ours is measured from each "
+    "query's due time, so a worker's wake-up from its sleep counts; sysbench stamps an event after its "
+    "generator thread has woken, so only the hand-over to a worker thread counts in its latencies."
 )
 
 
