@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 POCFLOW := $(BIN)/pocflow
 DEMO_REPORT := artifacts/demo-shop-report.md
 PYTEST_ARGS ?=
+# mysqlclient (the load generator's C client) has no Linux wheels: pip builds it against these.
+BUILD_DEBS := libmariadb-dev pkg-config gcc
 
-.PHONY: help setup venv lint stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
+.PHONY: help setup venv build-deps lint stack-up stack-down stack-status demo airflow dags-test test test-faults unit integration bench lock clean
 
 help:
 	@echo "make demo         set up everything, run a whole engagement on the sample shop, print the recommendation and report"
@@ -25,6 +27,7 @@ help:
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "pocflow needs Python 3.11, found " + sys.version.split()[0]'
 	@echo "[pocflow] Python environment in $(VENV) ..."
+	@pkg-config --exists libmariadb 2>/dev/null || $(MAKE) --no-print-directory build-deps
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
 	@VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/uv pip install --quiet -r requirements.txt -r requirements-dev.txt
@@ -33,6 +36,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@echo "[pocflow] Python environment ready"
 
 venv: $(STAMP)
+
+build-deps:
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "[pocflow] mysqlclient builds against Debian packages; install them with"; \
+		echo "  sudo apt-get install -y --no-install-recommends $(BUILD_DEBS)"; exit 1; fi
+	@echo "[pocflow] Installing the Debian packages mysqlclient builds against: $(BUILD_DEBS) ..."
+	@DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+	@DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BUILD_DEBS) >/dev/null
 
 setup: venv
 	@$(POCFLOW) stack setup

@@ -1,8 +1,10 @@
 """The load generator against Debian's sysbench 1.0.20: the same point-select workload (sysbench's
 oltp_point_select on its own sbtest1 table), the same concurrency, against the same source server,
-alternated under the one protocol (bench/protocol.py). Throughput flat out (goal: at least 0.8x), then the
-percentiles both report at the same fixed rate (sysbench --rate; ours target_rate, corrected for
-coordinated omission).
+alternated under the one protocol (bench/protocol.py). Throughput flat out, then the percentiles both
+report at the same fixed rate (sysbench --rate; ours target_rate, corrected for coordinated omission).
+Goal: at least 0.8x sysbench's queries/s flat out AND p50, p95 and p99 each within 20% of sysbench's at
+the rate (at most 1.2x), for the medians and for the worst pair of runs (bench/protocol.py's
+Comparison.met).
 
     python -m bench.sysbench [--seconds 20] [--threads 4] [--repetitions 3] [--rate 1000]
 """
@@ -17,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.protocol import alternate
+from bench.protocol import Comparison, alternate
 from bench.results import Result, measured
 from pocflow.connections import Endpoint, connect
 from pocflow.local.stack import Stack
@@ -129,7 +131,40 @@ def run_ours(admin: Endpoint, threads: int, seconds: float, rate: float = 0) -> 
 
 
 PERCENTILES = ("p50", "p95", "p99")
-THROUGHPUT_GOAL, PERCENTILE_GOAL = 0.8, 1.5
+THROUGHPUT_GOAL = 0.8
+"""Our queries/s flat out at least this many times sysbench's."""
+PERCENTILE_GOAL = 1.2
+"""Each of our percentiles at the fixed rate at most this many times sysbench's (within 20%)."""
+GOAL = (
+    f"throughput at least {THROUGHPUT_GOAL}x flat out, and p50/p95/p99 within 20% of sysbench's "
+    f"(at most {PERCENTILE_GOAL}x) at the same rate"
+)
+
+
+def shortfalls(qps: Comparison, latency: dict[str, Comparison]) -> list[str]:
+    """Each part of the goal that does not hold, with its ratio at the medians and for the worst pair."""
+    out = []
+    if not qps.met(THROUGHPUT_GOAL):
+        out.append(
+            f"throughput {qps.ratio:.2f}x sysbench's at the medians, {qps.worst_ratio:.2f}x for the worst pair "
+            f"(goal {THROUGHPUT_GOAL}x)"
+        )
+    for p, c in latency.items():
+        if not c.met(1 / PERCENTILE_GOAL):
+            out.append(
+                f"{p} {1 / c.ratio:.2f}x sysbench's at the medians, {1 / c.worst_ratio:.2f}x for the worst pair "
+                f"(goal at most {PERCENTILE_GOAL}x)"
+            )
+    return out
+
+
+REMAINING_COSTS = (
+    "What the generator still spends per query beyond sysbench: a few microseconds of Python around the "
+    "C client (drawing the query and its parameters, rendering the SQL, recording the latency), and four "
+    "worker processes instead of four threads of one process. At the fixed rate ours is measured from each "
+    "query's due time, so a worker's wake-up from its sleep counts; sysbench stamps an event after its "
+    "generator thread has woken, so only the hand-over to a worker thread counts in its latencies."
+)
 
 
 def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float = 1000) -> Result:
@@ -155,6 +190,8 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
     agreement = {p: round(1 / c.ratio, 2) for p, c in latency.items()}
     agreement_worst = {p: round(1 / c.worst_ratio, 2) for p, c in latency.items()}
 
+    missed = shortfalls(qps, latency)
+
     def show(side: str) -> str:
         return ", ".join(f"{p} {getattr(c, side).show('ms', 2)}" for p, c in latency.items())
 
@@ -164,8 +201,8 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
         pocflow=f"flat out; at {rate:g} q/s: {show('pocflow')}",
         baseline=f"{version} flat out; at {rate:g} q/s: {show('baseline')}",
         ratio=qps.ratio,
-        goal=f"throughput at least {THROUGHPUT_GOAL}x; percentiles agree at the same rate (within {PERCENTILE_GOAL}x)",
-        met=qps.met(THROUGHPUT_GOAL) and all(c.met(1 / PERCENTILE_GOAL) for c in latency.values()),
+        goal=GOAL,
+        met=not missed,
         command=f"python -m bench.sysbench --seconds {seconds:g} --threads {threads} --repetitions {repetitions} "
         f"--rate {rate:g}",
         details={
@@ -178,18 +215,15 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
             "sysbench_at_rate": at_rate.runs_of("baseline"),
             "percentile_ratio_at_rate": agreement,
             "percentile_ratio_at_rate_worst": agreement_worst,
-            "gap": "our workers are pure Python (PyMySQL): about 250 us of client CPU per query, on the same two "
-            "cores as the database servers, against sysbench's C and LuaJIT. The same CPU shows in the latencies at a "
-            "fixed rate (and a worker's sleep overshoots its schedule under load). A C client in the "
-            "workers (mysqlclient) or an async driver would close most of it.",
+            **({"gap": "; ".join(missed) + ". " + REMAINING_COSTS} if missed else {}),
             "note": "Both use the text protocol (--db-ps-mode=disable) with uniform random ids on sysbench's "
             f"own {TABLE_SIZE:,}-row table and {threads} connections, {repetitions} alternated runs of "
             f"{seconds:g} s each, flat out and again at {rate:g} q/s; the row's medians and spreads are the "
             "flat-out queries/s each tool reports. sysbench's percentiles come from "
             "its histogram (bucketed); ours are exact (HdrHistogram), measured from each query's "
-            "scheduled time at a fixed rate. Flat out, our workers are pure Python (PyMySQL, about "
-            "250 us of client CPU per query against sysbench's C and LuaJIT) and share the 2 cores with "
-            "the servers: a C client in the workers (mysqlclient) would close most of the gap.",
+            "scheduled time at a fixed rate (sysbench's from when its generator queued the event). Our "
+            "workers are processes with mysqlclient's C client (_mysql, no cursor), sysbench's threads run "
+            "LuaJIT over libmariadb; both share the 2 cores with the servers.",
         },
         **measured(qps, "q/s"),
     )

@@ -14,7 +14,7 @@ import yaml
 from pocflow.engagement import PROJECT_ROOT, from_inputs
 from pocflow.local.airflow.settings import load
 from pocflow.local.stack.config import VITESS_VERSION
-from pocflow.local.stack.install import DEBIAN_PACKAGES
+from pocflow.local.stack.install import BUILD_PACKAGES, DEBIAN_PACKAGES
 
 COMPOSE = yaml.safe_load((PROJECT_ROOT / "docker-compose.yaml").read_text())
 SERVICES = COMPOSE["services"]
@@ -147,7 +147,8 @@ def test_the_astro_project_starts_from_the_runtime_of_the_locked_airflow():
     assert runtime, "Astro's Airflow 3 runtime image"
     assert ".".join(runtime.groups()) == ".".join(AIRFLOW_PIN.split(".")[:2])
     packages = (PROJECT_ROOT / "packages.txt").read_text().split()
-    assert packages and set(packages) <= set(DEBIAN_PACKAGES.values())
+    assert packages and set(packages) <= set(DEBIAN_PACKAGES.values()) | set(BUILD_PACKAGES)
+    assert set(BUILD_PACKAGES) <= set(packages)  # pip builds mysqlclient in the image
     assert yaml.safe_load((PROJECT_ROOT / ".astro/config.yaml").read_text())["project"]["name"] == "pocflow"
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert {".venv", ".pocflow", "airflow_settings.yaml"} <= set(ignored)
@@ -174,3 +175,13 @@ def test_the_celery_profile_adds_a_broker_and_two_workers_that_run_what_the_sche
         assert worker["volumes"] == SERVICES["airflow-scheduler"]["volumes"]
     locked = (PROJECT_ROOT / "requirements.txt").read_text()
     assert re.search(r"^apache-airflow-providers-celery==", locked, re.M) and re.search(r"^redis==", locked, re.M)
+
+
+def test_every_install_path_has_what_mysqlclient_builds_against():
+    """mysqlclient (the load generator's C client) has no Linux wheels: make venv, the Astro image and the
+    compose image each install the same Debian build packages before pip."""
+    make_vars = dict(re.findall(r"^(\w+) := (.*)$", (PROJECT_ROOT / "Makefile").read_text(), re.M))
+    assert make_vars["BUILD_DEBS"].split() == list(BUILD_PACKAGES)
+    compose_image = (PROJECT_ROOT / "docker/airflow/Dockerfile").read_text()
+    assert all(package in compose_image.split() for package in BUILD_PACKAGES)
+    assert re.search(r"^mysqlclient==", (PROJECT_ROOT / "requirements.txt").read_text(), re.M)

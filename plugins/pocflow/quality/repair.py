@@ -5,9 +5,7 @@ the script's text out.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 from pocflow.quality.diff import (
@@ -21,45 +19,7 @@ from pocflow.quality.diff import (
     RowDifference,
 )
 from pocflow.source.inventory import Table
-from pocflow.sql import quote_identifier
-
-
-def sql_literal(value: Any) -> str:
-    """A value as a MySQL/MariaDB literal that reads the same whatever the sql_mode: NULL, numbers as they
-    are, binary as X'..', text quoted (text holding a backslash or a control character as _utf8mb4 X'..',
-    since NO_BACKSLASH_ESCAPES changes how a quoted backslash reads), dates and times quoted."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (bytes, bytearray)):
-        return f"X'{bytes(value).hex().upper()}'"
-    if isinstance(value, dt.datetime):
-        return f"'{value.isoformat(sep=' ')}'"
-    if isinstance(value, dt.date):
-        return f"'{value.isoformat()}'"
-    if isinstance(value, dt.timedelta):
-        return f"'{_time_text(value)}'"
-    if isinstance(value, (set, frozenset)):
-        value = ",".join(sorted(value))
-    text = str(value)
-    if "\\" in text or any(ord(ch) < 32 for ch in text):
-        return f"_utf8mb4 X'{text.encode('utf-8').hex().upper()}'"
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _time_text(value: dt.timedelta) -> str:
-    """A TIME value ([-]H:MM:SS[.ffffff], hours beyond 24 allowed) from a timedelta."""
-    sign, value = ("-", -value) if value < dt.timedelta(0) else ("", value)
-    seconds = value.days * 86400 + value.seconds
-    text = f"{sign}{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-    return text + (f".{value.microseconds:06d}" if value.microseconds else "")
+from pocflow.sql import quote_identifier, sql_literal
 
 
 def repair_sql(

@@ -2,13 +2,17 @@
 
 With a target rate each worker follows a schedule and measures every query from the moment it
 was due, not from when it was sent, so a stall counts for every query it delayed (coordinated
-omission). Worker processes, not threads: the generator must not be the bottleneck.
+omission). Worker processes, not threads, and a C client (mysqlclient's low-level ``_mysql``, a few
+microseconds of client CPU per query): the generator must not be the bottleneck, and it shares the
+machine's cores with the servers it measures.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
+import itertools
 import multiprocessing
 import random
 import sys
@@ -17,8 +21,9 @@ import types
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-import pymysql
 from hdrh.histogram import HdrHistogram
+from MySQLdb import MySQLError, OperationalError, _mysql
+from MySQLdb.constants import CLIENT
 
 from pocflow.workload.spec import QueryTemplate, Workload
 
@@ -41,33 +46,68 @@ class WorkerPlan:
     interval: float  # seconds between a worker's queries; 0 = back to back
 
 
-NETWORK_ERRORS = (2003, 2006, 2013)  # cannot connect, server gone away, lost connection
+NETWORK_ERRORS = (2002, 2003, 2006, 2013, 2055)
+"""Cannot connect (2002 is libmariadb's code for a refused TCP connection, 2003 MySQL's), server gone
+away, lost connection (2055: lost, with the system error)."""
 
 
-def _connect(plan: WorkerPlan, timeout: float):
+def _connect(plan: WorkerPlan, timeout: float) -> _mysql.connection | None:
     """A connection, or None while the server is unreachable (each scheduled query then counts an
-    error). Other failures (access denied, unknown database) are raised: no load can run."""
+    error). Other failures (access denied, unknown database) are raised: no load can run.
+
+    The low-level C client (mysqlclient's ``_mysql``): a query costs a few microseconds of client CPU
+    where a pure-Python driver costs tens, and the workers share the cores with the servers under test.
+    "localhost" is sent as 127.0.0.1: the C library would take "localhost" to mean its default Unix
+    socket and ignore the port, where every endpoint here is TCP."""
+    options: dict = {"database": plan.database} if plan.database else {}
     try:
-        return pymysql.connect(
-            host=plan.host,
+        conn = _mysql.connect(
+            host="127.0.0.1" if plan.host == "localhost" else plan.host,
             port=plan.port,
             user=plan.user,
             password=plan.password,
-            database=plan.database,
             charset="utf8mb4",
-            autocommit=True,
-            connect_timeout=timeout,
+            connect_timeout=max(1, round(timeout)),
             read_timeout=60,
+            client_flag=CLIENT.MULTI_RESULTS,  # a stored procedure's CALL returns its result sets
+            **options,
         )
-    except pymysql.err.OperationalError as e:
+    except OperationalError as e:
         if e.args and e.args[0] in NETWORK_ERRORS:
             return None
         raise
+    if not conn.get_autocommit():
+        conn.autocommit(True)
+    return conn
+
+
+def _execute(conn: _mysql.connection, sql: str) -> None:
+    """Run one statement and read every row of every result it returns (store_result reads a whole
+    result set off the wire; the rows stay in the C library, unconverted, until the next query)."""
+    conn.query(sql)
+    conn.store_result()
+    while conn.next_result() == 0:
+        conn.store_result()
+
+
+PR_SET_TIMERSLACK = 29
+
+
+def _precise_sleeps() -> None:
+    """Wake from sleep on time. Linux lets a sleeping process oversleep by its timer slack (50 us by
+    default) to batch wake-ups; at a fixed rate every query is measured from its due time, so the slack
+    would count in every latency. Elsewhere (or if refused) sleeps keep the default."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0)
 
 
 def worker(plan: WorkerPlan) -> dict:
+    _precise_sleeps()
     conn = _connect(plan, 10)
     rng = random.Random(plan.seed)
+    cum_weights = list(itertools.accumulate(plan.weights))  # what choices(weights=...) computes per call
     hist: dict[str, HdrHistogram] = {}
     errors: dict[str, int] = {}
     first_error: dict[str, str] = {}
@@ -84,21 +124,19 @@ def worker(plan: WorkerPlan) -> dict:
         now = time.perf_counter()
         if due > now:
             time.sleep(due - now)
-        template = rng.choices(plan.templates, weights=plan.weights)[0]
+        template = rng.choices(plan.templates, cum_weights=cum_weights)[0]
         sql = template.render(rng)
         sent = time.perf_counter()
         try:
             if conn is None:
                 conn = _connect(plan, 2)
                 if conn is None:
-                    raise pymysql.err.OperationalError(2003, f"cannot connect to {plan.host}:{plan.port}")
-            with conn.cursor() as cur:
-                cur.execute(sql)
-                cur.fetchall()
-        except pymysql.MySQLError as e:
+                    raise OperationalError(2003, f"cannot connect to {plan.host}:{plan.port}")
+            _execute(conn, sql)
+        except MySQLError as e:
             errors[template.name] = errors.get(template.name, 0) + 1
             first_error.setdefault(template.name, str(e.args[-1])[:300])
-            if isinstance(e, pymysql.err.OperationalError) and e.args[0] in NETWORK_ERRORS:
+            if isinstance(e, OperationalError) and e.args and e.args[0] in NETWORK_ERRORS:
                 if conn is not None:
                     conn.close()
                 conn = None  # reconnect at the next scheduled query
@@ -106,7 +144,9 @@ def worker(plan: WorkerPlan) -> dict:
                     time.sleep(0.2)  # back to back: do not spin while the server is away
         finished = time.perf_counter()
         start = due if plan.interval else sent
-        h = hist.setdefault(template.name, HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS))
+        h = hist.get(template.name)
+        if h is None:  # not setdefault: that would build a histogram (a 150 KB array) for every query
+            h = hist[template.name] = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
         h.record_value(max(LOWEST_US, min(HIGHEST_US, int((finished - start) * 1e6))))
         n += 1
     if conn is not None:

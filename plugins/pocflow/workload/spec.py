@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from pocflow.sql import sql_literal
 from pocflow.workload.queries import split_statements
 
 
@@ -25,8 +26,9 @@ class QueryTemplate:
     params: dict[str, dict] = field(default_factory=dict)
 
     def render(self, rng: random.Random) -> str:
-        """The SQL with each {param} replaced by a generated literal (quoted for strings)."""
-        values = {name: _literal(_generate(spec, rng)) for name, spec in self.params.items()}
+        """The SQL with each {param} replaced by a generated value as a literal (pocflow.sql.sql_literal:
+        NULL, numbers, dates, binary and text read the same in any sql_mode)."""
+        values = {name: sql_literal(_generate(spec, rng)) for name, spec in self.params.items()}
         try:
             return self.sql.format(**values)
         except KeyError as e:
@@ -41,12 +43,6 @@ def _generate(spec: dict, rng: random.Random) -> Any:
     if "choice" in spec:
         return rng.choice(spec["choice"])
     raise WorkloadError(f"param generator {spec} needs 'int: [min, max]' or 'choice: [...]'")
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, (int, float)):
-        return str(value)
-    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

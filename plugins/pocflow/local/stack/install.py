@@ -34,6 +34,11 @@ DEBIAN_PACKAGES = {
     "debootstrap": "debootstrap",  # installs MySQL from Debian's sid archive into a root of its own
 }
 
+BUILD_PACKAGES = ("libmariadb-dev", "pkg-config", "gcc")
+"""What pip builds mysqlclient (the load generator's C client; it has no Linux wheels) against: `make venv`
+installs them before pip (the Makefile's BUILD_DEBS), the images from packages.txt and
+docker/airflow/Dockerfile."""
+
 MYSQL_SUITE = "sid"
 MYSQL_PACKAGES = ("mysql-server-core", "mysql-client-core")
 MYSQL_COMMANDS = {
