@@ -687,9 +687,7 @@ class TableComparison:
         suspects: list[tuple[int, int, int]] = []
         """Differing sub-chunks: [low, high) and the larger side's rows."""
         for group in _batches(segments, self.settings.pipelined_queries):
-            s_all, t_all = self.both(
-                lambda side, g=group: [self.bucket_checksums(side, a, b, grid.sub_width, p) for a, b in g]
-            )
+            s_all, t_all = self.both(partial(self._segments, segments=group, width=grid.sub_width, p=p))
             for (start, end), s, t in zip(group, s_all, t_all, strict=True):
                 differing: set[int] = set()
                 for bucket in sorted(s.keys() | t.keys()):
@@ -756,7 +754,7 @@ class TableComparison:
             leaves += n
         k = quote_identifier(self.keys[0])
         for group in _batches([b for b in batches if b], self.settings.pipelined_queries):
-            s_all, t_all = self.both(lambda side, g=group: [self._leaf_checksums(side, b, p) for b in g])
+            s_all, t_all = self.both(partial(self._leaves, batches=group, p=p))
             differing: list[tuple[int, int]] = []
             for batch, s, t in zip(group, s_all, t_all, strict=True):
                 base, starts = batch[0][0], [lo for lo, _ in batch]
@@ -779,12 +777,24 @@ class TableComparison:
                 )
                 for chunk in _batches(differing, per_query)
             ]
-            src, tgt = self.both(lambda side, q=queries: _merged(self.listing(side, w, a, p) for w, a in q))
+            src, tgt = self.both(partial(self._listings, queries=queries, p=p))
             named = _differing(src, tgt)
             found.keys.update(dict.fromkeys(named))
             starts = [a for a, _ in differing]
             named_leaves = {bisect.bisect_right(starts, int(key[0])) - 1 for key in named}
             found.ranges += [Range((a - 1,), (b - 1,)) for i, (a, b) in enumerate(differing) if i not in named_leaves]
+
+    def _segments(
+        self, side: Side, segments: Sequence[tuple[int, int]], width: int, p: _Pass
+    ) -> list[dict[int, tuple[int, int]]]:
+        """bucket_checksums of each segment [low, high), one query each, on one side."""
+        return [self.bucket_checksums(side, low, high, width, p) for low, high in segments]
+
+    def _leaves(self, side: Side, batches: Sequence[Sequence[tuple[int, int]]], p: _Pass) -> list[dict]:
+        return [self._leaf_checksums(side, batch, p) for batch in batches]
+
+    def _listings(self, side: Side, queries: Sequence[tuple[str, list]], p: _Pass) -> Listing:
+        return _merged(self.listing(side, where, args, p) for where, args in queries)
 
     def _leaf_checksums(self, side: Side, ranges: Sequence[tuple[int, int]], p: _Pass) -> dict[int, tuple[int, int]]:
         """(rows, sum) per leaf ((key - the first range's low) DIV leaf_keys) of the given key ranges (in key
