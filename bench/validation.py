@@ -198,7 +198,8 @@ class VDiffRuns:
                 with conn.cursor() as cur:
                     cur.execute("SELECT state FROM vdiff WHERE vdiff_uuid = %s", (uuid,))
                     row = cur.fetchone()
-                    states.append(str(row[0]) if row else "missing")
+                    state = row[0] if row else "missing"  # MySQL 9.7's sidecar holds it as bytes
+                    states.append(state.decode() if isinstance(state, bytes) else str(state))
         except pymysql.err.Error:
             return None
         return states
