@@ -96,20 +96,22 @@ class Api:
         return self.call("GET", f"/api/v2/dags/{DAG}/dagRuns/{run_id}/taskInstances?limit=1000")["task_instances"]
 
     def quiet(self, timeout: float = 300) -> None:
-        """Every other DAG paused (the nightly validation runs once as soon as Airflow starts) and its runs
-        ended: nothing but the benchmark's runs takes the executor's slots or the stack's CPU."""
-        others = [d["dag_id"] for d in self.call("GET", "/api/v2/dags?limit=100")["dags"] if d["dag_id"] != DAG]
-        for dag_id in others:
-            self.call("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": True})
+        """The runs of every other DAG ended (the nightly validation runs once as soon as Airflow starts), then
+        those DAGs paused (pausing first would leave a running run's tasks unqueued until the scheduler's
+        periodic sweep of paused DAGs closes it, minutes later): nothing but the benchmark's runs takes the
+        executor's slots or the stack's CPU."""
         deadline = time.monotonic() + timeout
         while True:
             runs = self.call("GET", "/api/v2/dags/~/dagRuns?state=queued&state=running&limit=100")["dag_runs"]
             busy = [r["dag_run_id"] for r in runs if r["dag_id"] != DAG]
             if not busy:
-                return
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError(f"other DAG runs still running after {timeout:.0f}s: {busy}")
             time.sleep(2)
+        for d in self.call("GET", "/api/v2/dags?limit=100")["dags"]:
+            if d["dag_id"] != DAG:
+                self.call("PATCH", f"/api/v2/dags/{d['dag_id']}", {"is_paused": True})
 
     def wait(self, run_id: str, timeout: float = RUN_TIMEOUT) -> None:
         """Until the run has ended; RuntimeError naming the task states when it failed."""
