@@ -153,6 +153,8 @@ PENDING = {
     "validation throughput": "our comparison vs VDiff vs one full scan per side, on 10M imported rows "
     "(goal: within 1.5x of the scan floor, at least 2x faster than VDiff)",
     "drift location": "time to locate k = 1, 100, 10,000 differing rows in that table",
+    "mapped validation": "that table's validation as mapped Airflow tasks (LocalExecutor, parallelism 2) vs one "
+    "task (goal: at least as fast)",
     "load generator vs sysbench": "Debian's sysbench 1.0.20, same point-select workload and concurrency "
     "(goal: throughput at least 0.8x, percentiles agree)",
     "orchestration overhead": "a whole demo engagement's wall time minus time inside the databases and Vitess",

@@ -15,7 +15,7 @@ import argparse
 import time
 from pathlib import Path
 
-from bench import assessment, import_rate, orchestration, parse, sample_load, sysbench, validation
+from bench import assessment, import_rate, mapped, orchestration, parse, sample_load, sysbench, validation
 from bench.results import Result, start_run, write_markdown
 
 LEDGER_ROWS = {False: 10_000_000, True: 1_000_000}
@@ -29,6 +29,7 @@ BENCHES = {
     "import": (lambda quick: import_rate.run(LEDGER_ROWS[quick])),
     "validation": (lambda quick: validation.throughput(LEDGER_ROWS[quick])),
     "drift": (lambda quick: validation.drift(LEDGER_ROWS[quick])),
+    "mapped": (lambda quick: mapped.run(LEDGER_ROWS[quick])),
     "sysbench": (lambda quick: sysbench.run(10 if quick else 20, 4, 3)),
     "orchestration": (lambda quick: orchestration.run()),
 }
