@@ -711,15 +711,15 @@ class TableComparison:
         return rows > self.settings.fetch_rows * self.settings.leaf_keys and high - low > self.settings.fanout
 
     def _grid(self, low: int, high: int) -> _Grid:
-        """How the key span [low, high) is cut: chunks of about chunk_rows rows (from the table's estimated
-        density), each in sub-chunks that are whole leaves when wider than a leaf."""
+        """How the key span [low, high) is cut: chunks of at most about chunk_rows rows (from the table's
+        estimated density), each in sub-chunks that are whole leaves when wider than a leaf."""
         density = max(self.table.rows_estimate, 1) / (high - low)
         width = max(1, int(self.settings.chunk_rows / min(max(density, 1e-9), 1.0)))
         subs = max(1, min(width, self.settings.scan_groups // max(1, self.settings.chunks_per_query)))
-        sub_width = -(-width // subs)
+        sub_width = width // subs  # rounded down: a chunk never holds more than chunk_rows rows
         leaf = self.settings.leaf_keys
         if sub_width > leaf:
-            sub_width = -(-sub_width // leaf) * leaf
+            sub_width = sub_width // leaf * leaf
         return _Grid(sub_width * subs, subs, sub_width)
 
     def narrow_integer(self, low: int, high: int, rows: int, p: _Pass, found: _Found) -> None:
