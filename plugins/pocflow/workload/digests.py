@@ -15,14 +15,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING, Any
 
 from pocflow.source.inventory import Digest
 from pocflow.workload.fingerprint import fingerprint
+from pocflow.workload.queries import sql_parser
 from pocflow.workload.spec import QueryTemplate, Workload, WorkloadError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "performance_schema", "mysql", "sys", "_vt"})
 WORKLOAD_NAME = "source digests"
@@ -67,6 +68,8 @@ def skip_reason(sql: str) -> str | None:
         return "a Vitess copy or VDiff scan"
     if _POCFLOW_CHECKSUM.search(text):
         return "a pocflow checksum scan"
+    sqlglot = sql_parser()
+    exp = sqlglot.exp
     try:
         tree = sqlglot.parse_one(_VALUE_LIST.sub("(?)", text).replace("?", "1"), read="mysql")
     except sqlglot.errors.SqlglotError:
@@ -87,6 +90,7 @@ def skip_reason(sql: str) -> str | None:
 
 def _whole_table_aggregate(tree: exp.Expression) -> bool:
     """``SELECT COUNT(*)[, MIN(c), MAX(c) ...] FROM t`` with no filter, grouping or join."""
+    exp = sql_parser().exp
     if not isinstance(tree, exp.Select) or any(tree.args.get(k) for k in ("where", "group", "joins", "having")):
         return False
     return all(isinstance(e.unalias(), (exp.Count, exp.Min, exp.Max)) for e in tree.expressions)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
+if TYPE_CHECKING:
+    from sqlglot import exp
 
-logging.getLogger("sqlglot").setLevel(logging.ERROR)
 _QUERY_KINDS = ("select", "update", "delete", "insert", "replace", "with", "(")
 
 
@@ -22,12 +24,22 @@ class QueryShape:
     weight: int = 1
 
 
+@cache
+def sql_parser() -> ModuleType:
+    """sqlglot, imported on first use: its 0.3 s import stays off the DAG files' parse path."""
+    import sqlglot  # noqa: PLC0415
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    return sqlglot
+
+
 def split_statements(text: str) -> list[str]:
     """SQL statements of a file, comments dropped."""
-    return [s.sql(dialect="mysql") for s in sqlglot.parse(text, read="mysql") if s is not None]
+    return [s.sql(dialect="mysql") for s in sql_parser().parse(text, read="mysql") if s is not None]
 
 
 def _is_value(node: exp.Expression) -> bool:
+    exp = sql_parser().exp
     return isinstance(node, (exp.Literal, exp.Placeholder, exp.Parameter)) or (
         isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal)
     )
@@ -37,6 +49,8 @@ def shape(sql: str, weight: int = 1) -> QueryShape | None:
     """The tables, filtered columns and join columns of one SELECT/UPDATE/DELETE; None if unparsable."""
     if not sql.lstrip().lower().startswith(_QUERY_KINDS) and not sql.lstrip().startswith("/*"):
         return None
+    sqlglot = sql_parser()
+    exp = sqlglot.exp
     try:
         tree = sqlglot.parse_one(sql.replace("?", "1"), read="mysql")
     except sqlglot.errors.ParseError:
