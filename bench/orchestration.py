@@ -13,8 +13,11 @@ import time
 
 from bench.protocol import alternate
 from bench.results import Result, measured
+from pocflow.connections import Endpoint
 from pocflow.engagement import from_inputs
 from pocflow.local.airflow.env import dags_test
+from pocflow.local.sample.load import load
+from pocflow.local.stack import Stack
 from pocflow.stage_order import STAGE_ORDER
 from pocflow.stages import StageContext, run_stage
 from pocflow.stages.import_data import workflow_name
@@ -42,7 +45,19 @@ def airflow() -> None:
         raise RuntimeError(f"airflow dags test failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
+def _sample() -> None:
+    """The demo's sample shop in the source, as `make demo` loads it (kept when already there)."""
+    stack = Stack()
+    load(
+        Endpoint.from_dsn(stack.env()["POCFLOW_SOURCE_ADMIN_DSN"]),
+        scale="small",
+        data_dir=stack.config.state_dir / "sample-data",
+        progress=lambda m: None,
+    )
+
+
 def run(repetitions: int = 3) -> Result:
+    _sample()
     e = from_inputs(file="demo-shop.yaml")
     c = alternate(airflow, lambda: direct(e), repetitions=repetitions, setup=lambda side: _fresh(e))
     _fresh(e)

@@ -160,3 +160,23 @@ def test_a_mysql_source_without_gtids_gets_blockers(misconfigured_source):
     ids = {f.id: f for f in assess(inv).findings}
     assert ids["gtid-mode-off"].severity == BLOCKER and "OFF" in ids["gtid-mode-off"].evidence
     assert inv.flavor == "mysql"
+
+
+def test_an_empty_database_is_refused_before_any_other_stage(stack, source_admin, tmp_path):
+    from pocflow.stages.select_database import NothingToImport
+
+    make_tables(source_admin, "pocflow_empty", 0)
+    try:
+        engagement = from_inputs(
+            {
+                "engagement_file": "demo-shop.yaml",
+                "source_database": "pocflow_empty",
+                "artifact_location": str(tmp_path),
+            }
+        )
+        with pytest.raises(NothingToImport, match="'pocflow_empty' .* holds no tables"):
+            run_stage("select-database", StageContext(engagement, "test-empty", log=lambda m: None))
+    finally:
+        with connect(source_admin.with_database(None)) as conn, conn.cursor() as cur:
+            cur.execute("DROP DATABASE IF EXISTS `pocflow_empty`")
+    assert not list(tmp_path.rglob("*.json")), "a refused selection stores no result"

@@ -263,3 +263,15 @@ def test_a_generated_invisible_primary_key_has_its_own_finding_and_remediation()
 def test_binlog_retention_reads_both_flavours_variables(server, kept):
     found = [f for f in assess(inventory([T], server=server)).findings if f.id == "binlog-retention-short"]
     assert [f.evidence for f in found] == ([f"binary logs are kept {kept} h"] if kept else [])
+
+
+def test_a_database_with_nothing_to_import_is_named_with_its_reasons():
+    from pocflow.stages.select_database import SelectDatabaseResult, nothing_to_import
+
+    def why(inv):
+        return nothing_to_import(SelectDatabaseResult(inv, assess(inv)))
+
+    assert why(inventory([T])) is None
+    assert "holds no tables" in why(inventory([]))
+    blocked = why(inventory([table("orders", [col("id")]), table("back`tick", [col("id")])]))
+    assert "every one is excluded" in blocked and "orders: backtick-in-table-name" in blocked

@@ -61,11 +61,36 @@ class SelectDatabaseResult:
         )
 
 
+class NothingToImport(ValueError):
+    """The chosen database has no table the import could move."""
+
+
+def nothing_to_import(result: SelectDatabaseResult) -> str | None:
+    """Why no table of the database can be imported; None when at least one can."""
+    inv, r = result.inventory, result.readiness
+    if r.importable:
+        return None
+    if not inv.tables:
+        return (
+            f"database {inv.database!r} on {inv.flavor} {inv.server.get('version')} holds no tables: nothing to "
+            "import (load the data first, or check source_database)"
+        )
+    reasons = [f"{name}: {why}" for name, why in sorted(r.excluded.items())]
+    shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
+    return f"no table of database {inv.database!r} can be imported, every one is excluded: {shown}"
+
+
 @register("select-database", SelectDatabaseResult)
 def run(ctx: StageContext) -> SelectDatabaseResult:
+    """The inventory and readiness of the source database; NothingToImport (before any other stage's side
+    effect) when no table of it can be imported."""
     source = ctx.source()
     ctx.log(f"select-database: reading the catalogue of {source}")
     import_user = getattr(ctx.engagement.source, "import_user", None) or None
     with connect(source) as conn:
         inventory = take(conn, ctx.engagement.source.database, import_user=import_user)
-    return SelectDatabaseResult(inventory, assess(inventory))
+    result = SelectDatabaseResult(inventory, assess(inventory))
+    why = nothing_to_import(result)
+    if why:
+        raise NothingToImport(why)
+    return result
