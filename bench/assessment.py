@@ -21,6 +21,9 @@ from pocflow.source.inventory import take
 from pocflow.source.readiness import assess
 from pocflow.sql import quote_identifier as q
 
+NAME = "assessment at scale"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 SCRATCH = "bench_catalogue"
 
 
@@ -76,7 +79,7 @@ def run(tables: int, repetitions: int = 3) -> Result:
     our_queries = sorted({m["queries"] for m in mine})
     base_queries = sorted({t["queries"] for t in theirs})
     return Result(
-        name="assessment at scale",
+        name=NAME,
         metric="time",
         pocflow=f"{tables:,} tables: {'/'.join(map(str, our_queries))} catalogue queries (100 tables: {small_queries})",
         baseline=f"per-table SHOW statements: {'/'.join(f'{n:,}' for n in base_queries)} queries",

@@ -20,6 +20,9 @@ from pocflow.stages import run_stage
 from pocflow.vitess.movetables import MoveTables, parse_status
 from pocflow.vitess.vtctldclient import Vtctld, find_vtctldclient
 
+NAME = "import copy rate"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 BY_HAND = "bench_by_hand"
 
 
@@ -76,7 +79,7 @@ def run(rows: int, repetitions: int | None = None) -> Result:
         else ""
     )
     return Result(
-        name="import copy rate",
+        name=NAME,
         metric="by-hand time / import stage time",
         pocflow=f"import stage: {rows:,} rows, {rows / c.pocflow.median:,.0f} rows/s at the median",
         baseline=f"vtctldclient MoveTables create + status by hand: {rows / c.baseline.median:,.0f} rows/s "

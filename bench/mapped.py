@@ -42,6 +42,9 @@ from pocflow.stages import RunResults
 from pocflow.stages.validation import PLAN, vdiff_uuid
 from pocflow.vitess.movetables import VDiff
 
+NAME = "mapped validation"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 DAG = "poc_engagement"
 PARALLELISM = 2
 PARTS = 5
@@ -268,7 +271,7 @@ def run(rows: int, repetitions: int = 3) -> Result:
     check(mapped, single, rows)
     n_parts = mapped[0]["parts"]
     return Result(
-        name="mapped validation",
+        name=NAME,
         metric="one task's validation span / mapped tasks' span",
         pocflow=(
             f"{rows:,} rows in {n_parts} mapped validate_part tasks of about {per_part:,} rows "

@@ -23,6 +23,9 @@ from pocflow.stages import StageContext, run_stage
 from pocflow.stages.import_data import workflow_name
 from pocflow.vitess.movetables import MoveTables
 
+NAME = "orchestration overhead"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 GOAL = 0.25  # Airflow adds at most a quarter to the engagement's wall time
 
 
@@ -64,7 +67,7 @@ def run(repetitions: int = 3) -> Result:
     ours, theirs = c.pocflow, c.baseline
     overhead = ours.median - theirs.median
     return Result(
-        name="orchestration overhead",
+        name=NAME,
         metric="direct stage time / Airflow DAG run time",
         pocflow=f"demo engagement as an Airflow DAG run; Airflow's share at the medians {overhead:.1f} s "
         f"({overhead / ours.median:.0%}), worst pair {1 - c.worst_ratio:.0%}",

@@ -18,6 +18,9 @@ from bench.results import Result, measured
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.local.airflow.env import airflow_command, airflow_env, ensure_metadata_db
 
+NAME = "DAG parse time"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 TRIVIAL = """from datetime import datetime
 from airflow.sdk import DAG
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -53,7 +56,7 @@ def run(repetitions: int = 3) -> Result:
     files = sorted(c.runs[0].figures["files"])
     per_file = {name: Series(tuple(r["files"][name] for r in c.runs_of("pocflow"))) for name in files}
     return Result(
-        name="DAG parse time",
+        name=NAME,
         metric="trivial file's time / our slowest file's",
         pocflow=", ".join(f"{name} {series.show(digits=3)}" for name, series in per_file.items()),
         baseline=f"a trivial DAG file {parse.baseline.show(digits=3)}",

@@ -183,7 +183,8 @@ def provenance(results: list[Result]) -> list[str]:
     for r in results:
         by_run.setdefault(r.label(), []).append(r)
     if len(by_run) == 1 and results[0].protocol and not results[0].partial:
-        return [f"All rows come from one full run, {results[0].run_id}."]
+        resumed = f" ({results[0].scope})" if results[0].scope not in ("", "full") else ""
+        return [f"All rows come from one full run, {results[0].run_id}{resumed}."]
     lines = ["**Not one full run**: these rows come from " + ", ".join(sorted(by_run)) + "."]
     for label, rows in sorted(by_run.items()):
         names = ", ".join(r.name for r in rows)

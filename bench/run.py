@@ -3,10 +3,12 @@ baseline measured in the same run; the results go to bench/results/*.json and BE
 
 One run id per invocation. Results are staged in .pocflow/bench-runs/<run id>/ as each benchmark ends
 and written to bench/results/ together once every benchmark of the run has finished (a run that stops
-half-way publishes nothing). With --only or --quick the run is partial: its results say so, and
-BENCHMARKS.md names the figures they replace.
+half-way publishes nothing). --resume <run id> finishes such a run: it measures only the benchmarks
+with no staged result, then publishes the run whole; its scope says which were measured on resuming,
+and when. With --only or --quick the run is partial: its results say so, and BENCHMARKS.md names the
+figures they replace.
 
-    python -m bench.run [--quick] [--only NAME ...]
+    python -m bench.run [--quick] [--only NAME ...] [--resume RUN_ID]
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench import assessment, import_rate, mapped, orchestration, parse, sample_load, sysbench, validation
-from bench.results import Result, start_run, write_markdown
+from bench.results import Result, load_all, start_run, write_markdown
 
 LEDGER_ROWS = {False: 10_000_000, True: 1_000_000}
 STAGING = Path(__file__).resolve().parents[1] / ".pocflow" / "bench-runs"
@@ -35,6 +37,20 @@ BENCHES = {
 }
 
 
+RESULT_NAMES = {
+    "sample_load": sample_load.NAME,
+    "assessment": assessment.NAME,
+    "parse": parse.NAME,
+    "import": import_rate.NAME,
+    "validation": validation.THROUGHPUT,
+    "drift": validation.DRIFT_NAME,
+    "mapped": mapped.NAME,
+    "sysbench": sysbench.NAME,
+    "orchestration": orchestration.NAME,
+}
+"""Each benchmark's Result.name (a staged result is found by it on --resume)."""
+
+
 def scope(quick: bool, only: list[str] | None) -> str:
     parts = (["--quick"] if quick else []) + (["--only " + " ".join(only)] if only else [])
     return " ".join(parts) or "full"
@@ -44,12 +60,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller data, for a run of a few minutes (partial)")
     parser.add_argument("--only", nargs="*", choices=sorted(BENCHES), help="run only these (partial)")
+    parser.add_argument("--resume", metavar="RUN_ID", help="finish a run that stopped: measure what it has not")
     args = parser.parse_args()
-    run = start_run(partial=bool(args.quick or args.only), scope=scope(args.quick, args.only))
+    names = list(args.only or BENCHES)
+    done: list[Result] = []
+    if args.resume:
+        done = load_all(STAGING / args.resume)
+        if not done:
+            parser.error(f"no staged results in {STAGING / args.resume}")
+        staged = {r.name for r in done}
+        names = [n for n in names if RESULT_NAMES.get(n, n) not in staged]
+        first = done[0]
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        resumed = f"{first.scope}; resumed {when} for {', '.join(names) or 'nothing'}"
+        run = start_run(partial=first.partial, scope=resumed)
+        run.id = first.run_id
+        args.quick = args.quick or "--quick" in first.scope
+        for r in done:  # the whole run carries the same scope
+            r.scope = run.scope
+    else:
+        run = start_run(partial=bool(args.quick or args.only), scope=scope(args.quick, args.only))
     staging = STAGING / run.id
     print(f"[bench] run {run.id} ({run.scope}{', partial' if run.partial else ''})", flush=True)
-    done: list[Result] = []
-    for name in args.only or BENCHES:
+    for name in names:
         started = time.perf_counter()
         print(f"[bench] {name} ...", flush=True)
         try:

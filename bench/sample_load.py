@@ -30,6 +30,9 @@ from pocflow.local.sample.load import load, schema_statements
 from pocflow.local.stack import Stack
 from pocflow.sql import quote_identifier as q
 
+NAME = "sample load"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 SCRATCH = "bench_load"
 COMMIT_EVERY = 1000
 # LOAD DATA's escapes in the generated files (FIELDS ESCAPED BY '\\'); any other escaped character is itself
@@ -122,7 +125,7 @@ def run(customers: int = 20_000, repetitions: int = 3) -> Result:
     total = c.runs[0].figures["rows"]
     ours, theirs = c.pocflow, c.baseline
     return Result(
-        name="sample load",
+        name=NAME,
         metric="row-by-row time / LOAD DATA time, the same rows",
         pocflow=f"LOAD DATA: {total:,} rows of all {len(LOAD_ORDER)} tables, {total / ours.median:,.0f} rows/s "
         "at the median",

@@ -26,6 +26,9 @@ from pocflow.local.stack import Stack
 from pocflow.workload.load import run_load
 from pocflow.workload.spec import load_workload
 
+NAME = "load generator vs sysbench"
+"""This benchmark's result (bench/results/<NAME>.json)."""
+
 DATABASE = "bench_sysbench"
 TABLE_SIZE = 100_000
 
@@ -196,7 +199,7 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
         return ", ".join(f"{p} {getattr(c, side).show('ms', 2)}" for p, c in latency.items())
 
     return Result(
-        name="load generator vs sysbench",
+        name=NAME,
         metric="our queries/s / sysbench's, flat out",
         pocflow=f"flat out; at {rate:g} q/s: {show('pocflow')}",
         baseline=f"{version} flat out; at {rate:g} q/s: {show('baseline')}",

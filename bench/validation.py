@@ -33,6 +33,8 @@ from pocflow.vitess.movetables import VDiff
 DRIFT = (1, 100, 10_000)
 CLEAN = "no difference"
 FLOOR_GOAL, VDIFF_GOAL, DRIFT_GOAL = 1.25, 3.0, 2.0
+THROUGHPUT, DRIFT_NAME = "validation throughput", "drift location"
+"""The two results of this module (bench/results/<name>.json)."""
 
 
 def floor_scan(ctx) -> dict:
@@ -245,7 +247,7 @@ def throughput(rows: int, repetitions: int = 3) -> Result:
     growth = max(t["vttablet_rss_growth_mb"] for t in theirs)
     polls = sorted({t["poll"] for t in theirs})
     return Result(
-        name="validation throughput",
+        name=THROUGHPUT,
         metric="VDiff time / pocflow time",
         pocflow=(
             f"{rows:,} rows, {rows / vs_vdiff.pocflow.median:,.0f} rows/s at the median; "
@@ -349,7 +351,7 @@ def drift(rows: int, repetitions: int = 3) -> Result:
     clean = Comparison(tuple(runs), baseline_side=CLEAN).baseline
     by_k = {side: Comparison(tuple(runs), pocflow_side=side).pocflow for side in ks if ks[side]}
     return Result(
-        name="drift location",
+        name=DRIFT_NAME,
         metric=f"{fewest} time / {most} time",
         pocflow=f"{most} (in bold); by k: " + ", ".join(f"{side}: {series.show()}" for side, series in by_k.items()),
         baseline=f"{fewest} (in bold); the same comparison with no difference: {clean.show()}",

@@ -48,3 +48,34 @@ def test_a_partial_run_is_marked_and_a_failed_run_publishes_nothing(folders, mon
     with pytest.raises(RuntimeError):
         bench_run.main()
     assert load_all(folders / "results") == [r]  # the failed full run replaced nothing
+
+
+def test_a_stopped_run_resumes_with_only_what_it_had_not_measured(folders, monkeypatch):
+    calls = []
+
+    def counted(name, fail=False):
+        inner = fake(name, fail)
+
+        def run(quick):
+            calls.append(name)
+            return inner(quick)
+
+        return run
+
+    monkeypatch.setattr(bench_run, "BENCHES", {"one": counted("one"), "two": counted("two", fail=True)})
+    monkeypatch.setattr(sys, "argv", ["bench.run"])
+    with pytest.raises(RuntimeError):
+        bench_run.main()
+    [staged] = list((folders / "staging").iterdir())
+    assert load_all(folders / "results") == []
+    calls.clear()
+    monkeypatch.setattr(bench_run, "BENCHES", {"one": counted("one"), "two": counted("two")})
+    monkeypatch.setattr(sys, "argv", ["bench.run", "--resume", staged.name])
+    bench_run.main()
+    assert calls == ["two"]  # "one" kept its staged figures
+    published = load_all(folders / "results")
+    assert [r.name for r in published] == ["one", "two"]
+    assert {r.run_id for r in published} == {staged.name} and not any(r.partial for r in published)
+    assert all("resumed" in r.scope and r.scope.endswith("for two") for r in published)
+    md = (folders / "BENCHMARKS.md").read_text()
+    assert f"All rows come from one full run, {staged.name} (full; resumed " in md
