@@ -367,7 +367,8 @@ def drift(rows: int, repetitions: int = 3) -> Result:
             "growth_median": round(1 / c.ratio, 2),
             "growth_worst": round(1 / c.worst_ratio, 2),
             "gap": "differences spread over every chunk: the scan's sub-chunk figures leave about one sub-chunk "
-            "of 200 keys per difference to rescan by leaves of 16 keys, and the differing leaves' rows are "
+            "of 200 keys per difference to rescan by leaves of 16 keys (at most 32 key ranges per query: MySQL "
+            "tests each row it reads against the whole OR of ranges), and the differing leaves' rows are "
             "fetched and hashed. Rechecking each named row five times a second apart (to ride out "
             "replication lag) adds 4 s whatever k is.",
             "note": "k rows changed straight in the target primary's MySQL, spread evenly over the table, "

@@ -161,11 +161,20 @@ def test_integer_keys_every_drifted_key_is_named_with_its_kind_and_columns(data)
     st.sampled_from([1, 3, 6, 24, 5_000]),
     st.sampled_from([1, 2, 3]),
     st.sampled_from([1, 2, 8]),
+    st.sampled_from([1, 2, 32]),
 )
-def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(data, groups, leaf, pipelined):
+def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(data, groups, leaf, pipelined, ranges):
     """Sub-chunks of one key up to whole chunks, leaves that do or do not divide them, negative keys, each
-    side running one query or several on its own before comparing."""
-    s = DiffSettings(**{**SMALL.__dict__, "scan_groups": groups, "leaf_keys": leaf, "pipelined_queries": pipelined})
+    side running one query or several on its own before comparing, one key range per query or many."""
+    s = DiffSettings(
+        **{
+            **SMALL.__dict__,
+            "scan_groups": groups,
+            "leaf_keys": leaf,
+            "pipelined_queries": pipelined,
+            "ranges_per_query": ranges,
+        }
+    )
     check(INTEGER_TABLE, data, s)
 
 

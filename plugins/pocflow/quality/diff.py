@@ -92,6 +92,10 @@ class DiffSettings:
     """... until its checksums per leaf_keys keys number at most this many (well under the 10,000 rows a
     vttablet returns by default); those are compared, and only differing leaves' rows are fetched."""
     leaf_keys: int = 16
+    ranges_per_query: int = 32
+    """Integer keys: key ranges OR-ed into one leaf-checksum or listing query. MySQL tests every row it reads
+    against the whole OR, so a query's cost per row grows with its ranges: drift scattered over thousands of
+    sub-chunks is named by many small queries rather than a few with hundreds of ranges each."""
     float_decimals: int = 6
     text_as_utf8mb4: bool = True
     recheck_attempts: int = 5
@@ -747,7 +751,9 @@ class TableComparison:
         leaves = 0
         for lo, hi in sorted(ranges):
             n = -(-(hi - lo) // width)
-            if batches[-1] and leaves + n > self.settings.fetch_rows:
+            if batches[-1] and (
+                leaves + n > self.settings.fetch_rows or len(batches[-1]) >= self.settings.ranges_per_query
+            ):
                 batches.append([])
                 leaves = 0
             batches[-1].append((lo, hi))
@@ -769,7 +775,7 @@ class TableComparison:
                                 differing.append((max(a, lo), min(a + width, hi)))
                             i += 1
             differing.sort()
-            per_query = max(1, self.settings.fetch_rows // width)
+            per_query = max(1, min(self.settings.fetch_rows // width, self.settings.ranges_per_query))
             queries = [
                 (
                     " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(chunk)),
