@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlglot import exp
+    from sqlglot.expressions import Column
 
 _QUERY_KINDS = ("select", "update", "delete", "insert", "replace", "with", "(")
 
@@ -63,7 +64,7 @@ def shape(sql: str, weight: int = 1) -> QueryShape | None:
         aliases[t.name.lower()] = t.name.lower()
     tables = tuple(sorted({t.name.lower() for t in tree.find_all(exp.Table)}))
 
-    def owner(col: exp.Column) -> str | None:
+    def owner(col: Column) -> str | None:
         if col.table:
             return aliases.get(col.table.lower())
         return tables[0] if len(tables) == 1 else None
