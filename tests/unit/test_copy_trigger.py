@@ -1,6 +1,7 @@
 """The import's trigger waits out errors Vitess retries itself, and gives up only when they persist."""
 
 import asyncio
+import time
 
 from pocflow.airflow.triggers import MoveTablesCopyTrigger
 from pocflow.vitess.movetables import Stream, TableCopy, WorkflowStatus
@@ -34,7 +35,7 @@ def run(trigger: MoveTablesCopyTrigger, answers: list) -> dict:
     return asyncio.run(first())
 
 
-def make(grace: float) -> MoveTablesCopyTrigger:
+def make(grace: float, first_event_after: float = 0.0) -> MoveTablesCopyTrigger:
     return MoveTablesCopyTrigger(
         vtctld_address="x:1",
         vtctldclient="vtctldclient",
@@ -43,6 +44,7 @@ def make(grace: float) -> MoveTablesCopyTrigger:
         report_every=1000,
         payload={"started": 1},
         error_grace=grace,
+        first_event_after=first_event_after,
     )
 
 
@@ -56,3 +58,12 @@ def test_errors_that_clear_within_the_grace_do_not_fail_the_import():
 def test_errors_that_persist_beyond_the_grace_fail_with_vitess_text():
     event = run(make(0.05), [status("Error")] * 1000)
     assert event["status"] == "error" and "boom" in event["message"] and event["started"] == 1
+
+
+def test_a_copy_done_at_once_fires_only_after_first_event_after():
+    started = time.monotonic()
+    event = run(make(30, first_event_after=0.3), [status("Running")])
+    assert event == {"status": "complete", "started": 1}
+    assert time.monotonic() - started >= 0.3
+    trigger = make(30, first_event_after=0.3)
+    assert trigger.serialize()[1]["first_event_after"] == 0.3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +21,10 @@ class MoveTablesCopyTrigger(BaseTrigger):
     Logs per-table progress, lag and an ETA from the observed copy rate every ``report_every`` seconds.
     A stream error (a tablet or the source briefly away) is retried by Vitess itself; the trigger
     gives up only when errors persist for ``error_grace`` seconds, or status keeps failing that long.
+    It fires no sooner than ``first_event_after`` seconds after it started: Airflow 3.3 marks a deferred
+    task failed when its trigger fires before the scheduler has processed the worker's exit on deferring
+    ("finished with state success, but the task instance's state attribute is queued",
+    apache/airflow#71580), which a copy of a few small tables can outrun on a busy machine.
     """
 
     def __init__(
@@ -32,6 +37,7 @@ class MoveTablesCopyTrigger(BaseTrigger):
         report_every: float = 60.0,
         payload: dict | None = None,
         error_grace: float = 600.0,
+        first_event_after: float = 15.0,
     ):
         super().__init__()
         self.vtctld_address = vtctld_address
@@ -42,6 +48,7 @@ class MoveTablesCopyTrigger(BaseTrigger):
         self.payload = payload or {}
         """Echoed in every event, so the resumed task gets back what it handed over."""
         self.error_grace = error_grace
+        self.first_event_after = first_event_after
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -54,6 +61,7 @@ class MoveTablesCopyTrigger(BaseTrigger):
                 "report_every": self.report_every,
                 "payload": self.payload,
                 "error_grace": self.error_grace,
+                "first_event_after": self.first_event_after,
             },
         )
 
@@ -65,7 +73,11 @@ class MoveTablesCopyTrigger(BaseTrigger):
         # in a thread: the triggerer's one event loop serves every deferred task
         return await asyncio.to_thread(MoveTables(self.vtctld, workflow, keyspace).status)
 
+    async def _not_before_first_event(self, started: float) -> None:
+        await asyncio.sleep(max(0.0, started + self.first_event_after - time.monotonic()))
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        started = time.monotonic()
         copy = CopyWait(error_grace=self.error_grace, report_every=self.report_every)
         while True:
             try:
@@ -75,6 +87,7 @@ class MoveTablesCopyTrigger(BaseTrigger):
             else:
                 poll = copy.step(statuses)
             if poll.outcome == FAILED:
+                await self._not_before_first_event(started)
                 yield TriggerEvent(
                     {"status": "error", "message": f"{'; '.join(poll.errors)} (for {poll.waited:.0f}s)", **self.payload}
                 )
@@ -88,6 +101,7 @@ class MoveTablesCopyTrigger(BaseTrigger):
             if poll.report:
                 self.log.info("\n".join(poll.report))
             if poll.outcome == COMPLETE:
+                await self._not_before_first_event(started)
                 yield TriggerEvent({"status": "complete", **self.payload})
                 return
             await asyncio.sleep(self.poll_seconds)
