@@ -196,7 +196,8 @@ def provenance(results: list[Result]) -> list[str]:
                 + (f"replace {'; '.join(replaced)} for: {names}." if replaced else f"for: {names}.")
             )
         elif first.protocol:
-            lines.append(f"- Figures from {label} for: {names}.")
+            scope = f" ({first.scope})" if first.scope not in ("", "full") else ""
+            lines.append(f"- Figures from {label}{scope} for: {names}.")
         else:
             lines.append(f"- {label[0].upper()}{label[1:]} for: {names}.")
     return lines
