@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--resume", metavar="RUN_ID", help="finish a run that stopped: measure what it has not")
     args = parser.parse_args()
     names = list(args.only or BENCHES)
+    quick = args.quick
     done: list[Result] = []
     if args.resume:
         done = load_all(STAGING / args.resume)
@@ -75,7 +76,7 @@ def main() -> None:
         resumed = f"{first.scope}; resumed {when} for {', '.join(names) or 'nothing'}"
         run = start_run(partial=first.partial, scope=resumed)
         run.id = first.run_id
-        args.quick = args.quick or "--quick" in first.scope
+        quick = quick or "--quick" in first.scope
         for r in done:  # the whole run carries the same scope
             r.scope = run.scope
     else:
@@ -86,7 +87,7 @@ def main() -> None:
         started = time.perf_counter()
         print(f"[bench] {name} ...", flush=True)
         try:
-            result = BENCHES[name](args.quick)
+            result = BENCHES[name](quick)
         except BaseException:
             print(f"[bench] {name} failed: nothing published; finished results are in {staging}", flush=True)
             raise
