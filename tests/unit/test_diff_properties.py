@@ -162,10 +162,16 @@ def test_integer_keys_every_drifted_key_is_named_with_its_kind_and_columns(data)
     st.sampled_from([1, 2, 3]),
     st.sampled_from([1, 2, 8]),
     st.sampled_from([1, 2, 32]),
+    st.sampled_from([0.0, 0.2, 1.0]),
+    st.sampled_from([1, 2, 10]),
 )
-def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(data, groups, leaf, pipelined, ranges):
+def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(
+    data, groups, leaf, pipelined, ranges, dense, block
+):
     """Sub-chunks of one key up to whole chunks, leaves that do or do not divide them, negative keys, each
-    side running one query or several on its own before comparing, one key range per query or many."""
+    side running one query or several on its own before comparing, one key range per query or many, the
+    scan read by blocks of one chunk or several throughout, by sub-chunk after any drift, or switching at a
+    fifth of a batch."""
     s = DiffSettings(
         **{
             **SMALL.__dict__,
@@ -173,6 +179,8 @@ def test_integer_keys_are_named_whatever_the_sub_chunks_leaves_and_pipelining(da
             "leaf_keys": leaf,
             "pipelined_queries": pipelined,
             "ranges_per_query": ranges,
+            "dense_drift": dense,
+            "block_chunks": block,
         }
     )
     check(INTEGER_TABLE, data, s)
