@@ -13,6 +13,7 @@ from pocflow.airflow.operators import (
     ValidationOperator,
     ValidationPartOperator,
     ValidationPlanOperator,
+    import_settle_seconds,
 )
 from pocflow.airflow.params import engagement_params
 from pocflow.stage_order import STAGE_ORDER
@@ -24,7 +25,9 @@ def stage_tasks(stage: str) -> list[Any]:
     workers share them) and ``validation``, which merges them into the stage's result."""
     task_id = stage.replace("-", "_")
     if stage == "import":
-        return [ImportOperator(task_id=task_id, poll_seconds=2, report_every=30)]
+        return [
+            ImportOperator(task_id=task_id, poll_seconds=2, report_every=30, settle_seconds=import_settle_seconds())
+        ]
     if stage == "validation":
         plan = ValidationPlanOperator(task_id="validation_plan")
         parts = ValidationPartOperator.partial(

@@ -206,6 +206,7 @@ def airflow(stack, sample):
     import shutil
     from pathlib import Path
 
+    from pocflow.airflow.operators import SETTLE_ENV
     from pocflow.local.airflow.env import airflow_env
     from pocflow.local.airflow.standalone import StandaloneAirflow
 
@@ -213,6 +214,9 @@ def airflow(stack, sample):
     home = Path(env["AIRFLOW_HOME"]).parent / "airflow-ui-test"
     shutil.rmtree(home, ignore_errors=True)
     env.update(AIRFLOW_HOME=str(home), AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"))
+    # The import defers at once here, so the triggerer's wait is covered end to end (the demo's copy would
+    # otherwise finish inside the worker's settle time; `airflow dags test` runs cover that path).
+    env[SETTLE_ENV] = "0"
     server = StandaloneAirflow(port=int(os.environ.get("POCFLOW_TEST_AIRFLOW_PORT", "18080")), env=env)
     server.start()
     _STANDALONE.append(server)

@@ -140,6 +140,11 @@ def test_rest_api_runs_an_engagement_and_records_the_customer_decision(airflow, 
     )
     run_id = run["dag_run_id"]
     api.wait(run_id, lambda r, s: s.get("customer_decision") == "awaiting_input", "the decision step")
+    # this server defers the import at once (the fixture's settle time 0): the triggerer waited for the copy
+    import_logs = Path(airflow.env["AIRFLOW__LOGGING__BASE_LOG_FOLDER"]) / f"dag_id={DAG}" / f"run_id={run_id}"
+    worker_log = "".join(p.read_text() for p in import_logs.glob("task_id=import/attempt=1.log"))
+    assert "still copying after 0s; the triggerer waits for it" in worker_log, worker_log[-2000:]
+    assert list(import_logs.glob("task_id=import/attempt=1.log.trigger.*.log")), "the import was not deferred"
     # A person answers after reading; an answer within a second of the task parking races the executor's
     # report of that first execution in Airflow 3.3.2 (the scheduler then fails the resumed task).
     time.sleep(10)

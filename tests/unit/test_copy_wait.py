@@ -84,3 +84,41 @@ def test_wait_for_copy_fails_at_once_on_any_error(monkeypatch):
 def test_wait_for_copy_times_out(monkeypatch):
     with pytest.raises(TimeoutError, match="workflow wf did not finish copying in 0s"):
         movetables(monkeypatch, [status("Copying", "IN_PROGRESS")] * 1000).wait_for_copy(timeout=0.05, interval=0.01)
+
+
+def copied_within(monkeypatch, items: list, seconds: float, grace: float = 600.0) -> bool:
+    fetch = answers(items)
+    monkeypatch.setattr(import_data, "statuses", lambda vtctld, workflows: [fetch()])
+    monkeypatch.setattr(import_data, "wait", _with_grace(import_data.wait, grace))
+    ctx = SimpleNamespace(vtctld=None, log=lambda line: None)
+    started = import_data.ImportStart([import_data.WorkflowPlan("wf", "src", "ks", ["t"])], {}, {}, 0.0)
+    return import_data.copied_within(ctx, started, seconds, poll=0.01)
+
+
+def _with_grace(wait, grace: float):
+    return lambda *args, **kwargs: wait(*args, **{**kwargs, "error_grace": grace})
+
+
+def test_a_copy_done_within_the_settle_time_finishes_in_the_worker(monkeypatch):
+    assert copied_within(monkeypatch, [status("Copying", "IN_PROGRESS"), status("Running")], seconds=5)
+
+
+def test_a_copy_still_running_or_retrying_at_the_settle_time_is_handed_over(monkeypatch):
+    assert not copied_within(monkeypatch, [status("Copying", "IN_PROGRESS")] * 1000, seconds=0.05)
+    # errors Vitess is still retrying (well within their grace) do not hold the worker past the settle time
+    assert not copied_within(monkeypatch, [status("Error")] * 1000, seconds=0.05, grace=600)
+
+
+def test_errors_that_outlast_their_grace_within_the_settle_time_fail_the_import(monkeypatch):
+    with pytest.raises(WorkflowError, match=r"wf: 0 stream 1: Error boom\. Fix the cause"):
+        copied_within(monkeypatch, [status("Error")] * 1000, seconds=30, grace=0.05)
+
+
+def test_the_settle_time_comes_from_the_environment_and_bad_values_are_named():
+    from pocflow.airflow.operators import SETTLE_ENV, import_settle_seconds
+
+    assert import_settle_seconds({}) == 30
+    assert import_settle_seconds({SETTLE_ENV: "0"}) == 0
+    for bad in ("soon", "-1", "86400"):
+        with pytest.raises(ValueError, match=f"{SETTLE_ENV}='{bad}': give the seconds"):
+            import_settle_seconds({SETTLE_ENV: bad})

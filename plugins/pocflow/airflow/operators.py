@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -76,15 +78,36 @@ class EngagementStageOperator(BaseOperator):
         return out
 
 
-class ImportOperator(EngagementStageOperator):
-    """Starts (or reattaches to) the MoveTables workflows, then defers while the copy runs."""
+SETTLE_ENV = "POCFLOW_IMPORT_SETTLE_SECONDS"
 
-    def __init__(self, *, poll_seconds: float = 5.0, report_every: float = 60.0, **kwargs):
+
+def import_settle_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """How long the import task waits for the copy in its worker before deferring: $POCFLOW_IMPORT_SETTLE_SECONDS
+    (default 30; 0 defers at once)."""
+    raw = environ.get(SETTLE_ENV, "30")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{SETTLE_ENV}={raw!r}: give the seconds to wait before deferring, 0 to 3600")
+    return seconds
+
+
+class ImportOperator(EngagementStageOperator):
+    """Starts (or reattaches to) the MoveTables workflows and waits up to ``settle_seconds`` for the copy
+    in the worker: a copy done by then (a small database's) finishes here; a longer one is handed to the
+    triggerer, which waits without holding a worker slot."""
+
+    def __init__(
+        self, *, poll_seconds: float = 5.0, report_every: float = 60.0, settle_seconds: float = 30.0, **kwargs
+    ):
         super().__init__(stage="import", **kwargs)
         self.poll_seconds = poll_seconds
         self.report_every = report_every
+        self.settle_seconds = settle_seconds
 
-    def execute(self, context: Any) -> dict:  # never returns: defers to the copy trigger
+    def execute(self, context: Any) -> dict:
         from datetime import timedelta
 
         from pocflow.airflow.triggers import MoveTablesCopyTrigger
@@ -93,6 +116,12 @@ class ImportOperator(EngagementStageOperator):
 
         ctx = self.stage_context(context)
         started = import_data.start(ctx)
+        if self.settle_seconds > 0 and import_data.copied_within(
+            ctx, started, self.settle_seconds, poll=min(self.poll_seconds, 2.0)
+        ):
+            self.log.info("import: copied within %.0fs; finishing without deferring", self.settle_seconds)
+            return self._finish(ctx, started)
+        self.log.info("import: still copying after %.0fs; the triggerer waits for it", self.settle_seconds)
         self.defer(
             trigger=MoveTablesCopyTrigger(
                 vtctld_address=ctx.engagement.target.vtctld_address,
@@ -108,14 +137,17 @@ class ImportOperator(EngagementStageOperator):
         raise AssertionError("defer() raises TaskDeferred")
 
     def execute_complete(self, context: Any, event: dict) -> dict:
-        from pocflow.stages import import_data, record
+        from pocflow.stages import import_data
         from pocflow.vitess.movetables import WorkflowError
 
         if event.get("status") != "complete":
             raise WorkflowError(f"{event.get('message')}. {import_data.restart_advice('clear this task')}")
-        ctx = self.stage_context(context)
-        result = import_data.finish(ctx, import_data.ImportStart.from_dict(event["started"]))
-        _, uri = record("import", ctx, result)
+        return self._finish(self.stage_context(context), import_data.ImportStart.from_dict(event["started"]))
+
+    def _finish(self, ctx, started) -> dict:
+        from pocflow.stages import import_data, record
+
+        _, uri = record("import", ctx, import_data.finish(ctx, started))
         return {"stage": "import", "artifact": uri}
 
 

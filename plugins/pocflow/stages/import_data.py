@@ -189,6 +189,17 @@ def wait(
         raise WorkflowError(stream_errors(last.statuses) or "; ".join(last.errors))
 
 
+def copied_within(ctx: StageContext, started: ImportStart, seconds: float, *, poll: float = 2.0) -> bool:
+    """Whether every workflow has copied and replicates within ``seconds`` (a small database's copy often
+    has): True then, False when it is still copying or retrying; WorkflowError when its streams failed
+    for good. Airflow's import task waits this long before it hands the wait over to the triggerer."""
+    try:
+        wait(ctx, started, poll=poll, report_every=seconds, timeout=seconds)
+    except TimeoutError:
+        return False
+    return True
+
+
 def finish(ctx: StageContext, started: ImportStart) -> ImportResult:
     current = statuses(ctx.vtctld, started.workflows)
     error = stream_errors(current)

@@ -116,9 +116,7 @@ def wait(
         if current.outcome == RETRYING:
             if log:
                 log(log_prefix + current.retry_line())
-            time.sleep(poll)
-            continue
-        if current.report and log:
+        elif current.report and log:
             log("\n".join(current.report))
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} did not finish copying in {timeout:.0f}s")
