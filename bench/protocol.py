@@ -93,14 +93,21 @@ def rounds(
     setup: Callable[[str], None] | None = None,
     teardown: Callable[[str], Mapping[str, Any] | None] | None = None,
     clock: Clock = time.perf_counter,
+    warm_up: Mapping[str, Call] | None = None,
 ) -> list[Run]:
     """Every side ``repetitions`` times, the order rotated one place per round (see the module docstring).
 
     ``setup(side)`` runs before and ``teardown(side)`` after each call, outside the timer; figures
-    ``teardown`` returns join the run's own."""
+    ``teardown`` returns join the run's own. ``warm_up`` (side -> call) runs once per side, in the sides'
+    order, before the first round; neither timed nor kept (a first run's cold start is then nobody's)."""
     if repetitions < 1:
         raise ValueError("at least one repetition per side")
     names = list(sides)
+    if warm_up:
+        if set(warm_up) != set(names):
+            raise ValueError(f"a warm-up for every side or none: {sorted(warm_up)} vs {sorted(names)}")
+        for side in names:
+            warm_up[side]()
     runs: list[Run] = []
     for r in range(repetitions):
         shift = r % len(names)
@@ -189,15 +196,17 @@ def alternate(
     setup: Callable[[str], None] | None = None,
     teardown: Callable[[str], Mapping[str, Any] | None] | None = None,
     clock: Clock = time.perf_counter,
+    warm_up: tuple[Call, Call] | None = None,
 ) -> Comparison:
     """pocflow, baseline, baseline, pocflow, pocflow, baseline, ... each ``repetitions`` times (the side
     that starts a round swaps every round), timed by the protocol; ``setup``/``teardown`` get the side
-    name ("pocflow" or "baseline")."""
+    name ("pocflow" or "baseline"); ``warm_up`` is (pocflow's, the baseline's), see ``rounds``."""
     runs = rounds(
         {POCFLOW: pocflow, BASELINE: baseline},
         repetitions=repetitions,
         setup=setup,
         teardown=teardown,
         clock=clock,
+        warm_up=dict(zip((POCFLOW, BASELINE), warm_up, strict=True)) if warm_up else None,
     )
     return Comparison(tuple(runs))

@@ -133,6 +133,9 @@ def run_ours(admin: Endpoint, threads: int, seconds: float, rate: float = 0) -> 
     return {"qps": r.throughput_qps, "errors": r.errors, "p50": c.p50_ms, "p95": c.p95_ms, "p99": c.p99_ms}
 
 
+WARM_UP_SECONDS = 5.0
+"""Each tool runs this long once, untimed and discarded, before each series (flat out, at the rate): the
+first measured run is then no one's cold start (the server's buffer pool, the page cache, the binaries)."""
 PERCENTILES = ("p50", "p95", "p99")
 THROUGHPUT_GOAL = 0.8
 """Our queries/s flat out at least this many times sysbench's."""
@@ -177,15 +180,21 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
     version = subprocess.run([sysbench, "--version"], capture_output=True, text=True).stdout.strip()
     admin = Endpoint.from_dsn(Stack().env()["POCFLOW_SOURCE_ADMIN_DSN"])
     prepare(sysbench, admin)
+    warm = min(WARM_UP_SECONDS, seconds)
     flat = alternate(
         lambda: run_ours(admin, threads, seconds),
         lambda: run_sysbench(sysbench, admin, threads, seconds),
         repetitions=repetitions,
+        warm_up=(lambda: run_ours(admin, threads, warm), lambda: run_sysbench(sysbench, admin, threads, warm)),
     )
     at_rate = alternate(
         lambda: run_ours(admin, threads, seconds, rate),
         lambda: run_sysbench(sysbench, admin, threads, seconds, rate),
         repetitions=repetitions,
+        warm_up=(
+            lambda: run_ours(admin, threads, warm, rate),
+            lambda: run_sysbench(sysbench, admin, threads, warm, rate),
+        ),
     )
     qps = flat.by("qps", higher_is_better=True)
     latency = {p: at_rate.by(p, higher_is_better=False) for p in PERCENTILES}
@@ -221,7 +230,8 @@ def run(seconds: float = 20, threads: int = 4, repetitions: int = 3, rate: float
             **({"gap": "; ".join(missed) + ". " + REMAINING_COSTS} if missed else {}),
             "note": "Both use the text protocol (--db-ps-mode=disable) with uniform random ids on sysbench's "
             f"own {TABLE_SIZE:,}-row table and {threads} connections, {repetitions} alternated runs of "
-            f"{seconds:g} s each, flat out and again at {rate:g} q/s; the row's medians and spreads are the "
+            f"{seconds:g} s each, flat out and again at {rate:g} q/s, each series after one discarded "
+            f"{min(WARM_UP_SECONDS, seconds):g} s warm-up run per tool; the row's medians and spreads are the "
             "flat-out queries/s each tool reports. sysbench's percentiles come from "
             "its histogram (bucketed); ours are exact (HdrHistogram), measured from each query's "
             "scheduled time at a fixed rate (sysbench's from when its generator queued the event). Our "

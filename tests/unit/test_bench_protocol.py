@@ -61,6 +61,21 @@ def test_setup_and_teardown_run_outside_the_timer():
     assert c.runs[0].figures == {"rows": 10, "checked": "pocflow"}
 
 
+def test_a_warm_up_runs_once_per_side_before_the_rounds_and_is_neither_timed_nor_kept():
+    clock, log = FakeClock(), []
+    c = alternate(
+        timed(clock, [1.0, 1.0], log, "pocflow"),
+        timed(clock, [2.0, 2.0], log, "baseline"),
+        repetitions=2,
+        clock=clock,
+        warm_up=(timed(clock, [50.0], log, "warm pocflow"), timed(clock, [60.0], log, "warm baseline")),
+    )
+    assert log == ["warm pocflow", "warm baseline", "pocflow", "baseline", "baseline", "pocflow"]
+    assert c.pocflow.values == (1.0, 1.0) and c.baseline.values == (2.0, 2.0) and len(c.runs) == 4
+    with pytest.raises(ValueError, match="a warm-up for every side or none"):
+        rounds({"a": lambda: None, "b": lambda: None}, warm_up={"a": lambda: None})
+
+
 def test_three_sides_rotate_and_each_runs_as_often():
     clock, log = FakeClock(), []
     runs = rounds({s: timed(clock, [1.0] * 3, log, s) for s in "ABC"}, repetitions=3, clock=clock)
