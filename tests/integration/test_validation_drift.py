@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pocflow.connections import connect
-from pocflow.engagement import from_inputs
+from pocflow.engagement import PROJECT_ROOT, from_inputs
 from pocflow.local.airflow.env import dags_test
 from pocflow.nightly import HISTORY
 from pocflow.quality.diff import DiffSettings, TableComparison
@@ -150,6 +150,17 @@ def test_great_expectations_catch_the_row_outside_the_source_range(drifted):
     # a suite profiled from the source cannot fail there: it runs (and counts) on the target only
     assert [e["side"] for e in payments] == ["target shop/0"]
     assert not payments[0]["success"] and "expect_column_values_to_be_between(id)" in payments[0]["failed"]
+    # a failing suite is read again for examples: the raw result shows the value outside the range
+    raw = json.loads(
+        (PROJECT_ROOT / "artifacts" / "demo-shop" / "drift-check" / "gx" / "target-shop-0-payments.json").read_text()
+    )
+    between = [
+        r
+        for r in raw["results"]
+        if r["expectation_config"]["type"] == "expect_column_values_to_be_between"
+        and r["expectation_config"]["kwargs"]["column"] == "id"
+    ]
+    assert 999999 in between[0]["result"]["partial_unexpected_list"], between
 
 
 def test_column_aggregates_catch_the_drift_exactly(drifted):
@@ -161,8 +172,6 @@ def test_column_aggregates_catch_the_drift_exactly(drifted):
 
 
 def test_the_engagements_own_suite_runs_on_both_sides(drifted):
-    from pocflow.engagement import PROJECT_ROOT
-
     orders = [e for e in drifted["validation"].expectations if e["table"] == "orders"]
     assert [e["side"] for e in orders] == ["source", "target shop/0"] and all(e["success"] for e in orders)
     for side, profiled in (("source", False), ("target-shop-0", True)):

@@ -146,7 +146,7 @@ def test_vdiff_samples_are_kept_with_their_kind():
 def test_expectations_come_from_the_schema_and_the_source_profile():
     from inventories import table
 
-    from pocflow.quality.expectations import TableProfile, expectation_specs
+    from pocflow.quality.expectations import TableProfile, expectation_specs, unique_key_spec
 
     t = table(
         "t",
@@ -157,8 +157,13 @@ def test_expectations_come_from_the_schema_and_the_source_profile():
     assert specs[0] == ("ExpectTableRowCountToBeBetween", {"min_value": 990, "max_value": 1011})
     assert ("ExpectColumnValuesToNotBeNull", {"column": "email"}) in specs
     assert ("ExpectColumnValuesToNotBeNull", {"column": "note"}) not in specs
-    assert ("ExpectColumnValuesToBeUnique", {"column": "id"}) in specs
-    assert ("ExpectColumnValuesToBeUnique", {"column": "email"}) in specs
+    assert unique_key_spec(["id"]) in specs and unique_key_spec(["email"]) in specs
+    name, kwargs = unique_key_spec(["a{b", "c"])
+    assert name == "UnexpectedRowsExpectation" and kwargs["description"] == "expect_column_values_to_be_unique(a{b, c)"
+    assert kwargs["unexpected_rows_query"] == (
+        "SELECT `a{{b`, `c` FROM {batch} WHERE `a{{b` IS NOT NULL AND `c` IS NOT NULL GROUP BY `a{{b`, `c` "
+        "HAVING COUNT(*) > 1"
+    )
     assert ("ExpectColumnValuesToBeBetween", {"column": "id", "min_value": 1, "max_value": 1000}) in specs
     w = next(kw for name, kw in specs if name == "ExpectColumnValuesToBeBetween" and kw["column"] == "w")
     assert w["min_value"] < 0.5 < 2.0 < w["max_value"] and w["max_value"] - 2.0 < 1e-5

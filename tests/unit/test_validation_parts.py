@@ -11,7 +11,15 @@ from inventories import col, table
 from test_diff_properties import INTEGER_TABLE, SMALL, drift, sides
 
 from pocflow.quality.diff import Range, TableComparison, TableDiff, merge_table_diffs
-from pocflow.stages.validation_parts import PartResult, ValidationPart, key_ranges, table_parts
+from pocflow.stages.validation_parts import (
+    CHECKS,
+    RANGE,
+    TABLE,
+    PartResult,
+    ValidationPart,
+    key_ranges,
+    table_parts,
+)
 
 
 def parts_of(t, rows_per_part=100, bounds=(1, 1000)):
@@ -25,7 +33,7 @@ def parts_of(t, rows_per_part=100, bounds=(1, 1000)):
 
 
 def test_a_large_table_with_an_integer_key_is_cut_into_equal_key_ranges_open_at_both_ends():
-    parts, asked = parts_of(table("orders", [col("id"), col("v", "varchar")], rows=350))
+    (checks, *parts), asked = parts_of(table("orders", [col("id"), col("v", "varchar")], rows=350))
     assert asked == ["id"]
     assert [(p.index, p.of, p.low, p.high) for p in parts] == [
         (0, 4, None, 250),
@@ -33,9 +41,15 @@ def test_a_large_table_with_an_integer_key_is_cut_into_equal_key_ranges_open_at_
         (2, 4, 500, 750),
         (3, 4, 750, None),
     ]
-    assert {(p.workflow, p.target_keyspace, p.table) for p in parts} == {("wf", "shop", "orders")}
+    assert {(p.workflow, p.target_keyspace, p.table) for p in [checks, *parts]} == {("wf", "shop", "orders")}
     assert [p.name for p in parts] == ["orders.0", "orders.1", "orders.2", "orders.3"]
     assert parts[0].key_range() == Range(None, (250,)) and parts[3].key_range() == Range((750,), None)
+    # the ranges compare rows only; the checks made once per table are a part of their own, planned first
+    assert all(p.ranged and p.compares_rows and not p.checks_table for p in parts)
+    assert checks.kind == CHECKS and checks.checks_table and not checks.compares_rows and not checks.ranged
+    assert checks.name == "orders.checks" and checks.key_range() is None
+    assert checks.label() == "orders checks (schema, aggregates, expectations)"
+    assert parts[1].label() == "orders [2/4] 250 < key <= 500"
 
 
 def test_a_table_within_the_threshold_or_with_splitting_off_is_one_part_and_reads_no_bounds():
@@ -45,6 +59,7 @@ def test_a_table_within_the_threshold_or_with_splitting_off_is_one_part_and_read
     assert parts_of(large, rows_per_part=0) == ([ValidationPart("wf", "shop", "items")], [])
     (whole,), _ = parts_of(small)
     assert not whole.ranged and whole.key_range() is None and whole.name == "items" and whole.label() == "items"
+    assert whole.kind == TABLE and whole.compares_rows and whole.checks_table
 
 
 def test_other_keys_are_one_part_that_says_why():
@@ -81,6 +96,11 @@ def test_a_part_result_reads_back_as_stored():
     result = PartResult(part, TableDiff("orders", "match", rows_source=4), None, None, [], "repair/orders.2.sql")
     assert PartResult.from_dict(result.to_dict()) == result
     assert ValidationPart.from_dict({**part.to_dict(), "added_later": 1}) == part
+    checks = PartResult(ValidationPart("wf", "shop", "orders", 0, 3, kind=CHECKS), None, [], ["rows: 1, 2"], [{}])
+    assert PartResult.from_dict(checks.to_dict()) == checks
+    # a plan stored before parts had kinds reads back with the kind its shape gives
+    older = {k: v for k, v in part.to_dict().items() if k != "kind"}
+    assert ValidationPart.from_dict(older).kind == RANGE
 
 
 def comparable(result: TableDiff) -> dict:
@@ -131,9 +151,10 @@ def test_the_stage_merges_its_parts_in_plan_order_with_the_tables_left_out(tmp_p
         ValidationPart("wf", "shop", "orders", i, 3, low, high) for i, (low, high) in enumerate(key_ranges(1, 9, 3))
     ]
     parts.append(ValidationPart("wf", "shop", "items"))
+    parts.append(ValidationPart("wf", "shop", "orders", 0, 3, kind=CHECKS))
     missing = RowDifference({"id": 5}, "missing_on_target")
     results = [
-        PartResult(parts[0], TableDiff("orders", "match", rows_source=3, rows_target=3, chunks=1), [], [], [{"x": 1}]),
+        PartResult(parts[0], TableDiff("orders", "match", rows_source=3, rows_target=3, chunks=1)),
         PartResult(
             parts[1],
             TableDiff(
@@ -150,6 +171,7 @@ def test_the_stage_merges_its_parts_in_plan_order_with_the_tables_left_out(tmp_p
         ),
         PartResult(parts[2], TableDiff("orders", "match", rows_source=3, rows_target=3, chunks=1)),
         PartResult(parts[3], TableDiff("items", "match", rows_source=7, rows_target=7), ["index x missing"], []),
+        PartResult(parts[4], None, [], ["SUM(v): source 1, target 2"], [{"x": 1}]),
     ]
     ctx.store.put_json(
         PLAN, {"parts": [p.to_dict() for p in parts], "lag_seconds": 0.5, "workflow_states": {"wf": "Running"}}
@@ -166,6 +188,7 @@ def test_the_stage_merges_its_parts_in_plan_order_with_the_tables_left_out(tmp_p
     by_table = {t.table: t for t in merged.tables}
     assert by_table["orders"].differences == [missing] and by_table["orders"].differences_total == 1
     assert merged.schema == {"orders": [], "items": ["index x missing"]} and merged.expectations == [{"x": 1}]
+    assert merged.aggregates == {"orders": ["SUM(v): source 1, target 2"], "items": []}
     assert merged.repair_scripts == {"orders.1": "repair/orders.1.sql"}
     assert merged.workflows == ["wf"] and merged.lag_seconds == 0.5 and merged.workflow_states == {"wf": "Running"}
     assert merged.mismatched_rows == 1 and not merged.passed

@@ -187,12 +187,20 @@ class ValidationPartOperator(EngagementStageOperator):
         from pocflow.stages.validation_parts import ValidationPart
 
         result = run_part(self.stage_context(context), ValidationPart.from_dict(self.part))
-        return {
-            "part": result.part.label(),
-            "status": result.table.status,
-            "rows_source": result.table.rows_source,
-            "differences": result.table.differences_total,
-        }
+        out: dict[str, Any] = {"part": result.part.label()}
+        if result.table is not None:
+            out.update(
+                status=result.table.status,
+                rows_source=result.table.rows_source,
+                differences=result.table.differences_total,
+            )
+        if result.part.checks_table:
+            out.update(
+                schema_differences=len(result.schema or []),
+                aggregates_differing=len(result.aggregates or []),
+                expectation_suites_failed=sum(not e["success"] for e in result.expectations),
+            )
+        return out
 
 
 class ValidationOperator(EngagementStageOperator):

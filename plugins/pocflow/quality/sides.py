@@ -23,6 +23,8 @@ def keyspace_shards(vtctld: Vtctld, keyspace: str) -> list[str]:
 # Both sides read temporal keys, chunk boundaries and values in one time zone, whatever each
 # server's default: TIMESTAMP keys compare and bound chunks alike on both.
 SESSION_TIME_ZONE = "SET SESSION time_zone = '+00:00'"
+OLAP = "SET workload = 'olap'"
+"""Vitess's streaming mode for a session: a vttablet ends any other query after 30 s (its query timeout)."""
 
 
 class SourceSide:
@@ -45,7 +47,11 @@ class SourceSide:
 class TargetSide:
     name = "target"
 
-    def __init__(self, vtgate: Endpoint, keyspace: str, shards: list[str], tablet_type: str = "replica"):
+    def __init__(
+        self, vtgate: Endpoint, keyspace: str, shards: list[str], tablet_type: str = "replica", *, olap: bool = False
+    ):
+        """``olap``: the sessions stream (Vitess's OLAP workload), so a query over a whole large table is not
+        ended by the tablet's 30 s limit for a query."""
         self.keyspace, self.shards = keyspace, shards
         self.conns = []
         for shard in shards:
@@ -53,6 +59,8 @@ class TargetSide:
             with conn.cursor() as cur:
                 cur.execute(f"USE {quote_identifier(f'{keyspace}:{shard}@{tablet_type}')}")
                 cur.execute(SESSION_TIME_ZONE)
+                if olap:
+                    cur.execute(OLAP)
             self.conns.append(conn)
         self._pool = ThreadPoolExecutor(len(shards), thread_name_prefix="target-shard") if len(shards) > 1 else None
 

@@ -10,10 +10,17 @@ from functools import partial
 
 from pocflow.quality import aggregates
 from pocflow.quality.diagnosis import CATALOGUE
-from pocflow.quality.diff import DiffSettings, TableComparison, TableDiff, hidden_rows, merge_table_diffs
+from pocflow.quality.diff import (
+    DiffSettings,
+    TableComparison,
+    TableDiff,
+    comparison_keys,
+    hidden_rows,
+    merge_table_diffs,
+)
 from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
 from pocflow.quality.repair import repair_sql
-from pocflow.quality.sides import SourceSide, TargetSide, keyspace_shards
+from pocflow.quality.sides import OLAP, SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
@@ -341,47 +348,73 @@ def plan_parts(ctx: StageContext) -> list[ValidationPart]:
         if p.note:
             ctx.log(f"validation: {p.table} in one part: {p.note}")
         elif p.ranged and p.index == 0:
-            ctx.log(f"validation: {p.table} in {p.of} key ranges of about {rows_per_part:,} rows")
+            ctx.log(
+                f"validation: {p.table} in {p.of} key ranges of about {rows_per_part:,} rows, its checks "
+                "(schema, aggregates, expectations) a part of their own"
+            )
     return parts
 
 
 def run_part(ctx: StageContext, part: ValidationPart, gx: GreatExpectations | None = None) -> PartResult:
-    """Compare one part's rows (its key range, or the whole table) and write its repair script; the first
-    part of a table also checks the table's schema, aggregates and expectations. The result is stored as
-    ``validation-parts/<part>.json`` and returned."""
+    """Compare one part's rows (its key range, or the whole table) and write its repair script, and/or check
+    the table's schema, aggregates and expectations (a whole table's part does both, a split table's checks
+    part only the checks). The result is stored as ``validation-parts/<part>.json`` and returned."""
     e = ctx.engagement
     table = ctx.earlier("select-database").inventory.table(part.table)
-    # the comparison sizes its chunks from the rows it expects: the part's share of the table's
-    compared = replace(table, rows_estimate=-(-table.rows_estimate // part.of))
-    ctx.log(f"validation: comparing {part.label()} ({compared.rows_estimate:,} rows, est.)")
     settings = replace(diff_settings(e), masked_columns=masked_in(e, part.table))
+    shards = keyspace_shards(ctx.vtctld, part.target_keyspace)
     source = SourceSide(ctx.source())
     try:
-        target = TargetSide(ctx.vtgate(), part.target_keyspace, keyspace_shards(ctx.vtctld, part.target_keyspace))
-        try:
-            comparison = TableComparison(compared, source, target, settings, key_range=part.key_range())
-            result = PartResult(part, comparison.run())
-            if comparison.repairable:
-                result.repair_script = ctx.store.put_text(
-                    f"repair/{part.name}.sql",
-                    repair_sql(
-                        table, comparison.repairable, comparison.source_rows, run=ctx.run_id, key=comparison.keys
-                    ),
-                )
-                ctx.log(
-                    f"validation: {part.label()}: the SQL that would make the target equal for "
-                    f"{len(comparison.repairable)} key(s) is in {result.repair_script} (written, not run)"
-                )
-            if part.index == 0:
+        diff, repair_script = None, None
+        if part.compares_rows:
+            target = TargetSide(ctx.vtgate(), part.target_keyspace, shards)
+            try:
+                diff, repair_script = compare_rows(ctx, part, table, source, target, settings)
+            finally:
+                target.close()
+        result = PartResult(part, diff, repair_script=repair_script)
+        if part.checks_table:
+            ctx.log(f"validation: checking {part.table}'s schema, aggregates and expectations")
+            # whole-table queries: streamed, so a large table's outlast the tablet's 30 s limit for a query
+            target = TargetSide(ctx.vtgate(), part.target_keyspace, shards, olap=True)
+            try:
                 result.schema = schema_differences(table, target)
-                result.aggregates = compare_aggregates(table, comparison.keys, source, target, comparison.settings)
+                result.aggregates = compare_aggregates(table, comparison_keys(table), source, target, settings)
                 result.expectations = run_expectations(ctx, gx or GreatExpectations(), table, source, target)
-        finally:
-            target.close()
+            finally:
+                target.close()
     finally:
         source.close()
     ctx.store.put_json(f"validation-parts/{part.name}", result.to_dict())
     return result
+
+
+def compare_rows(
+    ctx: StageContext,
+    part: ValidationPart,
+    table: Table,
+    source: SourceSide,
+    target: TargetSide,
+    settings: DiffSettings,
+) -> tuple[TableDiff, str | None]:
+    """The part's rows compared, and where the SQL that would make the target equal for the keys that differ
+    was written (never run; None when none differ)."""
+    # the comparison sizes its chunks from the rows it expects: the part's share of the table's
+    compared = replace(table, rows_estimate=-(-table.rows_estimate // part.of))
+    ctx.log(f"validation: comparing {part.label()} ({compared.rows_estimate:,} rows, est.)")
+    comparison = TableComparison(compared, source, target, settings, key_range=part.key_range())
+    diff = comparison.run()
+    if not comparison.repairable:
+        return diff, None
+    script = ctx.store.put_text(
+        f"repair/{part.name}.sql",
+        repair_sql(table, comparison.repairable, comparison.source_rows, run=ctx.run_id, key=comparison.keys),
+    )
+    ctx.log(
+        f"validation: {part.label()}: the SQL that would make the target equal for "
+        f"{len(comparison.repairable)} key(s) is in {script} (written, not run)"
+    )
+    return diff, script
 
 
 def stored_parts(ctx: StageContext) -> list[PartResult]:
@@ -419,17 +452,17 @@ def merge(ctx: StageContext, results: list[PartResult], vdiffs: dict[str, dict] 
         raise MissingResult(f"run {ctx.run_id} has no validation plan ({PLAN}.json): plan the parts first")
     vdiffs = vdiffs if vdiffs is not None else await_vdiffs(ctx)
     max_reported = diff_settings(ctx.engagement).max_reported
-    order = {(p["table"], p["index"]): i for i, p in enumerate(plan["parts"])}
+    order = {ValidationPart.from_dict(p).name: i for i, p in enumerate(plan["parts"])}
     by_table: dict[str, list[PartResult]] = {}
-    for r in sorted(results, key=lambda r: order.get((r.part.table, r.part.index), len(order))):
+    for r in sorted(results, key=lambda r: order.get(r.part.name, len(order))):
         by_table.setdefault(r.part.table, []).append(r)
     tables, schema, expectations, aggregates, repairs = [], {}, [], {}, {}
     for name, parts in by_table.items():
-        tables.append(merge_table_diffs([r.table for r in parts], max_reported))
-        first = parts[0]
-        schema[name] = first.schema or []
-        aggregates[name] = first.aggregates or []
-        expectations += first.expectations
+        tables.append(merge_table_diffs([r.table for r in parts if r.table is not None], max_reported))
+        checks = next((r for r in parts if r.part.checks_table), parts[0])
+        schema[name] = checks.schema or []
+        aggregates[name] = checks.aggregates or []
+        expectations += checks.expectations
         repairs.update({r.part.name: r.repair_script for r in parts if r.repair_script})
     excluded = ctx.earlier("import").excluded
     tables += [TableDiff(t, "skipped", reason=f"not imported: {why}") for t, why in excluded.items()]
@@ -505,7 +538,7 @@ def run_expectations(
         runs.append(
             (
                 f"target {target.keyspace}/{shard}",
-                sqlalchemy_url(ctx.vtgate(), f"{target.keyspace}:{shard}@replica"),
+                sqlalchemy_url(ctx.vtgate(), f"{target.keyspace}:{shard}@replica", init_command=OLAP),
                 f"target-{target.keyspace}-{shard}",
                 shard_specs,
             )

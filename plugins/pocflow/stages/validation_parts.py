@@ -11,12 +11,15 @@ from typing import Any
 from pocflow.quality.diff import Range, TableDiff, comparison_keys, integer_key
 from pocflow.source.inventory import Table
 
+TABLE, RANGE, CHECKS = "table", "range", "checks"
+"""What a part does: a whole table's rows and its checks; one key range's rows; a split table's checks."""
+
 
 @dataclass(frozen=True)
 class ValidationPart:
-    """A table of a workflow, or one key range of it: keys above ``low`` (exclusive) through ``high``
-    (inclusive), None for no bound. The first part of a table also checks what is per table (its schema,
-    aggregates and expectations)."""
+    """A table of a workflow, one key range of it (keys above ``low`` (exclusive) through ``high``
+    (inclusive), None for no bound), or, for a table cut into ranges, its checks made once per table
+    (schema, aggregates and expectations) as a part of their own, so they run beside the ranges."""
 
     workflow: str
     target_keyspace: str
@@ -27,14 +30,32 @@ class ValidationPart:
     high: int | None = None
     note: str = ""
     """Why a large table was not split, when it was not."""
+    kind: str = ""
+    """TABLE, RANGE or CHECKS; left empty, RANGE for one of several parts (``of`` > 1), else TABLE."""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", RANGE if self.of > 1 else TABLE)
 
     @property
     def ranged(self) -> bool:
-        return self.of > 1
+        return self.kind == RANGE
+
+    @property
+    def compares_rows(self) -> bool:
+        return self.kind != CHECKS
+
+    @property
+    def checks_table(self) -> bool:
+        """Whether this part checks the table's schema, aggregates and expectations."""
+        return self.kind != RANGE
 
     @property
     def name(self) -> str:
-        """The table, or ``<table>.<index>`` for a key range: names its stored result and its repair script."""
+        """The table, ``<table>.<index>`` for a key range, ``<table>.checks``: names its stored result and its
+        repair script."""
+        if self.kind == CHECKS:
+            return f"{self.table}.checks"
         return f"{self.table}.{self.index}" if self.ranged else self.table
 
     def key_range(self) -> Range | None:
@@ -44,6 +65,8 @@ class ValidationPart:
 
     def label(self) -> str:
         """The table and its keys, for logs and the mapped task's name."""
+        if self.kind == CHECKS:
+            return f"{self.table} checks (schema, aggregates, expectations)"
         if not self.ranged:
             return self.table
         low = "" if self.low is None else f"{self.low} < "
@@ -60,10 +83,11 @@ class ValidationPart:
 
 @dataclass
 class PartResult:
-    """What one part found: the comparison of its rows and, for a table's first part, the checks per table."""
+    """What one part found: the comparison of its rows (none for a CHECKS part) and, for a part that makes
+    them, the checks per table."""
 
     part: ValidationPart
-    table: TableDiff
+    table: TableDiff | None
     schema: list[str] | None = None
     aggregates: list[str] | None = None
     expectations: list[dict] = field(default_factory=list)
@@ -73,7 +97,7 @@ class PartResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "part": self.part.to_dict(),
-            "table": self.table.to_dict(),
+            "table": self.table.to_dict() if self.table is not None else None,
             "schema": self.schema,
             "aggregates": self.aggregates,
             "expectations": self.expectations,
@@ -84,7 +108,7 @@ class PartResult:
     def from_dict(cls, d: dict) -> PartResult:
         return cls(
             ValidationPart.from_dict(d["part"]),
-            TableDiff.from_dict(d["table"]),
+            TableDiff.from_dict(d["table"]) if d.get("table") is not None else None,
             d.get("schema"),
             d.get("aggregates"),
             d.get("expectations", []),
@@ -112,7 +136,8 @@ def table_parts(
     key_bounds: Callable[[str], tuple[int, int] | None],
 ) -> list[ValidationPart]:
     """The parts of one table. ``key_bounds(column)`` reads MIN and MAX of the key on the source (None: no
-    rows); it is asked only for a table that splits."""
+    rows); it is asked only for a table that splits. A split table's checks come first: they take longer than
+    a range, and parts start in plan order."""
     whole = ValidationPart(workflow, keyspace, table.name)
     if not rows_per_part or table.rows_estimate <= rows_per_part:
         return [whole]
@@ -127,7 +152,7 @@ def table_parts(
     ranges = key_ranges(*bounds, -(-table.rows_estimate // rows_per_part))
     if len(ranges) == 1:
         return [whole]
-    return [
+    return [ValidationPart(workflow, keyspace, table.name, 0, len(ranges), kind=CHECKS)] + [
         ValidationPart(workflow, keyspace, table.name, i, len(ranges), low, high)
         for i, (low, high) in enumerate(ranges)
     ]
