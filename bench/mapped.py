@@ -4,12 +4,12 @@ Airflow standalone of the bench's own.
 
 Both sides are the DAG's validation tasks: ``validation_plan``, ``validate_part`` mapped over the plan's parts,
 ``validation`` merging them. The mapped side cuts the ledger into key ranges of ``validation.rows_per_part``
-rows, with the checks made once per table as a part of their own; the single side sets ``rows_per_part`` to
-0, so the whole table is one part, one ``validate_part`` task. Everything else (the scheduler, the executor, the plan, the VDiff that runs beside the comparison,
-the merge) is the same on both sides. The time compared is the validation's span, from ``validation_plan``'s
-start to ``validation``'s end as the task instances record them; the rest of each DAG run (assessment,
-the import's reattachment, testing, review) is not in it. Every run's validation result must be the same
-(rows compared, differences).
+rows, with the checks made once per table as a part of their own; the single side sets ``rows_per_part`` to 0,
+so the whole table is one part, one ``validate_part`` task. Everything else (the scheduler, the executor, the
+plan, the VDiff that runs beside the comparison, the merge) is the same on both sides. The time compared is the
+validation's span, from ``validation_plan``'s start to ``validation``'s end as the task instances record them;
+the rest of each DAG run (assessment, the import's reattachment, testing, review) is not in it. Every run's
+validation result must be the same (rows compared, differences).
 
     python -m bench.mapped [--rows 10000000] [--repetitions 3]
 """
