@@ -147,6 +147,7 @@ def test_expectations_come_from_the_schema_and_the_source_profile():
     from inventories import table
 
     from pocflow.quality.expectations import TableProfile, expectation_specs, unique_key_spec
+    from pocflow.source.inventory import Index
 
     t = table(
         "t",
@@ -158,6 +159,11 @@ def test_expectations_come_from_the_schema_and_the_source_profile():
     assert ("ExpectColumnValuesToNotBeNull", {"column": "email"}) in specs
     assert ("ExpectColumnValuesToNotBeNull", {"column": "note"}) not in specs
     assert unique_key_spec(["id"]) in specs and unique_key_spec(["email"]) in specs
+    # a unique key with a functional part (no column name in information_schema.statistics) is left out
+    functional = table("f", [col("id"), col("email", "varchar")])
+    functional.indexes.append(Index("uk_lower_email", True, ("email", None), False))
+    kinds = [s for s in expectation_specs(functional, TableProfile(1, {}), row_tolerance=0) if s[0].startswith("Unex")]
+    assert kinds == [unique_key_spec(["id"])]
     name, kwargs = unique_key_spec(["a{b", "c"])
     assert name == "UnexpectedRowsExpectation" and kwargs["description"] == "expect_column_values_to_be_unique(a{b, c)"
     assert kwargs["unexpected_rows_query"] == (
