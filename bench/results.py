@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -32,6 +33,21 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
+def code_revision(repo: Path = BENCHMARKS_MD.parent) -> str:
+    """The commit the measured code is at ("abc1234", "+ local changes" when the work tree differs from
+    it, outside bench/results and BENCHMARKS.md), or "" outside a git checkout."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short=10", "HEAD")
+    if not head:
+        return ""
+    changed = git("status", "--porcelain", "--", ".", ":(exclude)bench/results", ":(exclude)BENCHMARKS.md")
+    return f"{head} + local changes" if changed else head
+
+
 @dataclass
 class RunInfo:
     """The ``make bench`` invocation results are being measured in (bench/run.py sets it)."""
@@ -40,6 +56,8 @@ class RunInfo:
     partial: bool = True
     """A benchmark module run on its own counts as partial; bench.run without --only/--quick is full."""
     scope: str = "one benchmark on its own"
+    code: str = field(default_factory=code_revision)
+    """The commit measured (code_revision)."""
 
 
 RUN = RunInfo()
@@ -79,6 +97,8 @@ class Result:
     run_id: str = field(default_factory=lambda: RUN.id)
     partial: bool = field(default_factory=lambda: RUN.partial)
     scope: str = field(default_factory=lambda: RUN.scope)
+    code: str = field(default_factory=lambda: RUN.code)
+    """The commit the measured code was at ("" for results from before it was recorded)."""
     replaces: str = ""
     """Set when saved over another run's result: which run's figures this one replaced."""
 
@@ -244,7 +264,9 @@ def render(results: list[Result]) -> str:
     if results:
         when = sorted(r.measured_at for r in results)
         machines = ", ".join(sorted({r.machine for r in results}))
-        lines += ["", f"Measured on {machines}, {when[0]} to {when[-1]}."]
+        codes = sorted({r.code for r in results if r.code})
+        at = f", code at {' and '.join(f'`{c}`' for c in codes)}" if codes else ""
+        lines += ["", f"Measured on {machines}, {when[0]} to {when[-1]}{at}."]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -107,3 +107,32 @@ def test_the_scale_out_section_is_the_planner_s_own_division_of_a_billion_rows()
     assert "-inf < key <= 2,000,000" in text and "998,000,000 < key <= +inf" in text
     assert "63 waves of 8 parts" in text
     assert "## Validation of a 1,000,000,000-row table as mapped tasks" in render([])
+
+
+def test_each_result_names_the_commit_it_measured_and_whether_the_tree_differed(tmp_path):
+    import subprocess
+
+    from bench.results import code_revision
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    assert code_revision(tmp_path) == ""  # not a checkout
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one")
+    head = subprocess.run(
+        ["git", "-C", str(tmp_path), "rev-parse", "--short=10", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    assert code_revision(tmp_path) == head
+    (tmp_path / "bench" / "results").mkdir(parents=True)
+    (tmp_path / "bench" / "results" / "x.json").write_text("{}")
+    (tmp_path / "BENCHMARKS.md").write_text("# Benchmarks\n")
+    assert code_revision(tmp_path) == head  # results being written are not a code change
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert code_revision(tmp_path) == f"{head} + local changes"
+
+    r = protocol_result(code=head)
+    assert f"code at `{head}`." in render([r])
+    assert "code at" not in render([protocol_result(code="")])
