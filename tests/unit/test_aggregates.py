@@ -131,3 +131,15 @@ def test_a_masked_columns_aggregates_say_only_that_they_differ():
 
 def test_round_numbers_print_without_an_exponent():
     assert aggregates._text(Decimal("100")) == "100" and aggregates._text(Decimal("1.50")) == "1.5"
+
+
+def test_the_source_is_not_asked_for_distinct_keys_its_own_unique_key_guarantees():
+    source = Shards(ONE[:-1])
+    a = aggregates.read(source, TABLE, ["id"], DiffSettings(), keys_unique=True)
+    assert "DISTINCT" not in source.sql[0]
+    assert (a.rows, a.distinct_keys) == (3, 3)  # a unique key's distinct values are the rows
+    duplicated = list(ONE)
+    duplicated[-1] = 4  # the target still counts them: one key on two shards
+    assert aggregates.differences(a, read(tuple(duplicated))) == ["distinct keys: source 3, target 4"]
+    keyless = aggregates.read(Shards(ONE[:-1]), TABLE, [], DiffSettings(), keys_unique=True)
+    assert keyless.distinct_keys is None

@@ -1,11 +1,13 @@
 """Column aggregates compared exactly, source against target: a check that can fail.
 
 Per table, one query per side (per shard on the target, combined): the row count, every column's
-NULL count, MIN and MAX of numeric and temporal columns, the SUM of numeric columns, and the
-number of distinct keys. FLOAT/DOUBLE go through the comparison's own normalisation (rounded, as
-DECIMAL) so their sums are exact and order-free; integers and DECIMAL are summed exactly by the
-servers. A key held twice on the target (a row on two shards, a lost unique key) shows as more
-distinct keys than the source has rows, even when the row counts agree.
+NULL count, MIN and MAX of numeric and temporal columns, the SUM of numeric columns, and, on the
+target, the number of distinct keys. FLOAT/DOUBLE go through the comparison's own normalisation
+(rounded, as DECIMAL) so their sums are exact and order-free; integers and DECIMAL are summed exactly
+by the servers. A key held twice on the target (a row on two shards, a lost unique key) shows as more
+distinct keys than the source has rows, even when the row counts agree. The source is not asked for
+its distinct keys: the comparison key is its primary key or a unique NOT NULL key, so there they
+number its rows (COUNT(DISTINCT) would cost the production server a deduplication of every key).
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ class _Measure:
     sql: str
 
 
-def measures(table: Table, keys: Sequence[str], settings: DiffSettings) -> list[_Measure]:
+def measures(
+    table: Table, keys: Sequence[str], settings: DiffSettings, *, count_distinct: bool = True
+) -> list[_Measure]:
     out = [_Measure("rows", None, "COUNT(*)")]
     for c in table.columns:
         q = quote_identifier(c.name)
@@ -54,7 +58,7 @@ def measures(table: Table, keys: Sequence[str], settings: DiffSettings) -> list[
             out += [_Measure("minimum", c.name, f"MIN({value})"), _Measure("maximum", c.name, f"MAX({value})")]
         if c.data_type in NUMERIC_TYPES:
             out.append(_Measure("total", c.name, f"SUM({value})"))
-    if keys:
+    if keys and count_distinct:
         out.append(_Measure("distinct_keys", None, f"COUNT(DISTINCT {', '.join(quote_identifier(k) for k in keys)})"))
     return out
 
@@ -72,9 +76,13 @@ def _order(value: Any) -> tuple:
     return (isinstance(value, str), value)
 
 
-def read(side: Side, table: Table, keys: Sequence[str], settings: DiffSettings) -> TableAggregates:
-    """The table's aggregates on ``side``; a sharded side's rows (one per shard) are combined."""
-    ms = measures(table, keys, settings)
+def read(
+    side: Side, table: Table, keys: Sequence[str], settings: DiffSettings, *, keys_unique: bool = False
+) -> TableAggregates:
+    """The table's aggregates on ``side``; a sharded side's rows (one per shard) are combined.
+    ``keys_unique``: the side's own index keeps ``keys`` unique (the source), so its distinct keys are
+    its rows and are not counted."""
+    ms = measures(table, keys, settings, count_distinct=not keys_unique)
     rows = side.rows(f"SELECT {', '.join(m.sql for m in ms)} FROM {quote_identifier(table.name)}")
     out = TableAggregates(rows=0, distinct_keys=0 if keys else None)
     for i, m in enumerate(ms):
@@ -95,6 +103,8 @@ def read(side: Side, table: Table, keys: Sequence[str], settings: DiffSettings) 
                 out.maximum[column] = _text(max(present, key=_order)) if present else None
             else:
                 out.total[column] = _text(sum(present)) if present else None
+    if keys and keys_unique:
+        out.distinct_keys = out.rows
     return out
 
 

@@ -510,7 +510,9 @@ def compare_aggregates(
         for attempt in range(max(1, settings.recheck_attempts)):
             if attempt:
                 time.sleep(settings.recheck_wait_seconds)
-            s, t = (pool.submit(aggregates.read, side, table, keys, settings) for side in (source, target))
+            # the comparison key is the source's primary or unique NOT NULL key: its distinct keys are its rows
+            s = pool.submit(aggregates.read, source, table, keys, settings, keys_unique=True)
+            t = pool.submit(aggregates.read, target, table, keys, settings)
             differing = aggregates.differences(s.result(), t.result(), settings.masked_columns)
             if not differing:
                 break
