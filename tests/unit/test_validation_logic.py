@@ -181,3 +181,35 @@ def test_only_names_that_need_quoting_go_through_a_query():
     assert plain_name("order_lines") and plain_name("Customers2")
     assert not plain_name("order") and not plain_name('it\'s "quoted"') and not plain_name("naïve café 表")
     assert not plain_name("order lines-2024.q1") and not plain_name("select")
+
+
+def test_the_source_profile_comes_from_its_aggregates_read_once():
+    from inventories import table
+
+    from pocflow.quality.aggregates import TableAggregates
+    from pocflow.quality.expectations import TableProfile, profile_from_aggregates
+
+    t = table(
+        "t",
+        [col("id"), col("big", "bigint"), col("price", "decimal"), col("w", "float"), col("name", "varchar")],
+    )
+    t.columns.append(col("at", "datetime"))
+    t.columns.append(col("empty", "int", nullable=True))
+    aggs = TableAggregates(
+        rows=7,
+        minimum={"id": "1", "big": "9007199254740993", "price": "0.5", "w": "0.000000", "at": "2026-01-01"},
+        maximum={"id": "7", "big": "9007199254740995", "price": "12", "w": "2.5", "at": "2026-01-09"},
+        nulls={"empty": 7},
+    )
+    aggs.minimum["empty"] = aggs.maximum["empty"] = None
+    p = profile_from_aggregates(t, aggs, 6)
+    assert p.rows == 7
+    # integers exact, past a double's 53 bits too: a bound rounded through float would reject the maximum
+    assert p.ranges["id"] == (1, 7) and p.ranges["big"] == (9007199254740993, 9007199254740995)
+    assert isinstance(p.ranges["big"][1], int)
+    assert [float(v) for v in p.ranges["price"]] == [0.5, 12.0]
+    # a float's bounds were compared rounded to 6 places: 0.0000004 stored reads as 0.000000, so widened
+    lo, hi = p.ranges["w"]
+    assert lo <= 0.0000004 - 1e-7 and lo >= -2e-6 and hi >= 2.5 + 5e-7 and hi <= 2.5 + 2e-6
+    assert set(p.ranges) == {"id", "big", "price", "w"}  # text, temporal and all-NULL columns have no range
+    assert isinstance(p, TableProfile)

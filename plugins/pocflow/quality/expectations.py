@@ -15,6 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ from sqlalchemy.dialects.mysql.reserved_words import RESERVED_WORDS_MARIADB, RES
 
 from pocflow.connections import Endpoint
 from pocflow.engagement import PROJECT_ROOT
+from pocflow.quality.aggregates import TableAggregates
 from pocflow.quality.diff import Side
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
@@ -49,6 +51,31 @@ def profile(side: Side, table: Table) -> TableProfile:
         if lows and highs:
             ranges[name] = (min(lows), max(highs))
     return TableProfile(count, ranges)
+
+
+INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
+
+
+def profile_from_aggregates(table: Table, aggregates: TableAggregates, float_decimals: int) -> TableProfile:
+    """The profile ``profile`` would read, from the source's aggregates already read (one scan of the
+    production table instead of two): its row count and its numeric columns' MIN and MAX. Integers come
+    back exact; FLOAT/DOUBLE were compared rounded to ``float_decimals`` places, so their range is
+    widened by one unit of that place (a stored value a rounded bound would cut off stays inside)."""
+    ranges: dict[str, tuple[Any, Any]] = {}
+    unit = 10.0**-float_decimals
+    for c in table.columns:
+        if c.data_type not in NUMERIC_TYPES:
+            continue
+        lo, hi = aggregates.minimum.get(c.name), aggregates.maximum.get(c.name)
+        if lo is None or hi is None:
+            continue
+        if c.data_type in INTEGER_TYPES:
+            ranges[c.name] = (int(lo), int(hi))
+        elif c.data_type in ("float", "double"):
+            ranges[c.name] = (float(lo) - unit, float(hi) + unit)
+        else:
+            ranges[c.name] = (Decimal(lo), Decimal(hi))
+    return TableProfile(aggregates.rows, ranges)
 
 
 def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: float) -> list[tuple[str, dict]]:

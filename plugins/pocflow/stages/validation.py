@@ -18,7 +18,15 @@ from pocflow.quality.diff import (
     hidden_rows,
     merge_table_diffs,
 )
-from pocflow.quality.expectations import GreatExpectations, expectation_specs, extra_suites, profile, sqlalchemy_url
+from pocflow.quality.expectations import (
+    GreatExpectations,
+    TableProfile,
+    expectation_specs,
+    extra_suites,
+    profile,
+    profile_from_aggregates,
+    sqlalchemy_url,
+)
 from pocflow.quality.repair import repair_sql
 from pocflow.quality.sides import OLAP, SourceSide, TargetSide, keyspace_shards
 from pocflow.source.flavor import comparable_column_type
@@ -379,8 +387,17 @@ def run_part(ctx: StageContext, part: ValidationPart, gx: GreatExpectations | No
             target = TargetSide(ctx.vtgate(), part.target_keyspace, shards, olap=True)
             try:
                 result.schema = schema_differences(table, target)
-                result.aggregates = compare_aggregates(table, comparison_keys(table), source, target, settings)
-                result.expectations = run_expectations(ctx, gx or GreatExpectations(), table, source, target)
+                compared = compare_aggregates(table, comparison_keys(table), source, target, settings)
+                result.aggregates = compared.differences
+                result.expectations = run_expectations(
+                    ctx,
+                    gx or GreatExpectations(),
+                    table,
+                    source,
+                    target,
+                    source_profile=profile_from_aggregates(table, compared.source, settings.float_decimals),
+                    target_rows=compared.target.rows,
+                )
             finally:
                 target.close()
     finally:
@@ -499,13 +516,21 @@ def masked_in(engagement, table: str) -> frozenset[str]:
     return frozenset(out)
 
 
+@dataclass(frozen=True)
+class ComparedAggregates:
+    differences: list[str]
+    """Each aggregate not equal on both sides ("what: source X, target Y"); empty when all agree."""
+    source: aggregates.TableAggregates
+    target: aggregates.TableAggregates
+    """Both sides' aggregates as last read (the expectations reuse them instead of reading again)."""
+
+
 def compare_aggregates(
     table: Table, keys: list[str], source: SourceSide, target: TargetSide, settings: DiffSettings
-) -> list[str]:
+) -> ComparedAggregates:
     """Row count, NULL counts, MIN/MAX/SUM and distinct keys of ``table``, equal on both sides or listed.
     A difference is read again (as the row comparison rechecks) before it stands: writes still on their
     way through replication settle."""
-    differing: list[str] = []
     with ThreadPoolExecutor(2) as pool:
         for attempt in range(max(1, settings.recheck_attempts)):
             if attempt:
@@ -513,20 +538,32 @@ def compare_aggregates(
             # the comparison key is the source's primary or unique NOT NULL key: its distinct keys are its rows
             s = pool.submit(aggregates.read, source, table, keys, settings, keys_unique=True)
             t = pool.submit(aggregates.read, target, table, keys, settings)
-            differing = aggregates.differences(s.result(), t.result(), settings.masked_columns)
-            if not differing:
+            compared = ComparedAggregates([], s.result(), t.result())
+            compared.differences.extend(
+                aggregates.differences(compared.source, compared.target, settings.masked_columns)
+            )
+            if not compared.differences:
                 break
-    return differing
+    return compared
 
 
 def run_expectations(
-    ctx: StageContext, gx: GreatExpectations, table: Table, source: SourceSide, target: TargetSide
+    ctx: StageContext,
+    gx: GreatExpectations,
+    table: Table,
+    source: SourceSide,
+    target: TargetSide,
+    *,
+    source_profile: TableProfile | None = None,
+    target_rows: int | None = None,
 ) -> list[dict]:
     """The suite profiled from the source, on every target shard; the engagement's own suites also on the
     source. A suite built from the source's own profile cannot fail on the source, so it is not run (nor
-    counted) there. Raw GX results go to the artifact store."""
+    counted) there. Raw GX results go to the artifact store. ``source_profile`` and ``target_rows`` (the
+    target's rows over all its shards), when the caller has read them already, are not read again."""
     e = ctx.engagement
-    source_profile = profile(source, table)
+    if source_profile is None:
+        source_profile = profile(source, table)
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
@@ -553,7 +590,7 @@ def run_expectations(
         outcomes.append(outcome.to_dict())
     if sharded:
         low, high = specs[0][1]["min_value"], specs[0][1]["max_value"]
-        rows = profile(target, table).rows
+        rows = profile(target, table).rows if target_rows is None else target_rows
         outcomes.append(
             {
                 "table": table.name,
