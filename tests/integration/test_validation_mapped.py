@@ -77,6 +77,31 @@ def test_mapped_validation_equals_the_single_task_run(mapped_run):
     assert timeless(json.loads(json.dumps(single, default=str))) == timeless(mapped)
 
 
+def test_a_batch_of_parts_runs_in_one_task_and_stores_each_part(mapped_run):
+    """Past Airflow's max_map_length a mapped task gets several parts: it runs them in turn, each stored
+    as the merge reads it, and reports each. (Before the drift test below, which changes the target.)"""
+    from pocflow.airflow.operators import ValidationPartOperator
+
+    run_id, _, _ = mapped_run
+    engagement = from_inputs(CONF, file="demo-shop.yaml")
+    ctx = StageContext(engagement, run_id=f"batch-{run_id}", log=lambda m: None)
+    for stage in ("select-database", "import"):
+        ctx.results.hold(stage, RunResults.of(engagement, run_id).require(stage))
+    plan = plan_parts(ctx)
+    batch = [p for p in plan if p.table == "orders"][:2] + [next(p for p in plan if p.kind == "table")]
+    assert [p.kind for p in batch] == ["checks", "range", "table"]
+    task = ValidationPartOperator(task_id="validate_part", part=[p.to_dict() for p in batch])
+    task.stage_context = lambda context: ctx
+    out = task.execute({})
+    assert [s["part"] for s in out["parts"]] == [p.label() for p in batch]
+    checks, first_range, whole = out["parts"]
+    assert checks["schema_differences"] == checks["aggregates_differing"] == 0 and "status" not in checks
+    assert first_range["status"] == "match" and "schema_differences" not in first_range
+    assert whole["status"] in ("match", "skipped") and whole["expectation_suites_failed"] == 0
+    for p in batch:
+        assert ctx.store.get_json(f"validation-parts/{p.name}")["part"] == p.to_dict()
+
+
 def test_drift_is_found_alike_in_key_ranges_and_whole_tables(mapped_run, stack):
     """Rows changed on the target in several of orders' key ranges: the ranges' merged comparison names what
     the comparison of the whole table names."""

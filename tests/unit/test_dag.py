@@ -109,3 +109,27 @@ def test_cutover_moves_writes_only_after_a_persons_answer(dagbag):
     assert dag.get_task("read_soak").mode == "reschedule"
     params = dag.params
     assert params["keep_source_data"] is True and params.get_param("planned_at").schema["format"] == "date-time"
+
+
+def test_a_batch_task_is_named_for_its_first_part_and_how_many_follow():
+    from pocflow.airflow.operators import ValidationPartOperator
+    from pocflow.stages.validation_parts import ValidationPart
+
+    batch = [ValidationPart("wf", "shop", t).to_dict() for t in ("items", "orders", "users")]
+    assert ValidationPartOperator(task_id="b", part=batch).part_label == "items and 2 more parts"
+    assert ValidationPartOperator(task_id="c", part=batch[:2]).part_label == "items and 1 more part"
+
+
+def test_the_plan_maps_no_more_tasks_than_airflow_s_max_map_length(monkeypatch):
+    from pocflow.airflow import operators
+    from pocflow.stages import validation
+    from pocflow.stages.validation_parts import ValidationPart
+
+    parts = [ValidationPart("wf", "shop", f"t{i}") for i in range(5)]
+    monkeypatch.setattr(operators, "stage_context", lambda *a: None)
+    monkeypatch.setattr(validation, "start", lambda ctx: (parts, {}))
+    plan = operators.ValidationPlanOperator(task_id="validation_plan")
+    assert plan.execute({}) == [p.to_dict() for p in parts]  # under the default 1,024: a task per part
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "2")
+    out = plan.execute({})
+    assert [[p["table"] for p in batch] for batch in out] == [["t0", "t2", "t4"], ["t1", "t3"]]

@@ -17,6 +17,7 @@ from pocflow.stages.validation_parts import (
     TABLE,
     PartResult,
     ValidationPart,
+    batches,
     key_ranges,
     table_parts,
 )
@@ -192,3 +193,25 @@ def test_the_stage_merges_its_parts_in_plan_order_with_the_tables_left_out(tmp_p
     assert merged.repair_scripts == {"orders.1": "repair/orders.1.sql"}
     assert merged.workflows == ["wf"] and merged.lag_seconds == 0.5 and merged.workflow_states == {"wf": "Running"}
     assert merged.mismatched_rows == 1 and not merged.passed
+
+
+@given(st.integers(0, 60), st.integers(1, 20))
+def test_parts_past_airflow_s_map_limit_are_dealt_into_that_many_batches(count, limit):
+    parts = [ValidationPart("wf", "ks", f"t{i}") for i in range(count)]
+    out = batches(parts, limit)
+    assert len(out) == min(count, limit)
+    assert sorted(p.table for b in out for p in b) == sorted(p.table for p in parts)  # each part once
+    if count <= limit:
+        assert out == [[p] for p in parts]  # one part per task while they fit
+    else:
+        assert [b[0] for b in out] == parts[:limit]  # the long parts, planned first, head different batches
+        assert max(map(len, out)) - min(map(len, out)) <= 1
+        for b in out:
+            assert b == sorted(b, key=parts.index)  # plan order within a batch
+
+
+def test_no_batches_for_a_limit_below_one():
+    import pytest
+
+    with pytest.raises(ValueError, match="at least one task"):
+        batches([ValidationPart("wf", "ks", "t")], 0)

@@ -161,32 +161,67 @@ class ValidationPlanOperator(BaseOperator):
         super().__init__(**kwargs)
         self.engagement_task_id = engagement_task_id
 
-    def execute(self, context: Any) -> list[dict]:
+    def execute(self, context: Any) -> list[dict | list[dict]]:
         from pocflow.stages.validation import start
+        from pocflow.stages.validation_parts import batches
 
         parts, _ = start(stage_context(context, self.engagement_task_id, self.log))
-        return [p.to_dict() for p in parts]
+        limit = max_map_length()
+        tasks = batches(parts, limit)
+        if len(tasks) < len(parts):
+            self.log.info(
+                "validation: %d parts in %d mapped tasks of up to %d parts each (Airflow maps at most "
+                "core.max_map_length = %d tasks)",
+                len(parts),
+                len(tasks),
+                max(len(t) for t in tasks),
+                limit,
+            )
+        # one part: its dict, as before batches existed; several: a list of them
+        return [t[0].to_dict() if len(t) == 1 else [p.to_dict() for p in t] for t in tasks]
+
+
+def max_map_length() -> int:
+    """How many tasks one task's output may map to (Airflow's ``core.max_map_length``)."""
+    from airflow.sdk.configuration import conf
+
+    return conf.getint("core", "max_map_length", fallback=1024)
 
 
 class ValidationPartOperator(EngagementStageOperator):
-    """Validates one part (a table or a key range of one), mapped over the plan's parts: the workers share them."""
+    """Validates one part (a table or a key range of one), mapped over the plan's parts: the workers share them.
+    A plan of more parts than Airflow maps gives each task a batch of parts (a list), run one after the other."""
 
-    def __init__(self, *, part: dict, **kwargs):
+    def __init__(self, *, part: dict | list[dict], **kwargs):
         super().__init__(stage="validation", **kwargs)
         self.part = part
 
-    @property
-    def part_label(self) -> str:
-        """The table and its key range: the mapped task's name (map_index_template)."""
+    def parts(self) -> list:
         from pocflow.stages.validation_parts import ValidationPart
 
-        return ValidationPart.from_dict(self.part).label()
+        return [ValidationPart.from_dict(p) for p in (self.part if isinstance(self.part, list) else [self.part])]
+
+    @property
+    def part_label(self) -> str:
+        """The table and its key range: the mapped task's name (map_index_template); a batch by its first part."""
+        parts = self.parts()
+        more = len(parts) - 1
+        return parts[0].label() + (f" and {more} more part{'s' if more > 1 else ''}" if more else "")
 
     def execute(self, context: Any) -> dict:
         from pocflow.stages.validation import run_part
-        from pocflow.stages.validation_parts import ValidationPart
 
-        result = run_part(self.stage_context(context), ValidationPart.from_dict(self.part))
+        ctx = self.stage_context(context)
+        summaries = []
+        parts = self.parts()
+        for i, part in enumerate(parts):
+            if len(parts) > 1:
+                self.log.info("validation: part %d of %d in this task: %s", i + 1, len(parts), part.label())
+            summaries.append(self.summary(run_part(ctx, part)))
+        return summaries[0] if len(summaries) == 1 else {"parts": summaries}
+
+    @staticmethod
+    def summary(result) -> dict:
         out: dict[str, Any] = {"part": result.part.label()}
         if result.table is not None:
             out.update(

@@ -4,7 +4,7 @@ the workers) or one after the other (the CLI); either way they merge into the sa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -156,3 +156,19 @@ def table_parts(
         ValidationPart(workflow, keyspace, table.name, i, len(ranges), low, high)
         for i, (low, high) in enumerate(ranges)
     ]
+
+
+def batches(parts: Sequence[ValidationPart], limit: int) -> list[list[ValidationPart]]:
+    """The parts as at most ``limit`` mapped tasks (Airflow fails a task whose output would map more than
+    its ``core.max_map_length``, 1,024 by default: a schema of thousands of tables, or a table of billions of
+    rows, plans more parts than that). One part per task while they fit; past that, the parts dealt out in
+    turn, so each task gets its share of the long parts (a split table's checks, planned first) and each
+    runs its parts one after the other. Every part lands in exactly one batch, in plan order within it."""
+    if limit < 1:
+        raise ValueError(f"at least one task for the parts, not {limit}")
+    if len(parts) <= limit:
+        return [[p] for p in parts]
+    out: list[list[ValidationPart]] = [[] for _ in range(limit)]
+    for i, p in enumerate(parts):
+        out[i % limit].append(p)
+    return out
