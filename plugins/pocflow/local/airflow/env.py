@@ -23,6 +23,8 @@ def airflow_env(config: StackConfig | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # SQLite: wait for the write lock the scheduler or another process holds instead of failing after 5 s
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS": "pocflow.airflow.metadata_db.SQLITE_CONNECT_ARGS",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
     }
 
