@@ -187,6 +187,7 @@ def _load(path: Path) -> Result:
     data.setdefault("run_id", "")
     data.setdefault("partial", False)
     data.setdefault("scope", "")
+    data.setdefault("code", "")  # from before results named their commit: unknown, not today's
     known = {f.name for f in fields(Result)}
     return Result(**{k: v for k, v in data.items() if k in known})
 
@@ -266,6 +267,9 @@ def render(results: list[Result]) -> str:
         machines = ", ".join(sorted({r.machine for r in results}))
         codes = sorted({r.code for r in results if r.code})
         at = f", code at {' and '.join(f'`{c}`' for c in codes)}" if codes else ""
+        unrecorded = [r.name for r in results if not r.code]
+        if codes and unrecorded:
+            at += f" (the rows measured before results named their commit do not say theirs: {', '.join(unrecorded)})"
         lines += ["", f"Measured on {machines}, {when[0]} to {when[-1]}{at}."]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -136,3 +136,14 @@ def test_each_result_names_the_commit_it_measured_and_whether_the_tree_differed(
     r = protocol_result(code=head)
     assert f"code at `{head}`." in render([r])
     assert "code at" not in render([protocol_result(code="")])
+    old = protocol_result("sample load")
+    old.save(tmp_path / "results")
+    stored = json.loads((tmp_path / "results" / "sample_load.json").read_text())
+    del stored["code"]
+    (tmp_path / "results" / "sample_load.json").write_text(json.dumps(stored))
+    assert load_all(tmp_path / "results")[0].code == ""  # a file from before the field: unknown
+    mixed = render([r, protocol_result("sample load", code="")])
+    assert (
+        f"code at `{head}` (the rows measured before results named their commit do not say theirs: sample load)"
+        in mixed
+    )
