@@ -24,7 +24,7 @@ from sqlalchemy.dialects.mysql.reserved_words import RESERVED_WORDS_MARIADB, RES
 from pocflow.connections import Endpoint
 from pocflow.engagement import PROJECT_ROOT
 from pocflow.quality.aggregates import TableAggregates
-from pocflow.quality.diff import Side
+from pocflow.quality.diff import INTEGER_TYPES
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier
 
@@ -38,27 +38,9 @@ class TableProfile:
     ranges: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-def profile(side: Side, table: Table) -> TableProfile:
-    """Row count and numeric ranges of ``table``, one aggregate query (summed over shards)."""
-    numeric = [c.name for c in table.columns if c.data_type in NUMERIC_TYPES]
-    parts = ["COUNT(*)"] + [f"MIN({quote_identifier(c)}), MAX({quote_identifier(c)})" for c in numeric]
-    rows = side.rows(f"SELECT {', '.join(parts)} FROM {quote_identifier(table.name)}")
-    count = sum(int(r[0]) for r in rows)
-    ranges = {}
-    for i, name in enumerate(numeric):
-        lows = [r[1 + 2 * i] for r in rows if r[1 + 2 * i] is not None]
-        highs = [r[2 + 2 * i] for r in rows if r[2 + 2 * i] is not None]
-        if lows and highs:
-            ranges[name] = (min(lows), max(highs))
-    return TableProfile(count, ranges)
-
-
-INTEGER_TYPES = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
-
-
 def profile_from_aggregates(table: Table, aggregates: TableAggregates, float_decimals: int) -> TableProfile:
-    """The profile ``profile`` would read, from the source's aggregates already read (one scan of the
-    production table instead of two): its row count and its numeric columns' MIN and MAX. Integers come
+    """The source's profile from its aggregates already read (no second scan of the production table): its
+    row count and its numeric columns' MIN and MAX. Integers come
     back exact; FLOAT/DOUBLE were compared rounded to ``float_decimals`` places, so their range is
     widened by one unit of that place (a stored value a rounded bound would cut off stays inside)."""
     ranges: dict[str, tuple[Any, Any]] = {}

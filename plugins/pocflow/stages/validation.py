@@ -23,7 +23,6 @@ from pocflow.quality.expectations import (
     TableProfile,
     expectation_specs,
     extra_suites,
-    profile,
     profile_from_aggregates,
     sqlalchemy_url,
 )
@@ -538,9 +537,9 @@ def compare_aggregates(
             # the comparison key is the source's primary or unique NOT NULL key: its distinct keys are its rows
             s = pool.submit(aggregates.read, source, table, keys, settings, keys_unique=True)
             t = pool.submit(aggregates.read, target, table, keys, settings)
-            compared = ComparedAggregates([], s.result(), t.result())
-            compared.differences.extend(
-                aggregates.differences(compared.source, compared.target, settings.masked_columns)
+            on_source, on_target = s.result(), t.result()
+            compared = ComparedAggregates(
+                aggregates.differences(on_source, on_target, settings.masked_columns), on_source, on_target
             )
             if not compared.differences:
                 break
@@ -554,16 +553,14 @@ def run_expectations(
     source: SourceSide,
     target: TargetSide,
     *,
-    source_profile: TableProfile | None = None,
-    target_rows: int | None = None,
+    source_profile: TableProfile,
+    target_rows: int,
 ) -> list[dict]:
     """The suite profiled from the source, on every target shard; the engagement's own suites also on the
     source. A suite built from the source's own profile cannot fail on the source, so it is not run (nor
     counted) there. Raw GX results go to the artifact store. ``source_profile`` and ``target_rows`` (the
-    target's rows over all its shards), when the caller has read them already, are not read again."""
+    target's rows over all its shards) come from the aggregates already read (``compare_aggregates``)."""
     e = ctx.engagement
-    if source_profile is None:
-        source_profile = profile(source, table)
     specs = expectation_specs(table, source_profile, row_tolerance=e.validation.row_count_tolerance)
     extra = extra_suites(e.name).get(table.name, [])
     outcomes = []
@@ -590,7 +587,7 @@ def run_expectations(
         outcomes.append(outcome.to_dict())
     if sharded:
         low, high = specs[0][1]["min_value"], specs[0][1]["max_value"]
-        rows = profile(target, table).rows if target_rows is None else target_rows
+        rows = target_rows
         outcomes.append(
             {
                 "table": table.name,
