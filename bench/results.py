@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.protocol import ORDER, Comparison, show
 from pocflow.engagement import ValidationSettings
-from pocflow.stages.validation_parts import key_ranges
+from pocflow.stages.validation_parts import AIRFLOW_MAX_MAP_LENGTH, key_ranges
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
@@ -276,10 +276,14 @@ def render(results: list[Result]) -> str:
 
 def scale_out(rows: int, workers: int = 2, slots_per_worker: int = 4) -> list[str]:
     """How validation divides a table of ``rows`` rows (integer key 1..rows) into mapped Airflow tasks, at the
-    default ``validation.rows_per_part``: computed by the planner itself (stages/validation_parts.key_ranges)."""
+    default ``validation.rows_per_part``: computed by the planner itself (stages/validation_parts.key_ranges),
+    with the point past which Airflow's default map limit makes the plan batch the parts."""
     per_part = ValidationSettings().rows_per_part
     ranges = key_ranges(1, rows, -(-rows // per_part))
+    tasks = len(ranges) + 1  # the ranges and the table's checks
     slots = workers * slots_per_worker
+    limit = AIRFLOW_MAX_MAP_LENGTH
+    batched_past = (limit - 1) * per_part  # a single table's ranges plus its checks part fill the limit
 
     def shown(bounds: tuple[int | None, int | None]) -> str:
         after, through = bounds
@@ -291,10 +295,16 @@ def scale_out(rows: int, workers: int = 2, slots_per_worker: int = 4) -> list[st
         "",
         f"At the default `validation.rows_per_part` ({per_part:,}), `validation_plan` cuts a table of {rows:,} rows "
         f"with an integer key into {len(ranges):,} key ranges of about {-(-rows // len(ranges)):,} rows, one "
-        f"`validate_part` task each (e.g. {'; '.join(shown(b) for b in examples)}); the first and last ranges are "
+        f"`validate_part` task each (e.g. {'; '.join(shown(b) for b in examples)}), plus one task for the table's "
+        f"checks (schema, whole-table aggregates, Great Expectations); the first and last ranges are "
         f"open, so rows written outside the key span since planning are compared too. With the compose file's "
-        f"celery profile ({workers} workers x {slots_per_worker} slots) that is {-(-len(ranges) // slots):,} waves "
-        f"of {slots} parts; `validation` merges the parts into one `validation.json`.",
+        f"celery profile ({workers} workers x {slots_per_worker} slots) that is {-(-tasks // slots):,} waves "
+        f"of {slots} tasks; `validation` merges the parts into one `validation.json`.",
+        "",
+        f"Airflow maps at most `core.max_map_length` tasks from one task's output ({limit:,} by default). Past "
+        f"that (one table of more than about {batched_past:,} rows at the default `rows_per_part`, or a schema "
+        f"planned into more than {limit:,} parts), `validation_plan` deals the parts into {limit:,} tasks in turn "
+        f"and each task validates its parts one after the other; the merge is the same.",
     ]
 
 

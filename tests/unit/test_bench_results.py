@@ -105,7 +105,9 @@ def test_the_scale_out_section_is_the_planner_s_own_division_of_a_billion_rows()
     text = "\n".join(scale_out(1_000_000_000, workers=2, slots_per_worker=4))
     assert "into 500 key ranges of about 2,000,000 rows" in text
     assert "-inf < key <= 2,000,000" in text and "998,000,000 < key <= +inf" in text
-    assert "63 waves of 8 parts" in text
+    assert "plus one task for the table's checks" in text
+    assert "63 waves of 8 tasks" in text  # 500 ranges and the checks
+    assert "more than about 2,046,000,000 rows" in text  # 1,023 ranges and the checks fill the 1,024 tasks
     assert "## Validation of a 1,000,000,000-row table as mapped tasks" in render([])
 
 

@@ -185,7 +185,9 @@ def max_map_length() -> int:
     """How many tasks one task's output may map to (Airflow's ``core.max_map_length``)."""
     from airflow.sdk.configuration import conf
 
-    return conf.getint("core", "max_map_length", fallback=1024)
+    from pocflow.stages.validation_parts import AIRFLOW_MAX_MAP_LENGTH
+
+    return conf.getint("core", "max_map_length", fallback=AIRFLOW_MAX_MAP_LENGTH)
 
 
 class ValidationPartOperator(EngagementStageOperator):
