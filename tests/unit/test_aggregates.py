@@ -143,3 +143,33 @@ def test_the_source_is_not_asked_for_distinct_keys_its_own_unique_key_guarantees
     assert aggregates.differences(a, read(tuple(duplicated))) == ["distinct keys: source 3, target 4"]
     keyless = aggregates.read(Shards(ONE[:-1]), TABLE, [], DiffSettings(), keys_unique=True)
     assert keyless.distinct_keys is None
+
+
+def test_a_zero_date_on_one_shard_is_the_minimum_as_in_mysql():
+    import datetime as dt
+
+    zero, real = list(ONE), list(OTHER)
+    zero[12], zero[13] = "0000-00-00 00:00:00", dt.datetime(2026, 1, 3)  # the driver's text for a zero date
+    real[12], real[13] = dt.datetime(2026, 1, 2), dt.datetime(2026, 1, 9, 8, 30)
+    a = read(tuple(zero), tuple(real))
+    assert (a.minimum["at"], a.maximum["at"]) == ("0000-00-00 00:00:00", "2026-01-09 08:30:00")
+    source = read(tuple(zero[:12] + ["0000-00-00 00:00:00", dt.datetime(2026, 1, 9, 8, 30)] + zero[14:]))
+    assert (source.minimum["at"], source.maximum["at"]) == (a.minimum["at"], a.maximum["at"])
+    partly_zero = list(OTHER)
+    partly_zero[12] = "2026-00-00 00:00:00"  # after 2025-12-31, before 2026-01-01, as MySQL orders it
+    b = read(tuple(partly_zero), tuple(real[:12] + [dt.datetime(2025, 12, 31), real[13]] + real[14:]))
+    assert b.minimum["at"] == "2025-12-31 00:00:00"
+
+
+def test_long_decimals_are_combined_and_compared_to_the_last_digit():
+    wide, rest = list(ONE), list(OTHER)
+    wide[6] = Decimal("1.000000000000000000000000000000001")  # 34 significant digits: past Python's default 28
+    rest[6] = Decimal("0")
+    source = read(tuple(wide))
+    assert source.total["price"] == "1.000000000000000000000000000000001"
+    assert read(tuple(wide), tuple(rest)).total["price"] == source.total["price"]
+    lost = list(ONE)
+    lost[6] = Decimal("1.000000000000000000000000000000002")
+    assert aggregates.differences(source, read(tuple(lost))) == [
+        "SUM(price): source 1.000000000000000000000000000000001, target 1.000000000000000000000000000000002"
+    ]

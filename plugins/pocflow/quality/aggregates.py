@@ -12,6 +12,8 @@ number its rows (COUNT(DISTINCT) would cost the production server a deduplicatio
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -63,17 +65,26 @@ def measures(
     return out
 
 
+DECIMAL_DIGITS = 200
+"""Digits Python's decimal arithmetic keeps while the shards' figures are combined and written out: past
+MySQL's largest DECIMAL (65 digits) and its sums, so nothing is rounded (the default context keeps 28, which
+would round a DECIMAL(36,18) sum on one side and not the other, or hide a difference past the 28th digit)."""
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        with decimal.localcontext(prec=DECIMAL_DIGITS):
+            return format(value.normalize(), "f")
     return str(value)
 
 
-def _order(value: Any) -> tuple:
-    """Sort key for one column's values across shards: a zero date reads as text, after real values."""
-    return (isinstance(value, str), value)
+def _order(value: Any) -> Any:
+    """Sort key for one column's values across shards, as MySQL orders them. A zero or partly zero date
+    ('0000-00-00', '2020-00-00') comes back as text while the column's other values are dates: dates and
+    datetimes are compared as the same ISO text, where '0000-00-00' sorts first as it does in MySQL."""
+    return str(value) if isinstance(value, (dt.date, str)) else value
 
 
 def read(
@@ -102,7 +113,8 @@ def read(
             elif m.name == "maximum":
                 out.maximum[column] = _text(max(present, key=_order)) if present else None
             else:
-                out.total[column] = _text(sum(present)) if present else None
+                with decimal.localcontext(prec=DECIMAL_DIGITS):
+                    out.total[column] = _text(sum(present)) if present else None
     if keys and keys_unique:
         out.distinct_keys = out.rows
     return out
