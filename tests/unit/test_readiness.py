@@ -69,6 +69,21 @@ def test_a_not_null_unique_key_is_enough():
     assert assess(inv).importable == ["u"]
 
 
+def test_a_functional_unique_key_is_read_but_is_not_a_key_vreplication_can_use():
+    # MySQL 8.0.13+: UNIQUE ((lower(email))) has a key part with no column name in information_schema.statistics
+    from pocflow.source.inventory import Index
+
+    keyed, only_functional = (
+        table("users", [col("id"), col("email", "varchar")]),
+        table("tags", [col("name", "varchar")], pk=()),
+    )
+    keyed.indexes.append(Index("uk_lower_email", True, (None,), False))
+    only_functional.indexes.append(Index("uk_lower_name", True, ("name", None), False))
+    result = assess(inventory([keyed, only_functional]))
+    assert result.importable == ["users"]
+    assert finding(inventory([keyed, only_functional]), "no-unique-not-null-key").object == "shop.tags"
+
+
 @pytest.mark.parametrize(
     "kwargs, expected",
     [

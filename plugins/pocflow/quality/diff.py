@@ -436,7 +436,7 @@ def comparison_keys(table: Table) -> list[str]:
     """The columns the comparison orders and names rows by: the primary key, else the first NOT NULL unique
     key; none for a table without either."""
     pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
-    return list(pk.columns) if pk else []
+    return list(pk.column_names) if pk else []
 
 
 def integer_key(table: Table) -> str | None:

@@ -73,7 +73,7 @@ def expectation_specs(table: Table, source: TableProfile, *, row_tolerance: floa
     for idx in table.indexes:
         # a functional key part (MySQL 8.0.13+) has no column name: such a key is not checked here
         if idx.unique and idx.columns and all(idx.columns):
-            specs.append(unique_key_spec(idx.columns))
+            specs.append(unique_key_spec(idx.column_names))
     approximate = {c.name for c in table.columns if c.data_type in ("float", "double")}
     for name, (lo, hi) in source.ranges.items():
         lo, hi = _num(lo), _num(hi)

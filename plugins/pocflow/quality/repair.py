@@ -17,6 +17,7 @@ from pocflow.quality.diff import (
     EXTRA_ON_TARGET,
     MISSING_ON_TARGET,
     RowDifference,
+    comparison_keys,
 )
 from pocflow.source.inventory import Table
 from pocflow.sql import quote_identifier, sql_literal
@@ -38,8 +39,7 @@ def repair_sql(
     the table's primary key (or first NOT NULL unique key) unless given. Differences that no key can
     repair (count_only, checksum_only, a key duplicated on the source) are listed as comments."""
     if key is None:
-        index = table.primary_key or next(iter(table.unique_not_null_keys()), None)
-        key = list(index.columns) if index else []
+        key = comparison_keys(table)
     t = quote_identifier(table.name)
     writable = [c for c in table.columns if not c.generated]
     lines = [

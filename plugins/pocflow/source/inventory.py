@@ -47,8 +47,17 @@ class Column:
 class Index:
     name: str
     unique: bool
-    columns: tuple[str, ...]
+    columns: tuple[str | None, ...]
+    """In key order; None for a functional key part (an expression, MySQL 8.0.13+), which names no column."""
     primary: bool
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """The columns of an index with no functional part (a key the comparison or the VSchema can use)."""
+        names = tuple(c for c in self.columns if c is not None)
+        if len(names) != len(self.columns):
+            raise ValueError(f"index {self.name} has a functional key part: it names no column")
+        return names
 
 
 @dataclass(frozen=True)
@@ -78,11 +87,15 @@ class Table:
     def primary_key(self) -> Index | None:
         return next((i for i in self.indexes if i.primary), None)
 
-    def column(self, name: str) -> Column | None:
+    def column(self, name: str | None) -> Column | None:
+        """The column of that name (any case); None for a functional key part's None."""
+        if name is None:
+            return None
         return next((c for c in self.columns if c.name.lower() == name.lower()), None)
 
     def unique_not_null_keys(self) -> list[Index]:
-        """Keys VReplication can use: the primary key, or unique keys whose columns are all NOT NULL."""
+        """Keys VReplication can use: the primary key, or unique keys whose columns are all NOT NULL (a key with
+        a functional part is not one of them)."""
         out = []
         for idx in self.indexes:
             cols = [self.column(c) for c in idx.columns]

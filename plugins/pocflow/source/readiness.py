@@ -252,7 +252,7 @@ def table_findings(inv: Inventory, table: Table) -> list[Finding]:
             "sharded; consider enforcing the relation in the application",
         )
     max_packet = int(inv.server.get("max_allowed_packet") or 0)
-    primary = table.primary_key.columns if table.primary_key else ()
+    primary = table.primary_key.column_names if table.primary_key else ()  # never functional in MySQL
     for col in table.columns:
         c_charset = col.charset
         if c_charset and c_charset not in SUPPORTED_CHARSETS:

@@ -164,10 +164,11 @@ AIRFLOW_MAX_MAP_LENGTH = 1024
 
 def batches(parts: Sequence[ValidationPart], limit: int) -> list[list[ValidationPart]]:
     """The parts as at most ``limit`` mapped tasks (Airflow fails a task whose output would map more than
-    its ``core.max_map_length``, AIRFLOW_MAX_MAP_LENGTH by default: a schema of thousands of tables, or a table of billions of
-    rows, plans more parts than that). One part per task while they fit; past that, the parts dealt out in
-    turn, so each task gets its share of the long parts (a split table's checks, planned first) and each
-    runs its parts one after the other. Every part lands in exactly one batch, in plan order within it."""
+    its ``core.max_map_length``, AIRFLOW_MAX_MAP_LENGTH by default: a schema of thousands of tables, or a
+    table of billions of rows, plans more parts than that). One part per task while they fit; past that, the
+    parts dealt out in turn, so each task gets its share of the long parts (a split table's checks, planned
+    first) and each runs its parts one after the other. Every part lands in exactly one batch, in plan order
+    within it."""
     if limit < 1:
         raise ValueError(f"at least one task for the parts, not {limit}")
     if len(parts) <= limit:

@@ -197,7 +197,9 @@ def plan_sharded(
             queried = inv.table(table)
             if queried is None or table not in sharding_column or column == sharding_column[table].lower():
                 continue
-            unique = any(i.unique and len(i.columns) == 1 and i.columns[0].lower() == column for i in queried.indexes)
+            unique = any(
+                i.unique and len(i.columns) == 1 and (i.columns[0] or "").lower() == column for i in queried.indexes
+            )
             if unique:
                 lookup_cols.setdefault(table, set()).add(column)
     lookups: dict[str, dict] = {}
