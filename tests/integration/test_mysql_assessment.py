@@ -57,6 +57,7 @@ def findings_on(readiness, obj: str) -> dict[str, str]:
     "finding, obj, severity",
     [
         ("no-unique-not-null-key", "planted.no_key", BLOCKER),
+        ("no-unique-not-null-key", "planted.tag_names", BLOCKER),
         ("non-innodb-engine", "planted.myisam_log", BLOCKER),
         ("unsupported-table-charset", "planted.legacy_sjis", BLOCKER),
         ("unsupported-column-charset", "planted.legacy_sjis.name", BLOCKER),
@@ -94,8 +95,15 @@ def test_the_generated_key_is_read_as_invisible_and_as_the_primary_key(planted):
 
 def test_problem_tables_are_excluded_and_the_rest_importable(planted):
     _, readiness = planted
-    assert set(readiness.excluded) == {"no_key", "myisam_log", "legacy_sjis", "hashed"}
-    assert set(readiness.importable) == {"parents", "children", "orders", "generated_key", "embeddings"}
+    assert set(readiness.excluded) == {"no_key", "myisam_log", "legacy_sjis", "hashed", "tag_names"}
+    assert set(readiness.importable) == {"parents", "children", "orders", "generated_key", "embeddings", "accounts"}
+
+
+def test_a_functional_key_part_is_read_as_naming_no_column(planted):
+    inventory, _ = planted
+    (functional,) = [i for i in inventory.table("accounts").indexes if i.name == "uk_email_ci"]
+    assert functional.unique and functional.columns == (None,)
+    assert inventory.table("tag_names").indexes[0].columns == ("name", None)
 
 
 def test_the_server_is_read_as_mysql_with_gtids_and_its_version_noted(planted):

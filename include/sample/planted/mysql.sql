@@ -75,6 +75,19 @@ CREATE TABLE embeddings (
   embedding  VECTOR(3) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- A functional key part (MySQL 8.0.13+) names no column: the first table keeps its primary key, the
+-- second has no other unique key and is not importable.
+CREATE TABLE accounts (
+  id     INT NOT NULL PRIMARY KEY,
+  email  VARCHAR(190) NOT NULL,
+  UNIQUE KEY uk_email_ci ((lower(email)))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE tag_names (
+  name  VARCHAR(64) NOT NULL,
+  UNIQUE KEY uk_name_ci (name, (lower(name)))
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 CREATE TRIGGER children_touch BEFORE UPDATE ON children FOR EACH ROW
   SET NEW.parent_id = NEW.parent_id;
 
