@@ -432,11 +432,21 @@ Listing = dict[tuple, list[tuple]]
 SETTLED = "chunk(s) differed while rows were changing; every differing row matched on recheck"
 
 
+INEXACT_KEY_TYPES = {"float"}
+"""Key column types a key value cannot be matched by: a single-precision FLOAT reaches the client as a short
+decimal (0.1) that, sent back, is a DOUBLE (0.1e0) no FLOAT value equals, so no key could be found again."""
+
+
 def comparison_keys(table: Table) -> list[str]:
     """The columns the comparison orders and names rows by: the primary key, else the first NOT NULL unique
-    key; none for a table without either."""
-    pk = table.primary_key or next(iter(table.unique_not_null_keys()), None)
-    return list(pk.column_names) if pk else []
+    key, of those with no FLOAT column (INEXACT_KEY_TYPES); none for a table without one."""
+    usable = [
+        k
+        for k in [table.primary_key, *table.unique_not_null_keys()]
+        if k is not None
+        and not any((c := table.column(name)) is not None and c.data_type in INEXACT_KEY_TYPES for name in k.columns)
+    ]
+    return list(usable[0].column_names) if usable else []
 
 
 def integer_key(table: Table) -> str | None:
@@ -541,7 +551,7 @@ class TableComparison:
         """Checksums of the integer-key buckets [low + i*width, low + (i+1)*width) within [low, high), one query."""
         k = quote_identifier(self.keys[0])
         rows = side.rows(
-            f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) "
+            f"SELECT ({_minus(k, high - low)}) DIV %s, COUNT(*), COALESCE(SUM({(p or self.main).crc}), 0) "
             f"FROM {self.t} WHERE {k} >= %s AND {k} < %s GROUP BY 1",
             [low, width, low, high],
         )
@@ -639,7 +649,8 @@ class TableComparison:
     def _run_keyless(self, result: TableDiff) -> None:
         """A table without a usable key: its whole checksum, re-read after a wait while it differs."""
         result.warnings.append(
-            "no primary or NOT NULL unique key: whole-table checksum only, differing rows cannot be named"
+            "no primary or NOT NULL unique key to compare by (a key with a FLOAT column cannot be matched "
+            "exactly): whole-table checksum only, differing rows cannot be named"
         )
         whole = Range(None, None)
         s, t = self.both(lambda side: self.checksum(side, whole))
@@ -851,8 +862,10 @@ class TableComparison:
         order), one query."""
         k = quote_identifier(self.keys[0])
         cond = " OR ".join([f"({k} >= %s AND {k} < %s)"] * len(ranges))
+        span = ranges[-1][1] - ranges[0][0]
         rows = side.rows(
-            f"SELECT ({k} - %s) DIV %s, COUNT(*), COALESCE(SUM({p.crc}), 0) FROM {self.t} WHERE {cond} GROUP BY 1",
+            f"SELECT ({_minus(k, span)}) DIV %s, COUNT(*), COALESCE(SUM({p.crc}), 0) FROM {self.t} "
+            f"WHERE {cond} GROUP BY 1",
             [ranges[0][0], self.settings.leaf_keys, *(v for pair in ranges for v in pair)],
         )
         out: dict[int, list] = {}
@@ -1044,6 +1057,16 @@ def _differing(src: Listing, tgt: Listing) -> list[tuple]:
     return sorted(
         (k for k in src.keys() | tgt.keys() if _kind(src.get(k, []), tgt.get(k, []))), key=lambda k: tuple(map(str, k))
     )
+
+
+SIGNED_BIGINT_MAX = 2**63 - 1
+
+
+def _minus(key: str, span: int) -> str:
+    """SQL for ``key - %s`` over keys less than ``span`` past the subtrahend: in MySQL's integer arithmetic
+    while the difference fits a signed BIGINT, in DECIMAL past that (a signed BIGINT key from near -2^63 to
+    near 2^63, where the integer subtraction fails with "BIGINT value is out of range")."""
+    return f"{key} - %s" if span <= SIGNED_BIGINT_MAX else f"CAST({key} AS DECIMAL(20)) - %s"
 
 
 def _combine(rows: Sequence[Sequence]) -> tuple[int, int]:
